@@ -1,0 +1,3 @@
+from goldenchain.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Deliverables: accepted clips joined into ``final.mp4``."""

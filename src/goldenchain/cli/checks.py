@@ -1,0 +1,98 @@
+"""``goldenchain gate`` and ``goldenchain qc``: the checks on files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from goldenchain.core.checks import CheckReport, worst_verdict
+from goldenchain.errors import UsageError
+
+console = Console()
+COLOUR = {"pass": "green", "warn": "yellow", "reject": "red", "error": "red"}
+
+
+def _print(reports: list[CheckReport]) -> None:
+    for r in reports:
+        c = COLOUR[r.verdict]
+        console.print(f"[bold]{r.path}[/bold]: [{c}]{r.verdict}[/{c}] ({r.seconds:.2f} s)")
+        if r.message:
+            console.print(f"  {r.message}")
+        if r.checks:
+            t = Table(show_header=True, box=None, pad_edge=False)
+            for col in ("check", "verdict", "score", "threshold", "why"):
+                t.add_column(col)
+            for ch in r.checks:
+                cc = COLOUR[ch.verdict]
+                t.add_row(ch.name, f"[{cc}]{ch.verdict}[/{cc}]", f"{ch.score:.4g}", f"{ch.threshold:.4g}", ch.message)
+            console.print(t)
+
+
+def _exit_code(reports: list[CheckReport]) -> int:
+    v = worst_verdict([r.verdict for r in reports])
+    return {"pass": 0, "warn": 0, "reject": 1, "error": 2}[v]
+
+
+def _parse_size(size: str | None) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    try:
+        w, h = size.lower().split("x")
+        return int(w), int(h)
+    except ValueError:
+        raise UsageError(f"--size must look like 1920x1080, not {size!r}") from None
+
+
+@click.command("gate")
+@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--profile", default="kling-i2v", show_default=True)
+@click.option("--aspect", default=None, help="Requested video aspect, e.g. 16:9.")
+def gate_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect: str | None) -> int:
+    """The image quality gate on files. Exit 1 when any is rejected, 2 when any cannot be read."""
+    from goldenchain.gates.image import check_image
+    from goldenchain.gates.profiles import PROFILES
+
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r} (known: {', '.join(sorted(PROFILES))})")
+    reports: list[CheckReport] = []
+    hashes: list[str] = []
+    for p in images:
+        r = check_image(Path(p), profile=profile, aspect=aspect, recent_hashes=list(hashes))
+        reports.append(CheckReport(p, r.verdict, r.seconds, r.checks, r.message))
+        if r.verdict != "error":
+            from goldenchain.gates.image import image_phash
+
+            hashes.append(image_phash(Path(p)))
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in reports], indent=2))
+    else:
+        _print(reports)
+    return _exit_code(reports)
+
+
+@click.command("qc")
+@click.argument("clip", type=click.Path(dir_okay=False))
+@click.option("--still", type=click.Path(dir_okay=False), default=None, help="The still the clip was made from.")
+@click.option("--duration", type=float, default=None)
+@click.option("--size", default=None, help="WxH, e.g. 1920x1080")
+@click.option("--fps", type=float, default=None)
+@click.option("--json", "as_json", is_flag=True)
+def qc_cmd(clip: str, still: str | None, duration: float | None, size: str | None, fps: float | None, as_json: bool) -> int:
+    """The clip check on a file."""
+    from goldenchain.gates.clip import check_clip
+
+    r = check_clip(Path(clip), still=Path(still) if still else None, duration=duration, size=_parse_size(size), fps=fps)
+    r = CheckReport(clip, r.verdict, r.seconds, r.checks, r.message)
+    if as_json:
+        click.echo(json.dumps([r.to_json()], indent=2))
+    else:
+        _print([r])
+    return _exit_code([r])
+
+
+COMMANDS = [gate_cmd, qc_cmd]

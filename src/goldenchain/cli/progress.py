@@ -1,0 +1,38 @@
+"""The live display of a run: one progress row per shot, driven by the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+STEPS = {"planned": 0, "still": 1, "gate": 2, "video": 3, "qc": 4, "done": 5}
+
+
+class RunProgress:
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.fields[shot]}"), BarColumn(bar_width=24),
+            TextColumn("{task.fields[stage]:<6} {task.fields[status]}"), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Callable[[list[Any]], None]:
+        self.progress.start()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, rows: list[Any]) -> None:
+        for r in rows:
+            done = STEPS.get(r.stage, 0) if r.status not in ("done",) else 5
+            if r.shot_id not in self.tasks:
+                self.tasks[r.shot_id] = self.progress.add_task("", total=5, shot=r.shot_id, stage="", status="")
+            colour = {"done": "green", "failed": "red", "stopped": "red", "stills_done": "green"}.get(r.status, "cyan")
+            self.progress.update(
+                self.tasks[r.shot_id], completed=done, stage=r.stage, status=f"[{colour}]{r.status}[/{colour}]"
+            )

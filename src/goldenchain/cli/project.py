@@ -1,0 +1,218 @@
+"""Project commands: init, run, status, estimate, costs, failures, lint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from goldenchain.config import Project, load_project
+from goldenchain.errors import UsageError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _project_arg(f: Any) -> Any:
+    return click.argument("project", required=False, default=".", type=click.Path(file_okay=False))(f)
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite existing project files.")
+def init_cmd(directory: str, force: bool) -> None:
+    """Write a working example project (goldenchain.toml and shots.yaml) into DIRECTORY."""
+    from goldenchain.templates import write_example
+
+    write_example(Path(directory), overwrite=force)
+    load_project(directory)  # what we write must load
+    click.echo(f"wrote {Path(directory) / 'goldenchain.toml'} and {Path(directory) / 'shots.yaml'}")
+
+
+def execute_run(
+    project: Project, *, max_cost: float | None, only: str | None, shots: list[str] | None, quiet: bool = False
+) -> int:
+    from goldenchain.cli.progress import RunProgress
+    from goldenchain.orchestration.run import run_project
+    from goldenchain.reports.deliver import build_deliverables
+    from goldenchain.store.db import Database
+    from goldenchain.store.ledger import Ledger
+
+    if quiet:
+        result = asyncio.run(run_project(project, max_cost=max_cost, only=only, shot_ids=shots))
+    else:
+        with RunProgress(console) as on_progress:
+            result = asyncio.run(run_project(project, max_cost=max_cost, only=only, shot_ids=shots, on_progress=on_progress))
+    db = Database(project.database_url)
+    try:
+        report = build_deliverables(project, Ledger(db), assemble=only != "stills")
+    finally:
+        db.dispose()
+    for s in result.shots:
+        if s["status"] not in ("done", "stills_done"):
+            err_console.print(f"[red]{s['shot']}: {s['status']} at {s['stage']}[/red]: {s.get('detail') or ''}")
+    if result.stopped:
+        err_console.print(f"[red]run stopped:[/red] {result.stopped}")
+    if report.get("final"):
+        console.print(f"final cut: {project.out_dir / 'final.mp4'} ({report['final']['duration']} s)")
+    console.print(f"report: {project.out_dir / 'report.html'}  spend ${report['costs']['total_usd']:.2f}")
+    return 0 if result.ok else 1
+
+
+@click.command("run")
+@_project_arg
+@click.option("--max-cost", type=float, default=None, help="Stop before the call that would spend more than USD in this run.")
+@click.option("--only", type=click.Choice(["stills", "clips"]), default=None, help="Run one stage only.")
+@click.option("--shots", "shot_list", default=None, help="Comma-separated shot ids.")
+@click.option("--quiet", is_flag=True, help="No live display.")
+def run_cmd(project: str, max_cost: float | None, only: str | None, shot_list: str | None, quiet: bool) -> int:
+    """Run or resume the chain. Running it again never pays twice for the same take."""
+    if max_cost is not None and max_cost <= 0:
+        raise UsageError("--max-cost must be positive")
+    p = load_project(project)
+    shots = [s.strip() for s in shot_list.split(",") if s.strip()] if shot_list else None
+    return execute_run(p, max_cost=max_cost, only=only, shots=shots, quiet=quiet)
+
+
+def _open_ledger(p: Project) -> Any:
+    from goldenchain.store.db import Database
+    from goldenchain.store.ledger import Ledger
+
+    if p.settings.get("GOLDENCHAIN_DATABASE_URL") is None and not p.db_path.exists():
+        return None
+    return Ledger(Database(p.database_url))
+
+
+@click.command("status")
+@_project_arg
+@click.option("--json", "as_json", is_flag=True)
+def status_cmd(project: str, as_json: bool) -> int:
+    """Per shot: stage, takes, verdicts, spend."""
+    p = load_project(project)
+    ledger = _open_ledger(p)
+    rows: list[dict[str, Any]] = []
+    spend_by_shot: dict[str, float] = {}
+    db_shots = {}
+    takes_by_shot: dict[str, list[Any]] = {}
+    if ledger is not None:
+        from goldenchain.reports.costs import summarize
+
+        db_shots = {r.shot_id: r for r in ledger.shots(p.id)}
+        for t in ledger.takes(p.id):
+            takes_by_shot.setdefault(t.shot_id, []).append(t)
+        spend_by_shot = summarize(ledger.spend(p.id))["by_shot"]
+        ledger.db.dispose()
+    for s in p.shots.shots:
+        r = db_shots.get(s.id)
+        tk = takes_by_shot.get(s.id, [])
+        rows.append({
+            "shot": s.id,
+            "stage": r.stage if r else "planned",
+            "status": r.status if r else "pending",
+            "detail": r.detail if r else None,
+            "takes": {"still": sum(1 for t in tk if t.stage == "still"), "clip": sum(1 for t in tk if t.stage == "clip")},
+            "verdicts": [f"{t.stage}{t.take_no}:{t.verdict or t.state}" for t in tk],
+            "spend_usd": spend_by_shot.get(s.id, 0.0),
+        })
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return 0
+    table = Table(title=f"{p.id}")
+    for col in ("shot", "stage", "status", "stills", "clips", "verdicts", "spend"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["shot"], r["stage"], r["status"], str(r["takes"]["still"]), str(r["takes"]["clip"]),
+                      " ".join(r["verdicts"]), f"${r['spend_usd']:.2f}")
+    console.print(table)
+    return 0
+
+
+@click.command("estimate")
+@_project_arg
+@click.option("--json", "as_json", is_flag=True)
+def estimate_cmd(project: str, as_json: bool) -> int:
+    """Cost of the planned run, per shot and provider. No spend."""
+    from goldenchain.core.estimate import estimate_project
+
+    p = load_project(project)
+    est = estimate_project(p.config, p.shots.shots)
+    if as_json:
+        click.echo(json.dumps(est, indent=2))
+        return 0
+    table = Table(title=f"estimate for {p.id} (expected: one take per stage; worst case: every take)")
+    for col in ("shot", "still", "clip", "expected", "worst case"):
+        table.add_column(col, justify="right" if col != "shot" else "left")
+    for sid, row in est["shots"].items():
+        table.add_row(sid, f"${row['still_usd']:.3f}", f"${row['clip_usd']:.3f}", f"${row['expected_usd']:.2f}",
+                      f"${row['worst_case_usd']:.2f}")
+    table.add_row("[bold]total", "", "", f"[bold]${est['total_usd']:.2f}", f"[bold]${est['worst_case_usd']:.2f}")
+    console.print(table)
+    return 0
+
+
+@click.command("costs")
+@_project_arg
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG of daily and cumulative spend.")
+def costs_cmd(project: str, as_json: bool, plot: str | None) -> int:
+    """The ledger: spend and credits by provider, shot and day."""
+    from goldenchain.reports.costs import summarize
+
+    p = load_project(project)
+    ledger = _open_ledger(p)
+    spend = ledger.spend(p.id) if ledger else []
+    takes = ledger.takes(p.id) if ledger else []
+    summary = summarize(spend, takes)
+    if plot:
+        from goldenchain.reports.plots import plot_spend
+
+        plot_spend(summary, Path(plot), budget=p.config.budget.project_usd)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return 0
+    table = Table(title=f"spend for {p.id}: ${summary['total_usd']:.2f}")
+    table.add_column("provider")
+    table.add_column("USD", justify="right")
+    table.add_column("credits", justify="right")
+    for prov, usd in summary["by_provider"].items():
+        table.add_row(prov, f"${usd:.2f}", str(summary["credits"].get(prov, "")))
+    console.print(table)
+    return 0
+
+
+@click.command("failures")
+@_project_arg
+@click.option("--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, ...).")
+@click.option("--json", "as_json", is_flag=True)
+def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
+    """The failure archive: every rejected or failed take with its reason."""
+    p = load_project(project)
+    ledger = _open_ledger(p)
+    takes = [t for t in (ledger.takes(p.id) if ledger else []) if t.failure_class]
+    if reason:
+        takes = [t for t in takes if t.failure_class == reason]
+    rows = [
+        {"shot": t.shot_id, "stage": t.stage, "take": t.take_no, "provider": t.provider, "model": t.model,
+         "reason": t.failure_class, "message": t.failure_reason, "cost_usd": t.cost_usd,
+         "provider_task_id": t.provider_task_id}
+        for t in takes
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return 0
+    table = Table(title=f"failures in {p.id}")
+    for col in ("shot", "take", "provider", "reason", "message", "cost"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["shot"], f"{r['stage']} {r['take']}", r["provider"], r["reason"], r["message"] or "",
+                      f"${(r['cost_usd'] or 0):.2f}")
+    console.print(table)
+    return 0
+
+
+COMMANDS = [init_cmd, run_cmd, status_cmd, estimate_cmd, costs_cmd, failures_cmd]

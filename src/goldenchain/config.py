@@ -1,0 +1,370 @@
+"""Project files (``goldenchain.toml``, ``shots.yaml``) and environment settings.
+
+Everything is validated with pydantic; a bad file raises :class:`~goldenchain.errors.ConfigError`, whose one-line
+message names the file, the field and the line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from goldenchain.errors import ConfigError, UsageError
+
+PROJECT_FILE = "goldenchain.toml"
+SHOTS_FILE = "shots.yaml"
+STATE_DIR = ".goldenchain"
+
+SceneType = Literal["portrait", "landscape", "environment", "action", "product"]
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CameraSpec(_Strict):
+    horizontal: float = Field(0, ge=-10, le=10)
+    vertical: float = Field(0, ge=-10, le=10)
+    zoom: float = Field(0, ge=-10, le=10)
+    rotation: float = Field(0, ge=-10, le=10)
+
+
+class ShotSpec(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    prompt: str = Field(min_length=1)
+    scene: SceneType = "portrait"
+    duration: int = 5
+    aspect: str = "16:9"
+    motion: int = Field(20, ge=0, le=100)
+    camera: CameraSpec = Field(default_factory=CameraSpec)
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    negative_prompt: str | None = None
+    video_prompt: str | None = None  # motion description for the clip; the still prompt is used when absent
+
+    @field_validator("aspect")
+    @classmethod
+    def _aspect(cls, v: str) -> str:
+        if v not in ASPECTS:
+            raise ValueError(f"aspect must be one of {', '.join(ASPECTS)}")
+        return v
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: int) -> int:
+        if v <= 0 or v > 60:
+            raise ValueError("duration must be a number of seconds between 1 and 60")
+        return v
+
+
+class ShotList(_Strict):
+    shots: list[ShotSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ShotList:
+        seen: set[str] = set()
+        for s in self.shots:
+            if s.id in seen:
+                raise ValueError(f"duplicate shot id {s.id!r}")
+            seen.add(s.id)
+        return self
+
+
+class ProjectSection(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    client: str = "default"
+
+
+class StillsSection(_Strict):
+    provider: str = "fal"
+    model: str = "fal-ai/flux/dev"
+    width: int = Field(1824, ge=256, le=4096)
+    height: int = Field(1024, ge=256, le=4096)
+    max_takes: int = Field(3, ge=1, le=20)
+
+
+class VideoSection(_Strict):
+    provider: str = "kling"
+    model: str = "kling-v1-5"
+    mode: Literal["std", "pro"] = "pro"
+    max_takes: int = Field(3, ge=1, le=20)
+    negative_prompt: str = "blur, distortion, warped background, low quality"
+    cfg_scale: float = Field(0.5, ge=0, le=1)
+
+
+class GateSection(_Strict):
+    profile: str = "kling-i2v"
+    thresholds: dict[str, float] = Field(default_factory=dict)
+
+
+class QcSection(_Strict):
+    thresholds: dict[str, float] = Field(default_factory=dict)
+
+
+class BudgetSection(_Strict):
+    project_usd: float | None = Field(None, gt=0)
+    client_usd: float | None = Field(None, gt=0)
+    daily_usd: float | None = Field(None, gt=0)
+    monthly_usd: float | None = Field(None, gt=0)
+
+
+class DeliverySection(_Strict):
+    width: int = 1920
+    height: int = 1080
+    fps: int = 24
+
+
+class EngineSection(_Strict):
+    poll_interval: float = Field(5.0, gt=0)
+    poll_timeout: float = Field(1800.0, gt=0)
+    concurrency: dict[str, int] = Field(default_factory=lambda: {"fal": 4, "kling": 3})
+
+
+class ProjectConfig(_Strict):
+    project: ProjectSection
+    stills: StillsSection = Field(default_factory=StillsSection)
+    video: VideoSection = Field(default_factory=VideoSection)
+    gate: GateSection = Field(default_factory=GateSection)
+    qc: QcSection = Field(default_factory=QcSection)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
+    delivery: DeliverySection = Field(default_factory=DeliverySection)
+    engine: EngineSection = Field(default_factory=EngineSection)
+
+
+# --- locating errors -------------------------------------------------------------------------------------
+
+
+def _yaml_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if node is None:
+            break
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == str(key):
+                    nxt, line = v, k.start_mark.line + 1
+                    break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _toml_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best effort: the line of the last key of ``loc`` inside its table."""
+    lines = text.splitlines()
+    table = ".".join(str(p) for p in loc[:-1]) if len(loc) > 1 else ""
+    key = str(loc[-1]) if loc else ""
+    in_table = table == ""
+    table_line = None
+    for i, raw in enumerate(lines, 1):
+        s = raw.strip()
+        m = re.match(r"^\[([^\]]+)\]$", s)
+        if m:
+            in_table = m.group(1).strip() == table
+            if in_table:
+                table_line = i
+            continue
+        if in_table and re.match(rf"^{re.escape(key)}\s*=", s):
+            return i
+    return table_line
+
+
+def _loc_str(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _raise_validation(path: Path, text: str, err: ValidationError, kind: str) -> None:
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    line = _yaml_line(text, loc) if kind == "yaml" else _toml_line(text, loc)
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    raise ConfigError(str(path), _loc_str(loc) or None, line, msg)
+
+
+def load_shots(path: Path) -> ShotList:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ConfigError(str(path), None, mark.line + 1 if mark else None, f"not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "shots", 1, "expected a mapping with a 'shots' list")
+    try:
+        return ShotList.model_validate(data)
+    except ValidationError as e:
+        _raise_validation(path, text, e, "yaml")
+        raise  # unreachable
+
+
+def load_config(path: Path) -> ProjectConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ConfigError(str(path), None, int(m.group(1)) if m else None, f"not valid TOML: {e}") from None
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as e:
+        _raise_validation(path, text, e, "toml")
+        raise
+
+
+# --- environment -----------------------------------------------------------------------------------------
+
+DEFAULT_URLS = {
+    "KLING_BASE_URL": "https://api-singapore.klingai.com",
+    "FAL_QUEUE_URL": "https://queue.fal.run",
+    "FAL_RUN_URL": "https://fal.run",
+    "REPLICATE_BASE_URL": "https://api.replicate.com",
+    "TOGETHER_BASE_URL": "https://api.together.xyz",
+}
+SECRET_NAMES = ("FAL_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "REPLICATE_API_TOKEN", "TOGETHER_API_KEY")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Keys and base URLs, from the process environment with the project's ``.env`` as a fallback."""
+
+    values: dict[str, str]
+
+    @classmethod
+    def load(cls, project_dir: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        merged: dict[str, str] = {}
+        if project_dir is not None and (project_dir / ".env").is_file():
+            merged.update({k: v for k, v in dotenv_values(project_dir / ".env").items() if v is not None})
+        merged.update(env)
+        if "FAL_KEY" not in merged and "FAL_API_KEY" in merged:  # the guide's config.py name
+            merged["FAL_KEY"] = merged["FAL_API_KEY"]
+        for k, v in DEFAULT_URLS.items():
+            merged.setdefault(k, v)
+        return cls(merged)
+
+    def get(self, name: str) -> str | None:
+        v = self.values.get(name)
+        return v or None
+
+    def require(self, name: str, why: str) -> str:
+        v = self.get(name)
+        if not v:
+            raise UsageError(f"{name} is not set ({why}); put it in the environment or the project's .env")
+        return v
+
+    def redact(self, text: str) -> str:
+        """Remove every secret value from ``text``."""
+        for name in SECRET_NAMES:
+            v = self.values.get(name)
+            if v and len(v) >= 4:
+                text = text.replace(v, "***")
+        return text
+
+
+def apply_guide_overrides(cfg: ProjectConfig, settings: Settings) -> ProjectConfig:
+    """The guide's ``config.py`` names override the project file."""
+    stills = cfg.stills.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "provider": settings.get("IMAGE_MODEL_PROVIDER"),
+                "model": settings.get("IMAGE_MODEL_ID"),
+            }.items()
+            if v
+        }
+    )
+    video = cfg.video.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "provider": settings.get("VIDEO_MODEL_PROVIDER"),
+                "model": settings.get("VIDEO_MODEL_ID"),
+            }.items()
+            if v
+        }
+    )
+    return cfg.model_copy(update={"stills": stills, "video": video})
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: ProjectConfig
+    shots: ShotList
+    settings: Settings
+
+    @property
+    def id(self) -> str:
+        return self.config.project.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "state.db"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.root / "artifacts"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.get("GOLDENCHAIN_DATABASE_URL") or f"sqlite:///{self.db_path}"
+
+    def shot(self, shot_id: str) -> ShotSpec:
+        for s in self.shots.shots:
+            if s.id == shot_id:
+                return s
+        raise UsageError(f"unknown shot {shot_id!r}")
+
+
+def load_project(root: Path | str | None) -> Project:
+    root = Path(root or ".").resolve()
+    if not root.is_dir():
+        raise UsageError(f"{root}: not a project directory")
+    cfg_path = root / PROJECT_FILE
+    if not cfg_path.is_file():
+        raise UsageError(f"{cfg_path}: no project file here (create one with: goldenchain init DIR)")
+    settings = Settings.load(root)
+    cfg = apply_guide_overrides(load_config(cfg_path), settings)
+    shots = load_shots(root / SHOTS_FILE)
+    return Project(root=root, config=cfg, shots=shots, settings=settings)
+
+
+def user_dir() -> Path:
+    """All user-level state; ``GOLDENCHAIN_HOME`` relocates it (tests isolate everything with it)."""
+    return Path(os.environ.get("GOLDENCHAIN_HOME") or Path.home() / ".config" / "goldenchain")

@@ -1,0 +1,80 @@
+"""Price catalog (versioned data, each price with its source and date) and pure cost estimates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATALOG_VERSION = "2026-11-01"
+
+#: Kling official API: units per task by model -> mode -> duration. 1 unit = $0.14 on prepaid video packs.
+#: Source: providers.md §1.10 (inference-sh/grid api/klingai/pricing.md transcription), read 2026-11.
+KLING_USD_PER_UNIT = 0.14
+KLING_UNITS: dict[str, dict[str, dict[int, float]]] = {
+    "kling-v1": {"std": {5: 1, 10: 2}, "pro": {5: 3.5, 10: 7}},
+    "kling-v1-5": {"std": {5: 2, 10: 4}, "pro": {5: 3.5, 10: 7}},
+    "kling-v1-6": {"std": {5: 2, 10: 4}, "pro": {5: 3.5, 10: 7}},
+    "kling-v2-1": {"std": {5: 2, 10: 4}, "pro": {5: 3.5, 10: 7}},
+    "kling-v2-5-turbo": {"std": {5: 1.5, 10: 3}, "pro": {5: 2.5, 10: 5}},
+    "kling-v2-6": {"std": {5: 1.5, 10: 3}, "pro": {5: 2.5, 10: 5}},
+    "kling-v2-master": {"std": {5: 10, 10: 20}, "pro": {5: 10, 10: 20}},
+    "kling-v2-1-master": {"std": {5: 10, 10: 20}, "pro": {5: 10, 10: 20}},
+}
+
+#: fal FLUX: dollars per megapixel (dev, schnell: official llms.txt pages) or per image (pro v1.1: third-party list).
+FAL_USD_PER_MP = {"fal-ai/flux/dev": 0.025, "fal-ai/flux/schnell": 0.003}
+FAL_USD_PER_IMAGE = {"fal-ai/flux-pro/v1.1": 0.04}
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    credits: float | None = None
+    basis: str = ""
+
+
+class UnknownPrice(KeyError):
+    pass
+
+
+def megapixels(width: int, height: int) -> float:
+    # fal rounds up to whole megapixels for billing of FLUX dev/schnell
+    import math
+
+    return float(max(1, math.ceil(width * height / 1_000_000)))
+
+
+def still_price(provider: str, model: str, width: int, height: int, overrides: dict[str, float] | None = None) -> Price:
+    key = f"{provider}:{model}"
+    if overrides and key in overrides:
+        return Price(overrides[key], None, "override")
+    if provider == "fal":
+        if model in FAL_USD_PER_MP:
+            mp = megapixels(width, height)
+            return Price(round(FAL_USD_PER_MP[model] * mp, 6), None, f"{mp:g} MP x ${FAL_USD_PER_MP[model]}/MP")
+        if model in FAL_USD_PER_IMAGE:
+            return Price(FAL_USD_PER_IMAGE[model], None, "per image")
+    raise UnknownPrice(f"no price for still model {key}")
+
+
+def clip_price(
+    provider: str, model: str, mode: str, duration: int, overrides: dict[str, float] | None = None
+) -> Price:
+    key = f"{provider}:{model}:{mode}:{duration}"
+    if overrides and key in overrides:
+        return Price(overrides[key], None, "override")
+    if provider == "kling":
+        try:
+            units = KLING_UNITS[model][mode][duration]
+        except KeyError:
+            raise UnknownPrice(f"no price for {model} {mode} {duration}s") from None
+        return Price(round(units * KLING_USD_PER_UNIT, 6), units, f"{units:g} units x ${KLING_USD_PER_UNIT}")
+    raise UnknownPrice(f"no price for clip model {key}")
+
+
+def actual_usd(provider: str, billed_units: float | None, unit: str | None, estimate: float) -> tuple[float, float | None]:
+    """Dollars (and credits) from what the provider says it billed; the estimate when it says nothing."""
+    if billed_units is None:
+        return estimate, None
+    if unit == "credits" and provider == "kling":
+        return round(billed_units * KLING_USD_PER_UNIT, 6), billed_units
+    return estimate, None

@@ -1,0 +1,1 @@
+"""The durable engine (DBOS Transact). The only package that imports ``dbos``."""

@@ -1,0 +1,165 @@
+"""``goldenchain run``: plan the shots, start or resume one durable workflow per shot, follow them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+
+from goldenchain.config import Project
+from goldenchain.core.keys import canonical_hash
+from goldenchain.errors import UsageError
+from goldenchain.orchestration import engine
+from goldenchain.orchestration.runtime import RUNTIMES, Runtime
+from goldenchain.orchestration.workflows import shot_workflow
+from goldenchain.store.schema import ShotRow
+
+FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    shots: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s["status"] in ("done", "stills_done") for s in self.shots)
+
+    @property
+    def stopped(self) -> str | None:
+        for s in self.shots:
+            if s["status"] == "stopped":
+                return str(s.get("detail"))
+        return None
+
+
+def default_seed(shot_id: str) -> int:
+    return int(hashlib.sha256(shot_id.encode()).hexdigest()[:8], 16)
+
+
+def build_plan(project: Project, shot_id: str, *, run_id: str, max_cost: float | None, only: str | None) -> dict[str, Any]:
+    cfg = project.config
+    spec = project.shot(shot_id).model_dump()
+    if spec.get("seed") is None:
+        spec["seed"] = default_seed(shot_id)
+    b = cfg.budget
+    return {
+        "project_id": project.id,
+        "client": cfg.project.client,
+        "run_id": run_id,
+        "only": only,
+        "shot": spec,
+        "stills": cfg.stills.model_dump(),
+        "video": cfg.video.model_dump(),
+        "gate": cfg.gate.model_dump(),
+        "qc": cfg.qc.model_dump(),
+        "delivery": cfg.delivery.model_dump(),
+        "engine": cfg.engine.model_dump(),
+        "caps": {
+            "project_usd": b.project_usd, "client_usd": b.client_usd, "daily_usd": b.daily_usd,
+            "monthly_usd": b.monthly_usd, "run_usd": max_cost,
+        },
+    }
+
+
+def plan_identity(plan: dict[str, Any]) -> str:
+    """What makes a shot's work the same work: not the run id, nor the budget caps."""
+    keep = {k: v for k, v in plan.items() if k not in ("run_id", "caps", "engine")}
+    return canonical_hash(keep)[:10]
+
+
+async def _workflow_id_for(rt: Runtime, row: ShotRow, plan: dict[str, Any]) -> tuple[str, bool]:
+    """The workflow to start or re-attach to, and whether it already finished with the shot done."""
+    ident = plan_identity(plan)
+    gen = row.generation
+    wf = f"{plan['project_id']}/{row.shot_id}/{ident}/g{gen}"
+    status = await DBOS.get_workflow_status_async(wf)
+    if status is None or status.status not in FINISHED:
+        return wf, False
+    if status.status == "SUCCESS":
+        result = await DBOS.retrieve_workflow_async(wf)
+        out = await result.get_result()
+        if out.get("status") in ("done", "stills_done"):
+            return wf, True
+    gen += 1  # the last attempt ended without the shot done: a new attempt; paid takes are reused by key
+    rt.ledger.set_shot(plan["project_id"], row.shot_id, generation=gen)
+    return f"{plan['project_id']}/{row.shot_id}/{ident}/g{gen}", False
+
+
+ProgressFn = Callable[[list[ShotRow]], None]
+
+
+async def run_project(
+    project: Project,
+    *,
+    max_cost: float | None = None,
+    only: str | None = None,
+    shot_ids: list[str] | None = None,
+    on_progress: ProgressFn | None = None,
+    tick: float = 0.3,
+) -> RunResult:
+    if only not in (None, "stills", "clips"):
+        raise UsageError("--only takes 'stills' or 'clips'")
+    wanted = [s.id for s in project.shots.shots]
+    if shot_ids:
+        unknown = [s for s in shot_ids if s not in wanted]
+        if unknown:
+            raise UsageError(f"unknown shot id(s): {', '.join(unknown)}")
+        wanted = [s for s in wanted if s in shot_ids]
+    rt = Runtime.open(project)
+    rt.ledger.ensure_project(
+        project.id, project.config.project.client, str(project.root), [s.model_dump() for s in project.shots.shots]
+    )
+    RUNTIMES[project.id] = rt
+    run_id = uuid.uuid4().hex[:12]
+    rt.ledger.start_run(run_id, project.id, max_cost)
+    engine.launch(project.database_url)
+    try:
+        concurrency = dict(project.config.engine.concurrency)
+        for prov in (project.config.stills.provider, project.config.video.provider):
+            concurrency.setdefault(prov, 2)
+        await engine.register_queues(concurrency)
+        shot_queue = await DBOS.retrieve_queue_async(engine.SHOT_QUEUE)
+        assert shot_queue is not None
+        handles: list[tuple[str, Any]] = []
+        result = RunResult(run_id)
+        for sid in wanted:
+            plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only="stills" if only == "stills" else None)
+            row = rt.ledger.shot(project.id, sid)
+            wf, done = await _workflow_id_for(rt, row, plan)
+            if done:
+                handles.append((sid, await DBOS.retrieve_workflow_async(wf)))
+                continue
+            rt.ledger.set_shot(project.id, sid, workflow_id=wf)
+            with SetWorkflowID(wf):
+                handles.append((sid, await shot_queue.enqueue_async(shot_workflow, plan)))
+
+        async def follow() -> list[Any]:
+            return list(await asyncio.gather(*(h.get_result() for _, h in handles), return_exceptions=True))
+
+        task = asyncio.ensure_future(follow())
+        while not task.done():
+            if on_progress:
+                on_progress([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
+            await asyncio.sleep(tick)
+        outs = task.result()
+        if on_progress:
+            on_progress([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
+        for (sid, _), out in zip(handles, outs, strict=True):
+            if isinstance(out, BaseException):
+                result.shots.append({"shot": sid, "status": "failed", "stage": "engine", "detail": repr(out)})
+            else:
+                result.shots.append(out)
+        status = "done" if result.ok else ("stopped" if result.stopped else "failed")
+        rt.ledger.finish_run(run_id, status, result.stopped)
+        return result
+    finally:
+        engine.shutdown()
+        RUNTIMES.pop(project.id, None)
+        rt.db.dispose()

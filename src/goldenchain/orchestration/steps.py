@@ -1,0 +1,297 @@
+"""Durable steps of the chain. Each is safe to run again after a crash: it reads the ledger first and only
+ever moves a take forward. The paid boundary follows one rule: intent in the ledger before the create call,
+the provider's task id in the ledger right after acceptance, reconciliation by our own id after a doubt."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+from dbos import DBOS
+
+from goldenchain.core.keys import take_key
+from goldenchain.core.pricing import actual_usd, clip_price, megapixels, still_price
+from goldenchain.errors import (
+    AuthError,
+    BillingError,
+    BudgetExceeded,
+    InvalidInput,
+    ModerationError,
+    ProviderError,
+    RateLimited,
+    ResultExpired,
+    SubmissionUncertain,
+)
+from goldenchain.orchestration.runtime import Runtime, runtime
+from goldenchain.providers.base import Camera, ClipRequest, Failed, Pending, StillRequest, Submitted, Succeeded
+from goldenchain.store.ledger import BudgetCaps
+from goldenchain.store.schema import TakeRow
+
+STOP_CLASSES = (BillingError, AuthError)
+
+
+def take_seed(base: int, take_no: int) -> int:
+    return (base + (take_no - 1) * 7919) % (2**32)
+
+
+def _still_inputs(plan: dict[str, Any], take_no: int) -> dict[str, Any]:
+    shot, st = plan["shot"], plan["stills"]
+    return {
+        "prompt": shot["prompt"], "width": st["width"], "height": st["height"], "model": st["model"],
+        "seed": take_seed(shot["seed"], take_no),
+    }
+
+
+def _clip_inputs(plan: dict[str, Any], parent_sha: str) -> dict[str, Any]:
+    shot, v = plan["shot"], plan["video"]
+    return {
+        "prompt": shot.get("video_prompt") or shot["prompt"], "image_sha256": parent_sha,
+        "duration": shot["duration"], "aspect": shot["aspect"], "model": v["model"], "mode": v["mode"],
+        "camera": shot["camera"], "motion": shot["motion"],
+        "negative_prompt": shot.get("negative_prompt") or v["negative_prompt"], "cfg_scale": v["cfg_scale"],
+    }
+
+
+@DBOS.step()
+async def prepare_take(plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None) -> dict[str, Any]:
+    """Create (or find) the ledger row of this take. Its key fixes what is asked for, once and for all."""
+    rt = runtime(plan["project_id"])
+    shot = plan["shot"]
+    if stage == "still":
+        inputs = _still_inputs(plan, take_no)
+        st = plan["stills"]
+        est = still_price(st["provider"], st["model"], st["width"], st["height"]).usd
+        provider, model, seed = st["provider"], st["model"], inputs["seed"]
+    else:
+        assert parent_take_id is not None
+        parent = rt.ledger.take(parent_take_id)
+        assert parent.artifact_sha256
+        inputs = _clip_inputs(plan, parent.artifact_sha256)
+        v = plan["video"]
+        est = clip_price(v["provider"], v["model"], v["mode"], shot["duration"]).usd
+        provider, model, seed = v["provider"], v["model"], None
+    key = take_key(plan["project_id"], shot["id"], stage, take_no, inputs)
+    t = rt.ledger.get_or_create_take(
+        key, project_id=plan["project_id"], shot_id=shot["id"], stage=stage, take_no=take_no, provider=provider,
+        model=model, request=inputs, seed=seed, parent_take_id=parent_take_id, estimate_usd=est,
+    )
+    return {"take_id": t.id, "state": t.state, "failure_class": t.failure_class, "reason": t.failure_reason}
+
+
+def _build_request(rt: Runtime, t: TakeRow) -> StillRequest | ClipRequest:
+    r = t.request
+    if t.stage == "still":
+        return StillRequest(
+            prompt=r["prompt"], width=r["width"], height=r["height"], seed=r["seed"], model=r["model"],
+            external_id=t.idempotency_key,
+        )
+    art = rt.ledger.artifact(r["image_sha256"])
+    assert art is not None
+    data = rt.abs_path(art.path).read_bytes()
+    return ClipRequest(
+        prompt=r["prompt"], image=data, image_mime=art.mime, duration=r["duration"], aspect=r["aspect"],
+        model=r["model"], mode=r["mode"], external_id=t.idempotency_key, camera=Camera(**r["camera"]),
+        negative_prompt=r["negative_prompt"], cfg_scale=r["cfg_scale"], motion=r["motion"],
+    )
+
+
+def _fail(outcome: str, cls: str, reason: str, **extra: Any) -> dict[str, Any]:
+    return {"outcome": outcome, "failure_class": cls, "reason": reason, **extra}
+
+
+async def _reconcile(rt: Runtime, t: TakeRow, adapter: Any, why: str) -> dict[str, Any] | None:
+    """A create may have been accepted. Ask the provider by our own id; without that, hold for review.
+    Returns a result, or None when the provider says the create never arrived (safe to send)."""
+    if not adapter.lookup_by_external_id:
+        rt.ledger.record_needs_review(t.id, f"{why}; {t.provider} cannot be asked by our id: check its console")
+        return _fail("failed", "ambiguous", why)
+    found = await adapter.find_by_external_id(t.idempotency_key)
+    if found is not None:
+        rt.ledger.record_submitted(t.id, found.task_id, found.handle, how="lookup")
+        return {"outcome": "submitted", "task_id": found.task_id}
+    rt.ledger.record_not_accepted(t.id, "ambiguous", f"{why}; provider has no task with our id", final=False)
+    return None
+
+
+@DBOS.step()
+async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+    rt = runtime(plan["project_id"])
+    t = rt.ledger.take(take_id)
+    kind = "t2i" if t.stage == "still" else "i2v"
+    async with rt.provider(t.provider, kind) as adapter:
+        if t.state in ("submitted", "downloaded"):
+            return {"outcome": "submitted", "task_id": t.provider_task_id}
+        if t.state in ("failed", "needs_review"):
+            return _fail("failed", t.failure_class or "provider_error", t.failure_reason or "")
+        if t.state == "submitting":  # we crashed during the create call
+            res = await _reconcile(rt, t, adapter, "interrupted during the create call")
+            if res is not None:
+                return res
+            t = rt.ledger.take(take_id)
+        request = _build_request(rt, t)
+        try:
+            adapter.check_inputs(request)
+        except (InvalidInput, ValueError) as e:
+            rt.ledger.record_not_accepted(take_id, "invalid_input", str(e), final=True)
+            return _fail("invalid", "invalid_input", str(e))
+        caps = BudgetCaps(**plan["caps"])
+        try:
+            t = rt.ledger.begin_submit(take_id, plan.get("run_id"), plan["client"], caps)
+        except BudgetExceeded as e:
+            return _fail("stop", "budget", str(e))
+        try:
+            sub: Submitted = await adapter.submit(request)
+        except SubmissionUncertain as e:
+            res = await _reconcile(rt, t, adapter, e.reason)
+            return res if res is not None else {"outcome": "retry", "retry_after": 1.0}
+        except RateLimited as e:
+            rt.ledger.record_not_accepted(take_id, "rate_limit", e.reason, final=False)
+            return {"outcome": "retry", "retry_after": e.retry_after or 5.0, "reason": e.reason}
+        except STOP_CLASSES as e:
+            rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=True)
+            return _fail("stop", e.failure_class, e.reason)
+        except ModerationError as e:
+            rt.ledger.record_not_accepted(take_id, "moderation", e.reason, final=True)
+            return _fail("failed", "moderation", e.reason)
+        except InvalidInput as e:
+            rt.ledger.record_not_accepted(take_id, "invalid_input", e.reason, final=True)
+            return _fail("invalid", "invalid_input", e.reason)
+        except ProviderError as e:  # 5xx before acceptance
+            if adapter.lookup_by_external_id:
+                res = await _reconcile(rt, t, adapter, e.reason)
+                if res is not None:
+                    return res
+            else:
+                rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=False)
+            return {"outcome": "retry", "retry_after": 5.0, "reason": e.reason}
+        rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
+        return {"outcome": "submitted", "task_id": sub.task_id}
+
+
+@DBOS.step()
+async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+    rt = runtime(plan["project_id"])
+    t = rt.ledger.take(take_id)
+    if t.state == "failed":
+        return {"state": "failed", "failure_class": t.failure_class, "reason": t.failure_reason}
+    kind = "t2i" if t.stage == "still" else "i2v"
+    async with rt.provider(t.provider, kind) as adapter:
+        try:
+            st = await adapter.poll(Submitted(t.provider, t.provider_task_id or "", t.handle or {}))
+        except STOP_CLASSES as e:
+            return {"state": "stop", "failure_class": e.failure_class, "reason": e.reason}
+        except ProviderError as e:
+            if e.retryable:
+                return {"state": "pending", "note": e.reason}
+            rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
+            return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
+    if isinstance(st, Pending):
+        return {"state": "pending"}
+    if isinstance(st, Failed):
+        e = st.error
+        rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
+        return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
+    assert isinstance(st, Succeeded)
+    if not st.urls:
+        rt.ledger.record_task_failed(take_id, "provider_error", "succeeded without a result URL")
+        return {"state": "failed", "failure_class": "provider_error", "reason": "no result URL"}
+    rt.ledger.record_result(take_id, st.urls[0])
+    return {"state": "succeeded", "url": st.urls[0], "billed_units": st.billed_units, "unit": st.unit}
+
+
+def _media_meta(data: bytes, mime: str) -> dict[str, Any]:
+    if mime.startswith("image/"):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            return {"width": im.width, "height": im.height}
+    import av
+
+    with av.open(io.BytesIO(data)) as c:
+        vs = c.streams.video[0]
+        dur = float(c.duration / 1_000_000) if c.duration else None
+        return {"width": vs.width, "height": vs.height, "fps": float(vs.average_rate or 0), "duration": dur,
+                "codec": vs.codec_context.name}
+
+
+@DBOS.step()
+async def download_take(plan: dict[str, Any], take_id: int, billed_units: float | None, unit: str | None) -> dict[str, Any]:
+    """Download and hash the result before the take counts as done (provider URLs expire)."""
+    rt = runtime(plan["project_id"])
+    t = rt.ledger.take(take_id)
+    if t.state == "downloaded":
+        return {"outcome": "ok", "sha256": t.artifact_sha256}
+    kind = "t2i" if t.stage == "still" else "i2v"
+    async with rt.provider(t.provider, kind) as adapter:
+        try:
+            data = await adapter.download(t.result_url or "")
+        except ResultExpired as e:
+            rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}")
+            return _fail("failed", "provider_error", e.reason)
+    sha, path, mime = rt.store.put(data)
+    meta = await asyncio.to_thread(_media_meta, data, mime)
+    if t.stage == "still":
+        from goldenchain.gates.image import image_phash
+
+        meta["phash"] = await asyncio.to_thread(image_phash, path)
+        if unit == "megapixels" and billed_units:
+            price = still_price(t.provider, t.model, meta["width"], meta["height"])
+            cost, credits = price.usd * billed_units / megapixels(meta["width"], meta["height"]), None
+        else:
+            cost, credits = t.estimate_usd, None
+    else:
+        cost, credits = actual_usd(t.provider, billed_units, unit, t.estimate_usd)
+    rt.ledger.record_downloaded(
+        take_id, sha256=sha, rel_path=str(path.relative_to(rt.project.root)), size=len(data), mime=mime, meta=meta,
+        kind=t.stage, cost_usd=round(cost, 6), credits=credits, billed_units=billed_units, unit=unit,
+    )
+    return {"outcome": "ok", "sha256": sha}
+
+
+@DBOS.step()
+async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+    rt = runtime(plan["project_id"])
+    t = rt.ledger.take(take_id)
+    art = rt.ledger.artifact(t.artifact_sha256 or "")
+    assert art is not None
+    recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
+    g = plan["gate"]
+    verdicts = []
+    for entry in rt.registry.gates["image"]:
+        report = await asyncio.to_thread(
+            entry.check, rt.abs_path(art.path), profile=g["profile"], aspect=plan["shot"]["aspect"],
+            thresholds=g["thresholds"], recent_hashes=recent,
+        )
+        rt.ledger.record_checks(take_id, "image", report)
+        verdicts.append((report.verdict, report.reasons))
+    bad = [r for v, r in verdicts if v in ("reject", "error")]
+    return {"verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
+            "reasons": [x for r in bad for x in r]}
+
+
+@DBOS.step()
+async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+    rt = runtime(plan["project_id"])
+    t = rt.ledger.take(take_id)
+    art = rt.ledger.artifact(t.artifact_sha256 or "")
+    assert art is not None
+    still = rt.ledger.artifact(t.request["image_sha256"])
+    d = plan["delivery"]
+    verdicts = []
+    for entry in rt.registry.gates["clip"]:
+        report = await asyncio.to_thread(
+            entry.check, rt.abs_path(art.path), still=rt.abs_path(still.path) if still else None,
+            duration=float(plan["shot"]["duration"]), size=(d["width"], d["height"]), fps=float(d["fps"]),
+            thresholds=plan["qc"]["thresholds"],
+        )
+        rt.ledger.record_checks(take_id, "clip", report)
+        verdicts.append((report.verdict, report.reasons))
+    bad = [r for v, r in verdicts if v in ("reject", "error")]
+    return {"verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
+            "reasons": [x for r in bad for x in r]}
+
+
+@DBOS.step()
+async def set_shot_state(plan: dict[str, Any], **fields: Any) -> None:
+    runtime(plan["project_id"]).ledger.set_shot(plan["project_id"], plan["shot"]["id"], **fields)

@@ -1,0 +1,126 @@
+"""Durable workflows: one per shot, and one per paid take on its provider's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+
+from goldenchain.orchestration.steps import (
+    check_clip_take,
+    download_take,
+    gate_still,
+    poll_take,
+    prepare_take,
+    set_shot_state,
+    submit_take,
+)
+
+MAX_SUBMIT_RETRIES = 8
+#: take failures after which another take may succeed; anything else ends the shot
+RETAKE_CLASSES = ("moderation", "provider_error", "ambiguous", "timeout", "rate_limit")
+
+
+def queue_name(provider: str) -> str:
+    return f"gc-{provider}"
+
+
+@DBOS.workflow()
+async def paid_take(plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None) -> dict[str, Any]:
+    """submit (intent first) -> poll with durable sleeps -> download and hash."""
+    prep = await prepare_take(plan, stage, take_no, parent_take_id)
+    take_id = prep["take_id"]
+    base = {"take_id": take_id, "take_no": take_no}
+    if prep["state"] == "downloaded":
+        return {**base, "outcome": "ok"}
+    if prep["state"] in ("failed", "needs_review"):
+        return {**base, "outcome": "failed", "failure_class": prep["failure_class"], "reason": prep["reason"]}
+
+    sub: dict[str, Any] = {}
+    for _ in range(MAX_SUBMIT_RETRIES):
+        sub = await submit_take(plan, take_id)
+        if sub["outcome"] != "retry":
+            break
+        await DBOS.sleep_async(min(60.0, float(sub.get("retry_after") or 5.0)))
+    else:
+        return {**base, "outcome": "failed", "failure_class": "rate_limit", "reason": sub.get("reason", "")}
+    if sub["outcome"] != "submitted":
+        return {**base, **sub}
+
+    interval = float(plan["engine"]["poll_interval"])
+    max_polls = max(1, int(plan["engine"]["poll_timeout"] / interval))
+    for _ in range(max_polls):
+        st = await poll_take(plan, take_id)
+        if st["state"] == "pending":
+            await DBOS.sleep_async(interval)
+            continue
+        if st["state"] == "succeeded":
+            dl = await download_take(plan, take_id, st.get("billed_units"), st.get("unit"))
+            return {**base, **dl}
+        outcome = "stop" if st["state"] == "stop" else "failed"
+        return {**base, "outcome": outcome, "failure_class": st["failure_class"], "reason": st["reason"]}
+    return {**base, "outcome": "failed", "failure_class": "timeout", "reason": "the task did not finish in time"}
+
+
+async def _take(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
+    provider = plan["stills"]["provider"] if stage == "still" else plan["video"]["provider"]
+    queue = await DBOS.retrieve_queue_async(queue_name(provider))
+    assert queue is not None, f"queue {queue_name(provider)} is not registered"
+    with SetWorkflowID(f"{DBOS.workflow_id}/{stage}/{take_no}"):
+        handle = await queue.enqueue_async(paid_take, plan, stage, take_no, parent)
+    result: dict[str, Any] = await handle.get_result()
+    return result
+
+
+@DBOS.workflow()
+async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
+    """still -> image gate -> (re-roll with a new seed on reject) -> image-to-video -> clip check."""
+    failures: list[str] = []
+
+    async def finish(status: str, stage: str, detail: str | None = None, **ids: Any) -> dict[str, Any]:
+        await set_shot_state(plan, status=status, stage=stage, detail=detail, **ids)
+        return {"shot": plan["shot"]["id"], "status": status, "stage": stage, "detail": detail, **ids}
+
+    await set_shot_state(plan, status="running", stage="still", detail=None)
+    still: dict[str, Any] | None = None
+    for n in range(1, plan["stills"]["max_takes"] + 1):
+        res = await _take(plan, "still", n, None)
+        if res["outcome"] == "stop":
+            return await finish("stopped", "still", f"{res['failure_class']}: {res['reason']}")
+        if res["outcome"] != "ok":
+            failures.append(f"still take {n}: {res.get('failure_class')}: {res.get('reason')}")
+            if res.get("failure_class") in RETAKE_CLASSES:
+                continue
+            return await finish("failed", "still", failures[-1])
+        await set_shot_state(plan, stage="gate")
+        verdict = await gate_still(plan, res["take_id"])
+        if verdict["verdict"] != "reject":
+            still = res
+            break
+        failures.append(f"still take {n} rejected by the gate: {'; '.join(verdict['reasons'])}")
+        await set_shot_state(plan, stage="still", detail=failures[-1])
+    if still is None:
+        return await finish("failed", "gate", f"no still passed after {plan['stills']['max_takes']} takes: " + " | ".join(failures))
+    if plan.get("only") == "stills":
+        return await finish("stills_done", "gate", None, still_take_id=still["take_id"])
+
+    await set_shot_state(plan, stage="video", still_take_id=still["take_id"])
+    for n in range(1, plan["video"]["max_takes"] + 1):
+        res = await _take(plan, "clip", n, still["take_id"])
+        if res["outcome"] == "stop":
+            return await finish("stopped", "video", f"{res['failure_class']}: {res['reason']}", still_take_id=still["take_id"])
+        if res["outcome"] != "ok":
+            failures.append(f"clip take {n}: {res.get('failure_class')}: {res.get('reason')}")
+            if res.get("failure_class") in RETAKE_CLASSES:
+                continue
+            return await finish("failed", "video", failures[-1], still_take_id=still["take_id"])
+        await set_shot_state(plan, stage="qc")
+        verdict = await check_clip_take(plan, res["take_id"])
+        if verdict["verdict"] != "reject":
+            return await finish("done", "done", None, still_take_id=still["take_id"], clip_take_id=res["take_id"])
+        failures.append(f"clip take {n} rejected by the clip check: {'; '.join(verdict['reasons'])}")
+        await set_shot_state(plan, stage="video", detail=failures[-1])
+    return await finish(
+        "failed", "qc", f"no clip passed after {plan['video']['max_takes']} takes: " + " | ".join(failures),
+        still_take_id=still["take_id"],
+    )

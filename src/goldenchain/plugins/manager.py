@@ -1,0 +1,76 @@
+"""Plugin manager: loads the built-ins and the ``goldenchain`` entry points, and builds the registries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from goldenchain.errors import UsageError
+from goldenchain.plugins import hookspecs
+
+BUILTINS = ("goldenchain.plugins.builtin",)
+
+
+@dataclass
+class ProviderEntry:
+    name: str
+    kind: str
+    factory: Callable[..., Any]
+    models: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateEntry:
+    name: str
+    kind: str
+    check: Callable[..., Any]
+
+
+class Registry:
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.providers: dict[tuple[str, str], ProviderEntry] = {}
+        self.gates: dict[str, list[GateEntry]] = {"image": [], "clip": []}
+
+        def reg_provider(name: str, kind: str, factory: Callable[..., Any], models: list[str] | None = None) -> None:
+            self.providers[(name, kind)] = ProviderEntry(name, kind, factory, list(models or []))
+
+        def reg_gate(name: str, kind: str, check: Callable[..., Any]) -> None:
+            self.gates.setdefault(kind, []).append(GateEntry(name, kind, check))
+
+        pm.hook.register_providers(register=reg_provider)
+        pm.hook.register_gates(register=reg_gate)
+
+    def provider(self, name: str, kind: str) -> ProviderEntry:
+        try:
+            return self.providers[(name, kind)]
+        except KeyError:
+            known = ", ".join(sorted(n for n, k in self.providers if k == kind)) or "none"
+            what = "text-to-image" if kind == "t2i" else "image-to-video"
+            raise UsageError(f"unknown {what} provider {name!r} (known: {known})") from None
+
+
+def make_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("goldenchain")
+    pm.add_hookspecs(hookspecs)
+    import importlib
+
+    for mod in BUILTINS:
+        pm.register(importlib.import_module(mod), name=mod)
+    if entrypoints and os.environ.get("GOLDENCHAIN_LOAD_PLUGINS", "1") != "0":
+        pm.load_setuptools_entrypoints("goldenchain")
+    return pm
+
+
+_registry: Registry | None = None
+
+
+def get_registry(*, refresh: bool = False) -> Registry:
+    global _registry
+    if _registry is None or refresh:
+        _registry = Registry(make_plugin_manager())
+    return _registry

@@ -1,0 +1,1 @@
+"""The ledger: SQLAlchemy models, Alembic migrations, the content-addressed artifact store."""

@@ -1,0 +1,145 @@
+"""Ledger tables. Changed only through an Alembic migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ProjectRow(Base):
+    __tablename__ = "gc_projects"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    client: Mapped[str] = mapped_column(String(120))
+    root: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ShotRow(Base):
+    __tablename__ = "gc_shots"
+    __table_args__ = (UniqueConstraint("project_id", "shot_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("gc_projects.id"))
+    shot_id: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict] = mapped_column(JSON)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    workflow_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    stage: Mapped[str] = mapped_column(String(40), default="planned")
+    status: Mapped[str] = mapped_column(String(40), default="pending")
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    still_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clip_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class TakeRow(Base):
+    """One paid attempt at one stage of one shot. ``idempotency_key`` is sent to the provider
+    (Kling ``external_task_id``) and makes a take unique: no take is ever paid for twice."""
+
+    __tablename__ = "gc_takes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("gc_projects.id"))
+    shot_id: Mapped[str] = mapped_column(String(120))
+    stage: Mapped[str] = mapped_column(String(20))  # still | clip
+    take_no: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(120))
+    request: Mapped[dict] = mapped_column(JSON)  # what we asked for (no secrets, no image bytes)
+    seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    parent_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a clip's still
+    # pending -> submitting -> submitted -> downloaded | failed | needs_review | budget_blocked
+    state: Mapped[str] = mapped_column(String(30), default="pending")
+    provider_task_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    handle: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    result_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict: Mapped[str | None] = mapped_column(String(20), nullable=True)  # pass | warn | reject
+    failure_class: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    estimate_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    billed_units: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ProviderCallRow(Base):
+    """Append-only log of every HTTP exchange with a provider that matters for money."""
+
+    __tablename__ = "gc_provider_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    take_id: Mapped[int] = mapped_column(ForeignKey("gc_takes.id"))
+    op: Mapped[str] = mapped_column(String(20))  # intent | create | lookup | poll | download
+    outcome: Mapped[str] = mapped_column(String(40))
+    provider_task_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ArtifactRow(Base):
+    __tablename__ = "gc_artifacts"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # still | clip | final
+    path: Mapped[str] = mapped_column(Text)  # relative to the project root
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(60))
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CheckRow(Base):
+    __tablename__ = "gc_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    take_id: Mapped[int] = mapped_column(ForeignKey("gc_takes.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # image | clip
+    name: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class SpendRow(Base):
+    """Money: a reservation before each paid call, then committed (actual cost) or released."""
+
+    __tablename__ = "gc_spend"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    take_id: Mapped[int] = mapped_column(ForeignKey("gc_takes.id"), unique=True)
+    project_id: Mapped[str] = mapped_column(String(120))
+    client: Mapped[str] = mapped_column(String(120))
+    shot_id: Mapped[str] = mapped_column(String(120))
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(120))
+    run_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))  # reserved | committed | released
+    usd: Mapped[float] = mapped_column(Float)
+    credits: Mapped[float | None] = mapped_column(Float, nullable=True)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD (UTC)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class RunRow(Base):
+    __tablename__ = "gc_runs"
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(120))
+    max_cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done | stopped
+    stop_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
