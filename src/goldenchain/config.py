@@ -175,7 +175,7 @@ def _toml_line(text: str, loc: tuple[Any, ...]) -> int | None:
     table_line = None
     for i, raw in enumerate(lines, 1):
         s = raw.strip()
-        m = re.match(r"^\[([^\]]+)\]$", s)
+        m = re.match(r"^\[([^\]]+)\]\s*(#.*)?$", s)
         if m:
             in_table = m.group(1).strip() == table
             if in_table:

@@ -33,8 +33,25 @@ def concat(cuts: list[Cut], out: Path, *, width: int, height: int, fps: int) -> 
     joined = "".join(f"[v{i}]" for i in range(len(cuts)))
     graph = ";".join(chains) + f";{joined}concat=n={len(cuts)}:v=1:a=0[out]"
     args += [
-        "-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
-        "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", str(fps), "-movflags", "+faststart", str(tmp),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[out]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "18",
+        "-profile:v",
+        "high",
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        str(fps),
+        "-movflags",
+        "+faststart",
+        str(tmp),
     ]
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -23,9 +23,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from goldenchain.cli import checks, demo, project
+    from goldenchain.cli import checks, demo, lint, project
 
-    for mod in (project, checks, demo):
+    for mod in (project, lint, checks, demo):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 
@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("goldenchain: aborted", err=True)
         sys.exit(130)
-    except click.exceptions.NoArgsIsHelp as e:
-        click.echo(e.format_message() if hasattr(e, "format_message") else str(e))
-        sys.exit(2)
     except click.ClickException as e:
+        if type(e).__name__.startswith("NoArgsIsHelp"):  # a group called with no command: help, not an error
+            click.echo(cli.get_help(click.Context(cli, info_name="goldenchain")))
+            sys.exit(0)
         msg = " ".join(e.format_message().split())
         click.echo(f"goldenchain: error: {msg}", err=True)
         sys.exit(2)

@@ -28,7 +28,13 @@ def _print(reports: list[CheckReport]) -> None:
                 t.add_column(col)
             for ch in r.checks:
                 cc = COLOUR[ch.verdict]
-                t.add_row(ch.name, f"[{cc}]{ch.verdict}[/{cc}]", f"{ch.score:.4g}", f"{ch.threshold:.4g}", ch.message)
+                t.add_row(
+                    ch.name,
+                    f"[{cc}]{ch.verdict}[/{cc}]",
+                    f"{ch.score:.4g}",
+                    f"{ch.threshold:.4g}",
+                    ch.message,
+                )
             console.print(t)
 
 
@@ -77,16 +83,22 @@ def gate_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect: str |
 
 @click.command("qc")
 @click.argument("clip", type=click.Path(dir_okay=False))
-@click.option("--still", type=click.Path(dir_okay=False), default=None, help="The still the clip was made from.")
+@click.option(
+    "--still", type=click.Path(dir_okay=False), default=None, help="The still the clip was made from."
+)
 @click.option("--duration", type=float, default=None)
 @click.option("--size", default=None, help="WxH, e.g. 1920x1080")
 @click.option("--fps", type=float, default=None)
 @click.option("--json", "as_json", is_flag=True)
-def qc_cmd(clip: str, still: str | None, duration: float | None, size: str | None, fps: float | None, as_json: bool) -> int:
+def qc_cmd(
+    clip: str, still: str | None, duration: float | None, size: str | None, fps: float | None, as_json: bool
+) -> int:
     """The clip check on a file."""
     from goldenchain.gates.clip import check_clip
 
-    r = check_clip(Path(clip), still=Path(still) if still else None, duration=duration, size=_parse_size(size), fps=fps)
+    r = check_clip(
+        Path(clip), still=Path(still) if still else None, duration=duration, size=_parse_size(size), fps=fps
+    )
     r = CheckReport(clip, r.verdict, r.seconds, r.checks, r.message)
     if as_json:
         click.echo(json.dumps([r.to_json()], indent=2))

@@ -16,10 +16,14 @@ SCENARIOS = ("clean", "demo", "flaky")
 
 
 @click.command("demo")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Project folder to create.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Project folder to create."
+)
 @click.option("--shots", "n_shots", type=click.IntRange(1, 4), default=3, show_default=True)
 @click.option("--scenario", type=click.Choice(SCENARIOS), default="demo", show_default=True)
-@click.option("--latency", type=float, default=1.0, show_default=True, help="Seconds each emulated task takes.")
+@click.option(
+    "--latency", type=float, default=1.0, show_default=True, help="Seconds each emulated task takes."
+)
 @click.option("--quiet", is_flag=True)
 def demo_cmd(out_dir: str, n_shots: int, scenario: str, latency: float, quiet: bool) -> int:
     """The whole chain offline: the provider emulator on 127.0.0.1, an example project, the real adapters."""
@@ -37,8 +41,13 @@ def demo_cmd(out_dir: str, n_shots: int, scenario: str, latency: float, quiet: b
         text = cfg.read_text(encoding="utf-8")
         text = re.sub(r"poll_interval = [0-9.]+", "poll_interval = 0.5", text)
         cfg.write_text(text, encoding="utf-8")
-    with Emulator(host="127.0.0.1", port=0, scenario=scenario, latency=latency,
-                  log_path=str(root / ".goldenchain" / "emulator.log")) as emu:
+    with Emulator(
+        host="127.0.0.1",
+        port=0,
+        scenario=scenario,
+        latency=latency,
+        log_path=str(root / ".goldenchain" / "emulator.log"),
+    ) as emu:
         saved = {k: os.environ.get(k) for k in emu.env()}
         os.environ.update(emu.env())
         try:

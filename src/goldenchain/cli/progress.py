@@ -14,9 +14,13 @@ STEPS = {"planned": 0, "still": 1, "gate": 2, "video": 3, "qc": 4, "done": 5}
 class RunProgress:
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("[bold]{task.fields[shot]}"), BarColumn(bar_width=24),
-            TextColumn("{task.fields[stage]:<6} {task.fields[status]}"), TimeElapsedColumn(),
-            console=console, transient=False,
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[shot]}"),
+            BarColumn(bar_width=24),
+            TextColumn("{task.fields[stage]:<6} {task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         )
         self.tasks: dict[str, Any] = {}
 
@@ -31,8 +35,15 @@ class RunProgress:
         for r in rows:
             done = STEPS.get(r.stage, 0) if r.status not in ("done",) else 5
             if r.shot_id not in self.tasks:
-                self.tasks[r.shot_id] = self.progress.add_task("", total=5, shot=r.shot_id, stage="", status="")
-            colour = {"done": "green", "failed": "red", "stopped": "red", "stills_done": "green"}.get(r.status, "cyan")
+                self.tasks[r.shot_id] = self.progress.add_task(
+                    "", total=5, shot=r.shot_id, stage="", status=""
+                )
+            colour = {"done": "green", "failed": "red", "stopped": "red", "stills_done": "green"}.get(
+                r.status, "cyan"
+            )
             self.progress.update(
-                self.tasks[r.shot_id], completed=done, stage=r.stage, status=f"[{colour}]{r.status}[/{colour}]"
+                self.tasks[r.shot_id],
+                completed=done,
+                stage=r.stage,
+                status=f"[{colour}]{r.status}[/{colour}]",
             )

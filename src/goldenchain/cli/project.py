@@ -35,7 +35,12 @@ def init_cmd(directory: str, force: bool) -> None:
 
 
 def execute_run(
-    project: Project, *, max_cost: float | None, only: str | None, shots: list[str] | None, quiet: bool = False
+    project: Project,
+    *,
+    max_cost: float | None,
+    only: str | None,
+    shots: list[str] | None,
+    quiet: bool = False,
 ) -> int:
     from goldenchain.cli.progress import RunProgress
     from goldenchain.orchestration.run import run_project
@@ -47,7 +52,9 @@ def execute_run(
         result = asyncio.run(run_project(project, max_cost=max_cost, only=only, shot_ids=shots))
     else:
         with RunProgress(console) as on_progress:
-            result = asyncio.run(run_project(project, max_cost=max_cost, only=only, shot_ids=shots, on_progress=on_progress))
+            result = asyncio.run(
+                run_project(project, max_cost=max_cost, only=only, shot_ids=shots, on_progress=on_progress)
+            )
     db = Database(project.database_url)
     try:
         report = build_deliverables(project, Ledger(db), assemble=only != "stills")
@@ -55,7 +62,9 @@ def execute_run(
         db.dispose()
     for s in result.shots:
         if s["status"] not in ("done", "stills_done"):
-            err_console.print(f"[red]{s['shot']}: {s['status']} at {s['stage']}[/red]: {s.get('detail') or ''}")
+            err_console.print(
+                f"[red]{s['shot']}: {s['status']} at {s['stage']}[/red]: {s.get('detail') or ''}"
+            )
     if result.stopped:
         err_console.print(f"[red]run stopped:[/red] {result.stopped}")
     if report.get("final"):
@@ -66,16 +75,44 @@ def execute_run(
 
 @click.command("run")
 @_project_arg
-@click.option("--max-cost", type=float, default=None, help="Stop before the call that would spend more than USD in this run.")
+@click.option(
+    "--max-cost",
+    type=float,
+    default=None,
+    help="Stop before the call that would spend more than USD in this run.",
+)
 @click.option("--only", type=click.Choice(["stills", "clips"]), default=None, help="Run one stage only.")
 @click.option("--shots", "shot_list", default=None, help="Comma-separated shot ids.")
 @click.option("--quiet", is_flag=True, help="No live display.")
-def run_cmd(project: str, max_cost: float | None, only: str | None, shot_list: str | None, quiet: bool) -> int:
+@click.option(
+    "--force",
+    "force_reason",
+    default=None,
+    metavar="REASON",
+    help="Spend despite lint errors; the reason is recorded in the ledger.",
+)
+def run_cmd(
+    project: str,
+    max_cost: float | None,
+    only: str | None,
+    shot_list: str | None,
+    quiet: bool,
+    force_reason: str | None,
+) -> int:
     """Run or resume the chain. Running it again never pays twice for the same take."""
+    from goldenchain.cli.lint import lint_project
+
     if max_cost is not None and max_cost <= 0:
         raise UsageError("--max-cost must be positive")
     p = load_project(project)
     shots = [s.strip() for s in shot_list.split(",") if s.strip()] if shot_list else None
+    errors = [f for f in lint_project(p) if f.severity == "error" and (not shots or f.shot in shots)]
+    if errors and not force_reason:
+        first = errors[0]
+        raise UsageError(
+            f"{len(errors)} lint error(s), nothing spent; first: {first.shot} {first.rule}: {first.message} "
+            "(see goldenchain lint; override with --force REASON)"
+        )
     return execute_run(p, max_cost=max_cost, only=only, shots=shots, quiet=quiet)
 
 
@@ -110,15 +147,20 @@ def status_cmd(project: str, as_json: bool) -> int:
     for s in p.shots.shots:
         r = db_shots.get(s.id)
         tk = takes_by_shot.get(s.id, [])
-        rows.append({
-            "shot": s.id,
-            "stage": r.stage if r else "planned",
-            "status": r.status if r else "pending",
-            "detail": r.detail if r else None,
-            "takes": {"still": sum(1 for t in tk if t.stage == "still"), "clip": sum(1 for t in tk if t.stage == "clip")},
-            "verdicts": [f"{t.stage}{t.take_no}:{t.verdict or t.state}" for t in tk],
-            "spend_usd": spend_by_shot.get(s.id, 0.0),
-        })
+        rows.append(
+            {
+                "shot": s.id,
+                "stage": r.stage if r else "planned",
+                "status": r.status if r else "pending",
+                "detail": r.detail if r else None,
+                "takes": {
+                    "still": sum(1 for t in tk if t.stage == "still"),
+                    "clip": sum(1 for t in tk if t.stage == "clip"),
+                },
+                "verdicts": [f"{t.stage}{t.take_no}:{t.verdict or t.state}" for t in tk],
+                "spend_usd": spend_by_shot.get(s.id, 0.0),
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return 0
@@ -126,8 +168,15 @@ def status_cmd(project: str, as_json: bool) -> int:
     for col in ("shot", "stage", "status", "stills", "clips", "verdicts", "spend"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["shot"], r["stage"], r["status"], str(r["takes"]["still"]), str(r["takes"]["clip"]),
-                      " ".join(r["verdicts"]), f"${r['spend_usd']:.2f}")
+        table.add_row(
+            r["shot"],
+            r["stage"],
+            r["status"],
+            str(r["takes"]["still"]),
+            str(r["takes"]["clip"]),
+            " ".join(r["verdicts"]),
+            f"${r['spend_usd']:.2f}",
+        )
     console.print(table)
     return 0
 
@@ -148,9 +197,16 @@ def estimate_cmd(project: str, as_json: bool) -> int:
     for col in ("shot", "still", "clip", "expected", "worst case"):
         table.add_column(col, justify="right" if col != "shot" else "left")
     for sid, row in est["shots"].items():
-        table.add_row(sid, f"${row['still_usd']:.3f}", f"${row['clip_usd']:.3f}", f"${row['expected_usd']:.2f}",
-                      f"${row['worst_case_usd']:.2f}")
-    table.add_row("[bold]total", "", "", f"[bold]${est['total_usd']:.2f}", f"[bold]${est['worst_case_usd']:.2f}")
+        table.add_row(
+            sid,
+            f"${row['still_usd']:.3f}",
+            f"${row['clip_usd']:.3f}",
+            f"${row['expected_usd']:.2f}",
+            f"${row['worst_case_usd']:.2f}",
+        )
+    table.add_row(
+        "[bold]total", "", "", f"[bold]${est['total_usd']:.2f}", f"[bold]${est['worst_case_usd']:.2f}"
+    )
     console.print(table)
     return 0
 
@@ -158,7 +214,9 @@ def estimate_cmd(project: str, as_json: bool) -> int:
 @click.command("costs")
 @_project_arg
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG of daily and cumulative spend.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG of daily and cumulative spend."
+)
 def costs_cmd(project: str, as_json: bool, plot: str | None) -> int:
     """The ledger: spend and credits by provider, shot and day."""
     from goldenchain.reports.costs import summarize
@@ -187,7 +245,9 @@ def costs_cmd(project: str, as_json: bool, plot: str | None) -> int:
 
 @click.command("failures")
 @_project_arg
-@click.option("--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, ...).")
+@click.option(
+    "--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, ...)."
+)
 @click.option("--json", "as_json", is_flag=True)
 def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     """The failure archive: every rejected or failed take with its reason."""
@@ -197,9 +257,17 @@ def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     if reason:
         takes = [t for t in takes if t.failure_class == reason]
     rows = [
-        {"shot": t.shot_id, "stage": t.stage, "take": t.take_no, "provider": t.provider, "model": t.model,
-         "reason": t.failure_class, "message": t.failure_reason, "cost_usd": t.cost_usd,
-         "provider_task_id": t.provider_task_id}
+        {
+            "shot": t.shot_id,
+            "stage": t.stage,
+            "take": t.take_no,
+            "provider": t.provider,
+            "model": t.model,
+            "reason": t.failure_class,
+            "message": t.failure_reason,
+            "cost_usd": t.cost_usd,
+            "provider_task_id": t.provider_task_id,
+        }
         for t in takes
     ]
     if as_json:
@@ -209,8 +277,14 @@ def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     for col in ("shot", "take", "provider", "reason", "message", "cost"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["shot"], f"{r['stage']} {r['take']}", r["provider"], r["reason"], r["message"] or "",
-                      f"${(r['cost_usd'] or 0):.2f}")
+        table.add_row(
+            r["shot"],
+            f"{r['stage']} {r['take']}",
+            r["provider"],
+            r["reason"],
+            r["message"] or "",
+            f"${(r['cost_usd'] or 0):.2f}",
+        )
     console.print(table)
     return 0
 

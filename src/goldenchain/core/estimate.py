@@ -19,7 +19,12 @@ def estimate_project(cfg: Any, shots: list[Any]) -> dict[str, Any]:
         cp = clip_price(v.provider, v.model, v.mode, s.duration).usd
         expected = sp + cp
         wc = sp * st.max_takes + cp * v.max_takes
-        rows[s.id] = {"still_usd": sp, "clip_usd": cp, "expected_usd": round(expected, 4), "worst_case_usd": round(wc, 4)}
+        rows[s.id] = {
+            "still_usd": sp,
+            "clip_usd": cp,
+            "expected_usd": round(expected, 4),
+            "worst_case_usd": round(wc, 4),
+        }
         by_shot[s.id] = round(expected, 4)
         by_provider[st.provider] += sp
         by_provider[v.provider] += cp

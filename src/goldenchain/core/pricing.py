@@ -43,14 +43,18 @@ def megapixels(width: int, height: int) -> float:
     return float(max(1, math.ceil(width * height / 1_000_000)))
 
 
-def still_price(provider: str, model: str, width: int, height: int, overrides: dict[str, float] | None = None) -> Price:
+def still_price(
+    provider: str, model: str, width: int, height: int, overrides: dict[str, float] | None = None
+) -> Price:
     key = f"{provider}:{model}"
     if overrides and key in overrides:
         return Price(overrides[key], None, "override")
     if provider == "fal":
         if model in FAL_USD_PER_MP:
             mp = megapixels(width, height)
-            return Price(round(FAL_USD_PER_MP[model] * mp, 6), None, f"{mp:g} MP x ${FAL_USD_PER_MP[model]}/MP")
+            return Price(
+                round(FAL_USD_PER_MP[model] * mp, 6), None, f"{mp:g} MP x ${FAL_USD_PER_MP[model]}/MP"
+            )
         if model in FAL_USD_PER_IMAGE:
             return Price(FAL_USD_PER_IMAGE[model], None, "per image")
     raise UnknownPrice(f"no price for still model {key}")
@@ -71,7 +75,9 @@ def clip_price(
     raise UnknownPrice(f"no price for clip model {key}")
 
 
-def actual_usd(provider: str, billed_units: float | None, unit: str | None, estimate: float) -> tuple[float, float | None]:
+def actual_usd(
+    provider: str, billed_units: float | None, unit: str | None, estimate: float
+) -> tuple[float, float | None]:
     """Dollars (and credits) from what the provider says it billed; the estimate when it says nothing."""
     if billed_units is None:
         return estimate, None

@@ -43,7 +43,9 @@ def default_seed(shot_id: str) -> int:
     return int(hashlib.sha256(shot_id.encode()).hexdigest()[:8], 16)
 
 
-def build_plan(project: Project, shot_id: str, *, run_id: str, max_cost: float | None, only: str | None) -> dict[str, Any]:
+def build_plan(
+    project: Project, shot_id: str, *, run_id: str, max_cost: float | None, only: str | None
+) -> dict[str, Any]:
     cfg = project.config
     spec = project.shot(shot_id).model_dump()
     if spec.get("seed") is None:
@@ -62,8 +64,11 @@ def build_plan(project: Project, shot_id: str, *, run_id: str, max_cost: float |
         "delivery": cfg.delivery.model_dump(),
         "engine": cfg.engine.model_dump(),
         "caps": {
-            "project_usd": b.project_usd, "client_usd": b.client_usd, "daily_usd": b.daily_usd,
-            "monthly_usd": b.monthly_usd, "run_usd": max_cost,
+            "project_usd": b.project_usd,
+            "client_usd": b.client_usd,
+            "daily_usd": b.daily_usd,
+            "monthly_usd": b.monthly_usd,
+            "run_usd": max_cost,
         },
     }
 
@@ -83,8 +88,8 @@ async def _workflow_id_for(rt: Runtime, row: ShotRow, plan: dict[str, Any]) -> t
     if status is None or status.status not in FINISHED:
         return wf, False
     if status.status == "SUCCESS":
-        result = await DBOS.retrieve_workflow_async(wf)
-        out = await result.get_result()
+        handle: Any = await DBOS.retrieve_workflow_async(wf)
+        out = await handle.get_result()
         if out.get("status") in ("done", "stills_done"):
             return wf, True
     gen += 1  # the last attempt ended without the shot done: a new attempt; paid takes are reused by key
@@ -114,7 +119,10 @@ async def run_project(
         wanted = [s for s in wanted if s in shot_ids]
     rt = Runtime.open(project)
     rt.ledger.ensure_project(
-        project.id, project.config.project.client, str(project.root), [s.model_dump() for s in project.shots.shots]
+        project.id,
+        project.config.project.client,
+        str(project.root),
+        [s.model_dump() for s in project.shots.shots],
     )
     RUNTIMES[project.id] = rt
     run_id = uuid.uuid4().hex[:12]
@@ -128,9 +136,11 @@ async def run_project(
         shot_queue = await DBOS.retrieve_queue_async(engine.SHOT_QUEUE)
         assert shot_queue is not None
         handles: list[tuple[str, Any]] = []
-        result = RunResult(run_id)
+        result: RunResult = RunResult(run_id)
         for sid in wanted:
-            plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only="stills" if only == "stills" else None)
+            plan = build_plan(
+                project, sid, run_id=run_id, max_cost=max_cost, only="stills" if only == "stills" else None
+            )
             row = rt.ledger.shot(project.id, sid)
             wf, done = await _workflow_id_for(rt, row, plan)
             if done:

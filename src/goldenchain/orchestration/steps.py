@@ -24,7 +24,15 @@ from goldenchain.errors import (
     SubmissionUncertain,
 )
 from goldenchain.orchestration.runtime import Runtime, runtime
-from goldenchain.providers.base import Camera, ClipRequest, Failed, Pending, StillRequest, Submitted, Succeeded
+from goldenchain.providers.base import (
+    Camera,
+    ClipRequest,
+    Failed,
+    Pending,
+    StillRequest,
+    Submitted,
+    Succeeded,
+)
 from goldenchain.store.ledger import BudgetCaps
 from goldenchain.store.schema import TakeRow
 
@@ -38,7 +46,10 @@ def take_seed(base: int, take_no: int) -> int:
 def _still_inputs(plan: dict[str, Any], take_no: int) -> dict[str, Any]:
     shot, st = plan["shot"], plan["stills"]
     return {
-        "prompt": shot["prompt"], "width": st["width"], "height": st["height"], "model": st["model"],
+        "prompt": shot["prompt"],
+        "width": st["width"],
+        "height": st["height"],
+        "model": st["model"],
         "seed": take_seed(shot["seed"], take_no),
     }
 
@@ -46,15 +57,23 @@ def _still_inputs(plan: dict[str, Any], take_no: int) -> dict[str, Any]:
 def _clip_inputs(plan: dict[str, Any], parent_sha: str) -> dict[str, Any]:
     shot, v = plan["shot"], plan["video"]
     return {
-        "prompt": shot.get("video_prompt") or shot["prompt"], "image_sha256": parent_sha,
-        "duration": shot["duration"], "aspect": shot["aspect"], "model": v["model"], "mode": v["mode"],
-        "camera": shot["camera"], "motion": shot["motion"],
-        "negative_prompt": shot.get("negative_prompt") or v["negative_prompt"], "cfg_scale": v["cfg_scale"],
+        "prompt": shot.get("video_prompt") or shot["prompt"],
+        "image_sha256": parent_sha,
+        "duration": shot["duration"],
+        "aspect": shot["aspect"],
+        "model": v["model"],
+        "mode": v["mode"],
+        "camera": shot["camera"],
+        "motion": shot["motion"],
+        "negative_prompt": shot.get("negative_prompt") or v["negative_prompt"],
+        "cfg_scale": v["cfg_scale"],
     }
 
 
 @DBOS.step()
-async def prepare_take(plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None) -> dict[str, Any]:
+async def prepare_take(
+    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
+) -> dict[str, Any]:
     """Create (or find) the ledger row of this take. Its key fixes what is asked for, once and for all."""
     rt = runtime(plan["project_id"])
     shot = plan["shot"]
@@ -73,8 +92,17 @@ async def prepare_take(plan: dict[str, Any], stage: str, take_no: int, parent_ta
         provider, model, seed = v["provider"], v["model"], None
     key = take_key(plan["project_id"], shot["id"], stage, take_no, inputs)
     t = rt.ledger.get_or_create_take(
-        key, project_id=plan["project_id"], shot_id=shot["id"], stage=stage, take_no=take_no, provider=provider,
-        model=model, request=inputs, seed=seed, parent_take_id=parent_take_id, estimate_usd=est,
+        key,
+        project_id=plan["project_id"],
+        shot_id=shot["id"],
+        stage=stage,
+        take_no=take_no,
+        provider=provider,
+        model=model,
+        request=inputs,
+        seed=seed,
+        parent_take_id=parent_take_id,
+        estimate_usd=est,
     )
     return {"take_id": t.id, "state": t.state, "failure_class": t.failure_class, "reason": t.failure_reason}
 
@@ -83,16 +111,29 @@ def _build_request(rt: Runtime, t: TakeRow) -> StillRequest | ClipRequest:
     r = t.request
     if t.stage == "still":
         return StillRequest(
-            prompt=r["prompt"], width=r["width"], height=r["height"], seed=r["seed"], model=r["model"],
+            prompt=r["prompt"],
+            width=r["width"],
+            height=r["height"],
+            seed=r["seed"],
+            model=r["model"],
             external_id=t.idempotency_key,
         )
     art = rt.ledger.artifact(r["image_sha256"])
     assert art is not None
     data = rt.abs_path(art.path).read_bytes()
     return ClipRequest(
-        prompt=r["prompt"], image=data, image_mime=art.mime, duration=r["duration"], aspect=r["aspect"],
-        model=r["model"], mode=r["mode"], external_id=t.idempotency_key, camera=Camera(**r["camera"]),
-        negative_prompt=r["negative_prompt"], cfg_scale=r["cfg_scale"], motion=r["motion"],
+        prompt=r["prompt"],
+        image=data,
+        image_mime=art.mime,
+        duration=r["duration"],
+        aspect=r["aspect"],
+        model=r["model"],
+        mode=r["mode"],
+        external_id=t.idempotency_key,
+        camera=Camera(**r["camera"]),
+        negative_prompt=r["negative_prompt"],
+        cfg_scale=r["cfg_scale"],
+        motion=r["motion"],
     )
 
 
@@ -104,7 +145,9 @@ async def _reconcile(rt: Runtime, t: TakeRow, adapter: Any, why: str) -> dict[st
     """A create may have been accepted. Ask the provider by our own id; without that, hold for review.
     Returns a result, or None when the provider says the create never arrived (safe to send)."""
     if not adapter.lookup_by_external_id:
-        rt.ledger.record_needs_review(t.id, f"{why}; {t.provider} cannot be asked by our id: check its console")
+        rt.ledger.record_needs_review(
+            t.id, f"{why}; {t.provider} cannot be asked by our id: check its console"
+        )
         return _fail("failed", "ambiguous", why)
     found = await adapter.find_by_external_id(t.idempotency_key)
     if found is not None:
@@ -189,9 +232,9 @@ async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     if isinstance(st, Pending):
         return {"state": "pending"}
     if isinstance(st, Failed):
-        e = st.error
-        rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
-        return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
+        err = st.error
+        rt.ledger.record_task_failed(take_id, err.failure_class, err.reason)
+        return {"state": "failed", "failure_class": err.failure_class, "reason": err.reason}
     assert isinstance(st, Succeeded)
     if not st.urls:
         rt.ledger.record_task_failed(take_id, "provider_error", "succeeded without a result URL")
@@ -208,15 +251,22 @@ def _media_meta(data: bytes, mime: str) -> dict[str, Any]:
             return {"width": im.width, "height": im.height}
     import av
 
-    with av.open(io.BytesIO(data)) as c:
+    with av.open(io.BytesIO(data), mode="r") as c:
         vs = c.streams.video[0]
         dur = float(c.duration / 1_000_000) if c.duration else None
-        return {"width": vs.width, "height": vs.height, "fps": float(vs.average_rate or 0), "duration": dur,
-                "codec": vs.codec_context.name}
+        return {
+            "width": vs.width,
+            "height": vs.height,
+            "fps": float(vs.average_rate or 0),
+            "duration": dur,
+            "codec": vs.codec_context.name,
+        }
 
 
 @DBOS.step()
-async def download_take(plan: dict[str, Any], take_id: int, billed_units: float | None, unit: str | None) -> dict[str, Any]:
+async def download_take(
+    plan: dict[str, Any], take_id: int, billed_units: float | None, unit: str | None
+) -> dict[str, Any]:
     """Download and hash the result before the take counts as done (provider URLs expire)."""
     rt = runtime(plan["project_id"])
     t = rt.ledger.take(take_id)
@@ -243,8 +293,17 @@ async def download_take(plan: dict[str, Any], take_id: int, billed_units: float 
     else:
         cost, credits = actual_usd(t.provider, billed_units, unit, t.estimate_usd)
     rt.ledger.record_downloaded(
-        take_id, sha256=sha, rel_path=str(path.relative_to(rt.project.root)), size=len(data), mime=mime, meta=meta,
-        kind=t.stage, cost_usd=round(cost, 6), credits=credits, billed_units=billed_units, unit=unit,
+        take_id,
+        sha256=sha,
+        rel_path=str(path.relative_to(rt.project.root)),
+        size=len(data),
+        mime=mime,
+        meta=meta,
+        kind=t.stage,
+        cost_usd=round(cost, 6),
+        credits=credits,
+        billed_units=billed_units,
+        unit=unit,
     )
     return {"outcome": "ok", "sha256": sha}
 
@@ -260,14 +319,20 @@ async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     verdicts = []
     for entry in rt.registry.gates["image"]:
         report = await asyncio.to_thread(
-            entry.check, rt.abs_path(art.path), profile=g["profile"], aspect=plan["shot"]["aspect"],
-            thresholds=g["thresholds"], recent_hashes=recent,
+            entry.check,
+            rt.abs_path(art.path),
+            profile=g["profile"],
+            aspect=plan["shot"]["aspect"],
+            thresholds=g["thresholds"],
+            recent_hashes=recent,
         )
         rt.ledger.record_checks(take_id, "image", report)
         verdicts.append((report.verdict, report.reasons))
     bad = [r for v, r in verdicts if v in ("reject", "error")]
-    return {"verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
-            "reasons": [x for r in bad for x in r]}
+    return {
+        "verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
+        "reasons": [x for r in bad for x in r],
+    }
 
 
 @DBOS.step()
@@ -281,15 +346,21 @@ async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     verdicts = []
     for entry in rt.registry.gates["clip"]:
         report = await asyncio.to_thread(
-            entry.check, rt.abs_path(art.path), still=rt.abs_path(still.path) if still else None,
-            duration=float(plan["shot"]["duration"]), size=(d["width"], d["height"]), fps=float(d["fps"]),
+            entry.check,
+            rt.abs_path(art.path),
+            still=rt.abs_path(still.path) if still else None,
+            duration=float(plan["shot"]["duration"]),
+            size=(d["width"], d["height"]),
+            fps=float(d["fps"]),
             thresholds=plan["qc"]["thresholds"],
         )
         rt.ledger.record_checks(take_id, "clip", report)
         verdicts.append((report.verdict, report.reasons))
     bad = [r for v, r in verdicts if v in ("reject", "error")]
-    return {"verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
-            "reasons": [x for r in bad for x in r]}
+    return {
+        "verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
+        "reasons": [x for r in bad for x in r],
+    }
 
 
 @DBOS.step()

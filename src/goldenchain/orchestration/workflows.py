@@ -26,7 +26,9 @@ def queue_name(provider: str) -> str:
 
 
 @DBOS.workflow()
-async def paid_take(plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None) -> dict[str, Any]:
+async def paid_take(
+    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
+) -> dict[str, Any]:
     """submit (intent first) -> poll with durable sleeps -> download and hash."""
     prep = await prepare_take(plan, stage, take_no, parent_take_id)
     take_id = prep["take_id"]
@@ -59,7 +61,12 @@ async def paid_take(plan: dict[str, Any], stage: str, take_no: int, parent_take_
             return {**base, **dl}
         outcome = "stop" if st["state"] == "stop" else "failed"
         return {**base, "outcome": outcome, "failure_class": st["failure_class"], "reason": st["reason"]}
-    return {**base, "outcome": "failed", "failure_class": "timeout", "reason": "the task did not finish in time"}
+    return {
+        **base,
+        "outcome": "failed",
+        "failure_class": "timeout",
+        "reason": "the task did not finish in time",
+    }
 
 
 async def _take(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
@@ -100,7 +107,11 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
         failures.append(f"still take {n} rejected by the gate: {'; '.join(verdict['reasons'])}")
         await set_shot_state(plan, stage="still", detail=failures[-1])
     if still is None:
-        return await finish("failed", "gate", f"no still passed after {plan['stills']['max_takes']} takes: " + " | ".join(failures))
+        return await finish(
+            "failed",
+            "gate",
+            f"no still passed after {plan['stills']['max_takes']} takes: " + " | ".join(failures),
+        )
     if plan.get("only") == "stills":
         return await finish("stills_done", "gate", None, still_take_id=still["take_id"])
 
@@ -108,7 +119,9 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
     for n in range(1, plan["video"]["max_takes"] + 1):
         res = await _take(plan, "clip", n, still["take_id"])
         if res["outcome"] == "stop":
-            return await finish("stopped", "video", f"{res['failure_class']}: {res['reason']}", still_take_id=still["take_id"])
+            return await finish(
+                "stopped", "video", f"{res['failure_class']}: {res['reason']}", still_take_id=still["take_id"]
+            )
         if res["outcome"] != "ok":
             failures.append(f"clip take {n}: {res.get('failure_class')}: {res.get('reason')}")
             if res.get("failure_class") in RETAKE_CLASSES:
@@ -117,10 +130,14 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
         await set_shot_state(plan, stage="qc")
         verdict = await check_clip_take(plan, res["take_id"])
         if verdict["verdict"] != "reject":
-            return await finish("done", "done", None, still_take_id=still["take_id"], clip_take_id=res["take_id"])
+            return await finish(
+                "done", "done", None, still_take_id=still["take_id"], clip_take_id=res["take_id"]
+            )
         failures.append(f"clip take {n} rejected by the clip check: {'; '.join(verdict['reasons'])}")
         await set_shot_state(plan, stage="video", detail=failures[-1])
     return await finish(
-        "failed", "qc", f"no clip passed after {plan['video']['max_takes']} takes: " + " | ".join(failures),
+        "failed",
+        "qc",
+        f"no clip passed after {plan['video']['max_takes']} takes: " + " | ".join(failures),
         still_take_id=still["take_id"],
     )

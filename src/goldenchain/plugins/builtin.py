@@ -25,7 +25,9 @@ def register_providers(register: Any) -> None:
             client=client,
         )
 
-    register("fal", "t2i", fal_factory, models=["fal-ai/flux/dev", "fal-ai/flux/schnell", "fal-ai/flux-pro/v1.1"])
+    register(
+        "fal", "t2i", fal_factory, models=["fal-ai/flux/dev", "fal-ai/flux/schnell", "fal-ai/flux-pro/v1.1"]
+    )
     register("kling", "i2v", kling_factory, models=["kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-1"])
 
 

@@ -36,7 +36,9 @@ class Registry:
         self.providers: dict[tuple[str, str], ProviderEntry] = {}
         self.gates: dict[str, list[GateEntry]] = {"image": [], "clip": []}
 
-        def reg_provider(name: str, kind: str, factory: Callable[..., Any], models: list[str] | None = None) -> None:
+        def reg_provider(
+            name: str, kind: str, factory: Callable[..., Any], models: list[str] | None = None
+        ) -> None:
             self.providers[(name, kind)] = ProviderEntry(name, kind, factory, list(models or []))
 
         def reg_gate(name: str, kind: str, check: Callable[..., Any]) -> None:

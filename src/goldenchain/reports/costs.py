@@ -41,7 +41,9 @@ def summarize(spend: list[SpendRow], takes: list[TakeRow] | None = None) -> dict
     }
     if takes is not None:
         cost = {t.id: (t.cost_usd or 0.0) for t in takes}
-        wasted = sum(cost[t.id] for t in takes if t.verdict == "reject" or t.state in ("failed", "needs_review"))
+        wasted = sum(
+            cost[t.id] for t in takes if t.verdict == "reject" or t.state in ("failed", "needs_review")
+        )
         accepted = [t for t in takes if t.stage == "clip" and t.verdict in ("pass", "warn")]
         out["waste_usd"] = round(wasted, 4)
         out["waste_share"] = round(wasted / total, 4) if total else 0.0

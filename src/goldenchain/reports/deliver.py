@@ -26,8 +26,11 @@ def _probe(path: Path) -> dict[str, Any]:
         vs = c.streams.video[0]
         frames = vs.frames or sum(1 for _ in c.demux(vs) if _.size)
         return {
-            "codec": vs.codec_context.name, "width": vs.width, "height": vs.height,
-            "fps": float(vs.average_rate or 0), "duration": round(float(c.duration or 0) / 1_000_000, 3),
+            "codec": vs.codec_context.name,
+            "width": vs.width,
+            "height": vs.height,
+            "fps": float(vs.average_rate or 0),
+            "duration": round(float(c.duration or 0) / 1_000_000, 3),
             "frames": frames,
         }
 
@@ -36,8 +39,8 @@ def _thumb(src: Path, dst: Path) -> None:
     from PIL import Image
 
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with Image.open(src) as im:
-        im = im.convert("RGB")
+    with Image.open(src) as opened:
+        im = opened.convert("RGB")
         im.thumbnail((384, 384))
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=82)
@@ -46,14 +49,32 @@ def _thumb(src: Path, dst: Path) -> None:
 
 def _take_json(ledger: Ledger, t: TakeRow) -> dict[str, Any]:
     return {
-        "id": t.id, "stage": t.stage, "take": t.take_no, "provider": t.provider, "model": t.model, "seed": t.seed,
-        "state": t.state, "verdict": t.verdict, "failure_class": t.failure_class, "reason": t.failure_reason,
-        "provider_task_id": t.provider_task_id, "idempotency_key": t.idempotency_key,
-        "estimate_usd": t.estimate_usd, "cost_usd": t.cost_usd, "billed_units": t.billed_units, "unit": t.unit,
+        "id": t.id,
+        "stage": t.stage,
+        "take": t.take_no,
+        "provider": t.provider,
+        "model": t.model,
+        "seed": t.seed,
+        "state": t.state,
+        "verdict": t.verdict,
+        "failure_class": t.failure_class,
+        "reason": t.failure_reason,
+        "provider_task_id": t.provider_task_id,
+        "idempotency_key": t.idempotency_key,
+        "estimate_usd": t.estimate_usd,
+        "cost_usd": t.cost_usd,
+        "billed_units": t.billed_units,
+        "unit": t.unit,
         "artifact_sha256": t.artifact_sha256,
         "checks": [
-            {"name": c.name, "verdict": c.verdict, "score": c.score, "threshold": c.threshold,
-             "direction": c.direction, "message": c.message}
+            {
+                "name": c.name,
+                "verdict": c.verdict,
+                "score": c.score,
+                "threshold": c.threshold,
+                "direction": c.direction,
+                "message": c.message,
+            }
             for c in ledger.checks(t.id)
         ],
     }
@@ -69,10 +90,16 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
     for row in shots:
         st = [t for t in takes if t.shot_id == row.shot_id]
         entry: dict[str, Any] = {
-            "id": row.shot_id, "prompt": row.spec.get("prompt"), "scene": row.spec.get("scene"),
-            "status": row.status, "stage": row.stage, "detail": row.detail,
+            "id": row.shot_id,
+            "prompt": row.spec.get("prompt"),
+            "scene": row.spec.get("scene"),
+            "status": row.status,
+            "stage": row.stage,
+            "detail": row.detail,
             "takes": [_take_json(ledger, t) for t in st],
-            "still": None, "clip": None, "thumbnail": None,
+            "still": None,
+            "clip": None,
+            "thumbnail": None,
         }
         if row.still_take_id:
             t = ledger.take(row.still_take_id)
@@ -98,16 +125,23 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
     if assemble and cuts:
         path = concat(cuts, out / "final.mp4", width=d.width, height=d.height, fps=d.fps)
         final = {
-            "path": "final.mp4", **_probe(path), "clips": [c.shot_id for c in cuts],
+            "path": "final.mp4",
+            **_probe(path),
+            "clips": [c.shot_id for c in cuts],
             "clips_duration": round(total_duration(cuts), 3),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
     costs = summarize(ledger.spend(project.id), takes)
     report = {
-        "project": project.id, "client": project.config.project.client,
+        "project": project.id,
+        "client": project.config.project.client,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "delivery": d.model_dump(), "final": final, "costs": costs,
-        "shots_done": sum(1 for s in shots if s.status == "done"), "shots_total": len(shots), "shots": shots_json,
+        "delivery": d.model_dump(),
+        "final": final,
+        "costs": costs,
+        "shots_done": sum(1 for s in shots if s.status == "done"),
+        "shots_total": len(shots),
+        "shots": shots_json,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
@@ -117,6 +151,8 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
 def render_html(report: dict[str, Any]) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("goldenchain.reports", "templates"), autoescape=select_autoescape())
+    env = Environment(
+        loader=PackageLoader("goldenchain.reports", "templates"), autoescape=select_autoescape()
+    )
     env.filters["usd"] = lambda v: "—" if v is None else f"${v:,.2f}"
     return env.get_template("report.html.j2").render(r=report, esc=html.escape)

@@ -62,8 +62,13 @@ class Ledger:
                 if row is None:
                     s.add(
                         ShotRow(
-                            project_id=project_id, shot_id=spec["id"], position=pos, spec=spec, generation=1,
-                            stage="planned", status="pending",
+                            project_id=project_id,
+                            shot_id=spec["id"],
+                            position=pos,
+                            spec=spec,
+                            generation=1,
+                            stage="planned",
+                            status="pending",
                         )
                     )
                 else:
@@ -85,18 +90,24 @@ class Ledger:
 
     def shot(self, project_id: str, shot_id: str) -> ShotRow:
         with self.db.session() as s:
-            row = s.scalar(select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id))
+            row = s.scalar(
+                select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
+            )
             if row is None:
                 raise LedgerError(f"unknown shot {shot_id}")
             return row
 
     def shots(self, project_id: str) -> list[ShotRow]:
         with self.db.session() as s:
-            return list(s.scalars(select(ShotRow).where(ShotRow.project_id == project_id).order_by(ShotRow.position)))
+            return list(
+                s.scalars(select(ShotRow).where(ShotRow.project_id == project_id).order_by(ShotRow.position))
+            )
 
     def set_shot(self, project_id: str, shot_id: str, **fields: Any) -> None:
         with self.db.session() as s, s.begin():
-            row = s.scalar(select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id))
+            row = s.scalar(
+                select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
+            )
             if row is None:
                 raise LedgerError(f"unknown shot {shot_id}")
             for k, v in fields.items():
@@ -127,8 +138,18 @@ class Ledger:
                 q = q.where(TakeRow.shot_id == shot_id)
             return list(s.scalars(q.order_by(TakeRow.shot_id, TakeRow.stage.desc(), TakeRow.take_no)))
 
-    def _log(self, s: Any, take_id: int, op: str, outcome: str, task_id: str | None = None, detail: str | None = None) -> None:
-        s.add(ProviderCallRow(take_id=take_id, op=op, outcome=outcome, provider_task_id=task_id, detail=detail))
+    def _log(
+        self,
+        s: Any,
+        take_id: int,
+        op: str,
+        outcome: str,
+        task_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        s.add(
+            ProviderCallRow(take_id=take_id, op=op, outcome=outcome, provider_task_id=task_id, detail=detail)
+        )
 
     def begin_submit(self, take_id: int, run_id: str | None, client: str, caps: BudgetCaps) -> TakeRow:
         """Intent before effect: reserve the estimate against every budget and mark the take SUBMITTING, in one
@@ -143,30 +164,49 @@ class Ledger:
             existing = s.scalar(select(SpendRow).where(SpendRow.take_id == t.id))
             checks: list[tuple[str, float, Any]] = []
             if caps.project_usd is not None:
-                checks.append((f"project {t.project_id}", caps.project_usd, SpendRow.project_id == t.project_id))
+                checks.append(
+                    (f"project {t.project_id}", caps.project_usd, SpendRow.project_id == t.project_id)
+                )
             if caps.client_usd is not None:
                 checks.append((f"client {client}", caps.client_usd, SpendRow.client == client))
             if caps.daily_usd is not None:
                 checks.append((f"day {today()}", caps.daily_usd, SpendRow.day == today()))
             if caps.monthly_usd is not None:
-                checks.append((f"month {today()[:7]}", caps.monthly_usd, SpendRow.day.like(today()[:7] + "%")))
+                checks.append(
+                    (f"month {today()[:7]}", caps.monthly_usd, SpendRow.day.like(today()[:7] + "%"))
+                )
             if caps.run_usd is not None and run_id is not None:
                 checks.append(("--max-cost of this run", caps.run_usd, SpendRow.run_id == run_id))
             for scope, cap, cond in checks:
-                used = s.scalar(
-                    select(func.coalesce(func.sum(SpendRow.usd), 0.0)).where(cond, SpendRow.state.in_(ACTIVE_SPEND))
-                ) or 0.0
+                used = (
+                    s.scalar(
+                        select(func.coalesce(func.sum(SpendRow.usd), 0.0)).where(
+                            cond, SpendRow.state.in_(ACTIVE_SPEND)
+                        )
+                    )
+                    or 0.0
+                )
                 if used + need > cap + 1e-9:
                     t.state = "budget_blocked"
                     t.failure_class, t.failure_reason = "budget", f"budget {scope} would be exceeded"
-                    self._log(s, t.id, "intent", "budget_blocked", detail=f"{scope}: {used:.4f}+{need:.4f}>{cap}")
+                    self._log(
+                        s, t.id, "intent", "budget_blocked", detail=f"{scope}: {used:.4f}+{need:.4f}>{cap}"
+                    )
                     s.commit()
                     raise BudgetExceeded(scope, cap, used, need)
             if existing is None:
                 s.add(
                     SpendRow(
-                        take_id=t.id, project_id=t.project_id, client=client, shot_id=t.shot_id, provider=t.provider,
-                        model=t.model, run_id=run_id, state="reserved", usd=need, day=today(),
+                        take_id=t.id,
+                        project_id=t.project_id,
+                        client=client,
+                        shot_id=t.shot_id,
+                        provider=t.provider,
+                        model=t.model,
+                        run_id=run_id,
+                        state="reserved",
+                        usd=need,
+                        day=today(),
                     )
                 )
             else:
@@ -177,7 +217,9 @@ class Ledger:
             self._log(s, t.id, "intent", "submitting", detail=f"attempt {t.submit_attempts}")
             return t
 
-    def record_submitted(self, take_id: int, task_id: str, handle: dict[str, Any], how: str = "create") -> None:
+    def record_submitted(
+        self, take_id: int, task_id: str, handle: dict[str, Any], how: str = "create"
+    ) -> None:
         with self.db.session() as s, s.begin():
             t = s.get(TakeRow, take_id)
             assert t is not None
@@ -239,7 +281,11 @@ class Ledger:
             t = s.get(TakeRow, take_id)
             assert t is not None
             if s.get(ArtifactRow, sha256) is None:
-                s.add(ArtifactRow(sha256=sha256, kind=kind, path=rel_path, size_bytes=size, mime=mime, meta=meta))
+                s.add(
+                    ArtifactRow(
+                        sha256=sha256, kind=kind, path=rel_path, size_bytes=size, mime=mime, meta=meta
+                    )
+                )
             t.state, t.artifact_sha256 = "downloaded", sha256
             t.cost_usd, t.billed_units, t.unit = cost_usd, billed_units, unit
             sp = s.scalar(select(SpendRow).where(SpendRow.take_id == take_id))
@@ -261,8 +307,14 @@ class Ledger:
             for c in report.checks:
                 s.add(
                     CheckRow(
-                        take_id=take_id, kind=kind, name=c.name, verdict=c.verdict, score=float(c.score),
-                        threshold=float(c.threshold), direction=c.direction, message=c.message,
+                        take_id=take_id,
+                        kind=kind,
+                        name=c.name,
+                        verdict=c.verdict,
+                        score=float(c.score),
+                        threshold=float(c.threshold),
+                        direction=c.direction,
+                        message=c.message,
                     )
                 )
             t.verdict = "reject" if report.verdict == "error" else report.verdict
@@ -278,14 +330,22 @@ class Ledger:
         with self.db.session() as s:
             return s.get(ArtifactRow, sha256)
 
-    def add_artifact(self, sha256: str, kind: str, rel_path: str, size: int, mime: str, meta: dict[str, Any]) -> None:
+    def add_artifact(
+        self, sha256: str, kind: str, rel_path: str, size: int, mime: str, meta: dict[str, Any]
+    ) -> None:
         with self.db.session() as s, s.begin():
             if s.get(ArtifactRow, sha256) is None:
-                s.add(ArtifactRow(sha256=sha256, kind=kind, path=rel_path, size_bytes=size, mime=mime, meta=meta))
+                s.add(
+                    ArtifactRow(
+                        sha256=sha256, kind=kind, path=rel_path, size_bytes=size, mime=mime, meta=meta
+                    )
+                )
 
     def spend(self, project_id: str) -> list[SpendRow]:
         with self.db.session() as s:
-            return list(s.scalars(select(SpendRow).where(SpendRow.project_id == project_id).order_by(SpendRow.id)))
+            return list(
+                s.scalars(select(SpendRow).where(SpendRow.project_id == project_id).order_by(SpendRow.id))
+            )
 
     def recent_still_hashes(self, project_id: str, exclude_shot: str, limit: int = 50) -> list[str]:
         """pHashes of the project's recent accepted stills from other shots (near-duplicate check)."""
@@ -294,7 +354,9 @@ class Ledger:
                 select(ArtifactRow)
                 .join(TakeRow, TakeRow.artifact_sha256 == ArtifactRow.sha256)
                 .where(
-                    TakeRow.project_id == project_id, TakeRow.stage == "still", TakeRow.shot_id != exclude_shot,
+                    TakeRow.project_id == project_id,
+                    TakeRow.stage == "still",
+                    TakeRow.shot_id != exclude_shot,
                     TakeRow.verdict.in_(("pass", "warn")),
                 )
                 .order_by(TakeRow.id.desc())

@@ -133,6 +133,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for t in ("gc_runs", "gc_spend", "gc_checks", "gc_artifacts", "gc_provider_calls", "gc_takes", "gc_shots",
-              "gc_projects"):
+    for t in (
+        "gc_runs",
+        "gc_spend",
+        "gc_checks",
+        "gc_artifacts",
+        "gc_provider_calls",
+        "gc_takes",
+        "gc_shots",
+        "gc_projects",
+    ):
         op.drop_table(t)

@@ -1,0 +1,55 @@
+"""``goldenchain lint``: prompt rules, camera/motion policy and capabilities, before any spend."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from goldenchain.config import Project, load_project
+from goldenchain.core.rules import Finding, lint_shot
+
+console = Console()
+COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def lint_project(p: Project) -> list[Finding]:
+    c = p.config
+    out: list[Finding] = []
+    for s in p.shots.shots:
+        out += lint_shot(
+            s,
+            still_provider=c.stills.provider,
+            still_model=c.stills.model,
+            video_provider=c.video.provider,
+            video_model_id=c.video.model,
+            video_mode=c.video.mode,
+        )
+    return out
+
+
+@click.command("lint")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def lint_cmd(project: str, as_json: bool) -> int:
+    """Prompt rules, camera/motion policy and provider capability checks. Exit 1 on any error."""
+    p = load_project(project)
+    findings = lint_project(p)
+    if as_json:
+        click.echo(json.dumps([f.to_json() for f in findings], indent=2))
+    elif not findings:
+        console.print(f"{p.id}: no findings")
+    else:
+        t = Table(title=f"lint {p.id}")
+        for col in ("shot", "severity", "rule", "message", "fix"):
+            t.add_column(col)
+        for f in findings:
+            col = COLOUR[f.severity]
+            t.add_row(f.shot, f"[{col}]{f.severity}[/{col}]", f.rule, f.message, f.hint)
+        console.print(t)
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+COMMANDS = [lint_cmd]
