@@ -123,6 +123,9 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
     final: dict[str, Any] | None = None
     d = project.config.delivery
     if assemble and cuts:
+        from goldenchain.crashpoints import crashpoint
+
+        crashpoint("assembling")
         path = concat(cuts, out / "final.mp4", width=d.width, height=d.height, fps=d.fps)
         final = {
             "path": "final.mp4",

@@ -1,0 +1,23 @@
+"""Named crash points for the crash matrix: with ``GOLDENCHAIN_CRASHPOINT=name`` (and
+``GOLDENCHAIN_CRASHPOINT_MARK=file``), the process kills itself once, hard, at that boundary -- the same
+as a power cut or SIGKILL there. Unset, each point is a dictionary lookup."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+POINTS = ("before_create", "after_create", "polling", "downloading", "assembling")
+
+
+def crashpoint(name: str) -> None:
+    if os.environ.get("GOLDENCHAIN_CRASHPOINT") != name:
+        return
+    mark = os.environ.get("GOLDENCHAIN_CRASHPOINT_MARK")
+    if mark:
+        try:
+            fd = os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return  # crashed here once already
+        os.close(fd)
+    os.kill(os.getpid(), signal.SIGKILL)
