@@ -1,0 +1,78 @@
+"""The clip check: :func:`check_clip` decodes once and runs every clip check; never raises on a bad file."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from goldenchain.core.checks import Check, CheckReport
+from goldenchain.errors import UsageError
+from goldenchain.gates import clip_checks as cc
+from goldenchain.gates.decode import ClipLoadError, decode_clip
+from goldenchain.gates.grading import make
+from goldenchain.gates.loading import ImageLoadError, load_still
+from goldenchain.gates.profiles import resolve_clip
+from goldenchain.gates.warp import check_warp
+
+log = logging.getLogger(__name__)
+
+CLIP_CHECKS = ("spec", "black_frames", "freeze", "first_frame", "flicker", "warp", "watermark", "compression")
+
+
+def check_clip(
+    path: str | Path,
+    *,
+    still: str | Path | None = None,
+    duration: float | None = None,
+    size: tuple[int, int] | None = None,
+    fps: float | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> CheckReport:
+    """Check one generated clip against the request (``duration`` s, ``size`` (w, h), ``fps``) and ``still``.
+
+    An unknown threshold name raises ``UsageError``, and so does an unreadable ``still`` (it is our own
+    input); an unreadable clip gives a report with verdict ``"error"``.
+    """
+    t = resolve_clip(thresholds)
+    still_rgb: np.ndarray | None = None
+    if still is not None:
+        try:
+            still_rgb = load_still(still).rgb
+        except ImageLoadError as exc:
+            raise UsageError(f"cannot read the still {still}: {exc}") from None
+    start = time.perf_counter()
+    try:
+        clip = decode_clip(path, dark_luma=t["compression.dark"])
+    except ClipLoadError as exc:
+        return CheckReport(str(path), "error", time.perf_counter() - start, [], str(exc))
+    except Exception as exc:  # a demuxer bug on a hostile file must not escape
+        log.exception("unexpected error decoding %s", path)
+        msg = f"cannot decode video: {type(exc).__name__}: {exc}"
+        return CheckReport(str(path), "error", time.perf_counter() - start, [], msg)
+
+    means = cc.frame_means(clip)
+    mae = cc.pair_mae(clip)
+    runners: dict[str, Callable[[], Check]] = {
+        "spec": lambda: cc.check_spec(clip, t, duration, size, fps),
+        "black_frames": lambda: cc.check_black_frames(clip, t, means),
+        "freeze": lambda: cc.check_freeze(clip, t, mae),
+        "first_frame": lambda: cc.check_first_frame(clip, t, still_rgb),
+        "flicker": lambda: cc.check_flicker(clip, t, means),
+        "warp": lambda: check_warp(clip, t),
+        "watermark": lambda: cc.check_watermark(clip, t, still_rgb),
+        "compression": lambda: cc.check_compression(clip, t),
+    }
+    checks = []
+    for name in CLIP_CHECKS:
+        try:
+            checks.append(runners[name]())
+        except Exception as exc:  # one broken measurement must not sink the whole check
+            log.exception("clip check %s failed on %s", name, path)
+            checks.append(
+                make(name, "warn", 0.0, 0.0, "higher_is_worse", f"not measured (internal error: {exc})")
+            )
+    return CheckReport(str(path), CheckReport.combine(checks), time.perf_counter() - start, checks)

@@ -1,0 +1,252 @@
+"""The clip checks (gate.md §3), on the small gray frames of :class:`~goldenchain.gates.decode.Clip`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from goldenchain.core.checks import Check
+from goldenchain.gates.banding import CambiUnavailable, cambi_frames, even_gray
+from goldenchain.gates.decode import Clip
+from goldenchain.gates.grading import graded, make
+from goldenchain.gates.quality import _box_mean
+
+
+def check_spec(
+    c: Clip,
+    t: dict[str, float],
+    duration: float | None,
+    size: tuple[int, int] | None,
+    fps: float | None,
+) -> Check:
+    diffs: list[str] = []
+    if c.codec != "h264":
+        diffs.append(f"codec {c.codec} (expected h264)")
+    if size is not None and (c.width, c.height) != tuple(size):
+        diffs.append(f"size {c.width}x{c.height} (expected {size[0]}x{size[1]})")
+    if fps is not None and abs(c.fps / fps - 1.0) > t["spec.fps"]:
+        diffs.append(f"{c.fps:.3g} fps (expected {fps:g})")
+    if duration is not None:
+        if abs(c.duration - duration) > t["spec"]:
+            diffs.append(f"duration {c.duration:.2f} s (expected {duration:g} s ± {t['spec']:g})")
+        want = (fps or c.fps) * duration
+        if want and abs(c.n_frames - want) > t["spec.frames"]:
+            diffs.append(f"{c.n_frames} frames (expected about {want:.0f})")
+    facts = f"{c.codec} {c.width}x{c.height} {c.fps:.3g} fps {c.duration:.2f} s {c.n_frames} frames"
+    if diffs:
+        return make(
+            "spec",
+            "reject",
+            len(diffs),
+            1.0,
+            "higher_is_worse",
+            "does not match the request: " + "; ".join(diffs),
+        )
+    return make("spec", "pass", 0.0, 1.0, "higher_is_worse", facts)
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """(length, start index) of the longest run of True."""
+    best, best_start, run, start = 0, 0, 0, 0
+    for i, f in enumerate(flags.tolist()):
+        if f:
+            if run == 0:
+                start = i
+            run += 1
+            if run > best:
+                best, best_start = run, start
+        else:
+            run = 0
+    return best, best_start
+
+
+def frame_means(c: Clip) -> np.ndarray:
+    return np.array([float(f.mean()) for f in c.frames])
+
+
+def check_black_frames(c: Clip, t: dict[str, float], means: np.ndarray) -> Check:
+    fps = c.fps or 24.0
+    n, start = _longest_run(means < t["black_frames.luma"])
+    secs = n / fps
+    where = f" at {start / fps:.2f}–{(start + n) / fps:.2f} s" if n else ""
+    return graded(
+        "black_frames",
+        secs,
+        "higher_is_worse",
+        t["black_frames"],
+        inclusive=True,
+        ok=f"no black run (longest {n} frames{where})",
+        bad=f"black frames for {secs:.2f} s{where} (limit {{thr:g}} s)",
+    )
+
+
+def pair_mae(c: Clip) -> np.ndarray:
+    if c.n_frames < 2:
+        return np.zeros(0)
+    out = np.empty(c.n_frames - 1)
+    prev = c.frames[0].astype(np.int16)
+    for i, f in enumerate(c.frames[1:]):
+        cur = f.astype(np.int16)
+        out[i] = float(np.abs(cur - prev).mean())
+        prev = cur
+    return out
+
+
+def check_freeze(c: Clip, t: dict[str, float], mae: np.ndarray) -> Check:
+    fps = c.fps or 24.0
+    # low-contrast (dark, hazy) footage moves with smaller differences: scale the still-frame limit down
+    contrast = float(np.median([f.std() for f in c.frames[:: max(1, c.n_frames // 12)]]))
+    limit = t["freeze.mae"] * min(1.0, max(0.1, contrast / 30.0))
+    k, start = _longest_run(mae < limit)
+    n = k + 1 if k else 0  # k still pairs = k + 1 identical frames
+    secs = n / fps
+    where = f" at {start / fps:.2f}–{(start + n) / fps:.2f} s" if n else ""
+    whole = n >= c.n_frames
+    return graded(
+        "freeze",
+        secs,
+        "higher_is_worse",
+        t["freeze"],
+        inclusive=True,
+        ok=f"moves throughout (longest still run {n} frames)",
+        bad=("the whole clip is a still image" if whole else f"picture frozen for {secs:.2f} s{where}")
+        + " (limit {thr:g} s)",
+    )
+
+
+def check_flicker(c: Clip, t: dict[str, float], means: np.ndarray) -> Check:
+    if len(means) < 5:
+        return make("flicker", "pass", 0.0, t["flicker"], "higher_is_worse", "too short to measure")
+    med = np.median(sliding_window_view(np.pad(means, 2, mode="edge"), 5), axis=1)
+    dev = np.abs(means - med)
+    i = int(dev.argmax())
+    jump = float(dev[i])
+    fps = c.fps or 24.0
+    return graded(
+        "flicker",
+        jump,
+        "higher_is_worse",
+        t["flicker"],
+        t["flicker.warn"],
+        inclusive=True,
+        ok=f"brightness steady (largest jump {jump:.1f} levels)",
+        bad=f"brightness flicker: a {jump:.1f}-level jump at {i / fps:.2f} s (limit {{thr:g}})",
+    )
+
+
+def ssim(a: np.ndarray, b: np.ndarray, k: int = 7) -> float:
+    a = a.astype(np.float32)
+    b = b.astype(np.float32)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ma, mb = _box_mean(a, k), _box_mean(b, k)
+    va = _box_mean(a * a, k) - ma * ma
+    vb = _box_mean(b * b, k) - mb * mb
+    cov = _box_mean(a * b, k) - ma * mb
+    s = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
+    return float(s.mean())
+
+
+def still_like(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The still as gray, centre-cropped to the clip's aspect and resized to ``shape`` (h, w)."""
+    from PIL import Image
+
+    h, w = shape
+    sh, sw = rgb.shape[:2]
+    want = w / h
+    if sw / sh > want:
+        cw = round(sh * want)
+        rgb = rgb[:, (sw - cw) // 2 : (sw - cw) // 2 + cw]
+    else:
+        ch = round(sw / want)
+        rgb = rgb[(sh - ch) // 2 : (sh - ch) // 2 + ch]
+    im = Image.fromarray(np.ascontiguousarray(rgb)).convert("L").resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(im, dtype=np.uint8)
+
+
+def _small(a: np.ndarray, width: int = 320) -> np.ndarray:
+    from PIL import Image
+
+    h, w = a.shape
+    if w <= width:
+        return a
+    return np.asarray(
+        Image.fromarray(a).resize((width, max(2, round(h * width / w))), Image.Resampling.BILINEAR)
+    )
+
+
+def check_first_frame(c: Clip, t: dict[str, float], still: np.ndarray | None) -> Check:
+    if still is None:
+        return make("first_frame", "pass", 1.0, t["first_frame"], "lower_is_worse", "no still given")
+    f0 = _small(c.frames[0])
+    ref = still_like(still, f0.shape)
+    score = ssim(f0, ref)
+    return graded(
+        "first_frame",
+        score,
+        "lower_is_worse",
+        t["first_frame"],
+        t["first_frame.warn"],
+        ok=f"starts from the submitted still (SSIM {score:.2f})",
+        bad=f"first frame does not match the submitted still: SSIM {score:.2f} (needs ≥ {{thr:g}})",
+    )
+
+
+def _edges(g: np.ndarray, thr: float = 24.0) -> np.ndarray:
+    g = g.astype(np.float32)
+    gx = np.zeros_like(g)
+    gy = np.zeros_like(g)
+    gx[:, 1:-1] = g[:, 2:] - g[:, :-2]
+    gy[1:-1] = g[2:] - g[:-2]
+    return np.hypot(gx, gy) > thr
+
+
+def check_watermark(c: Clip, t: dict[str, float], still: np.ndarray | None) -> Check:
+    """Edges that stay put in > 90 % of sampled frames, in the corners, and are not in the still."""
+    thr = t["watermark"]
+    if still is None or c.n_frames < 8:
+        why = "no still given" if still is None else "clip too short"
+        return make("watermark", "pass", 0.0, thr, "higher_is_worse", f"not measured ({why})")
+    samples = c.frames[:: max(1, c.n_frames // 24)]
+    persist = np.mean([_edges(f) for f in samples], axis=0) > 0.9
+    h, w = persist.shape
+    ref = still_like(still, (h, w)).astype(np.float32)
+    # an overlay is present in frame 0 but not in the still; static scenery matches the still there
+    differs = _box_mean(np.abs(c.frames[0].astype(np.float32) - ref), 5) > 25.0
+    corner = np.zeros_like(persist)
+    ch, cw = h // 4, w // 4
+    corner[:ch, :cw] = corner[:ch, -cw:] = corner[-ch:, :cw] = corner[-ch:, -cw:] = True
+    odd = persist & corner & differs
+    score = float(odd.mean())
+    return graded(
+        "watermark",
+        score,
+        "higher_is_worse",
+        math.nan,
+        thr,
+        ok=f"no static overlay found ({score:.2%} of the frame)",
+        bad=f"a static overlay (logo / text) sits in a corner: {score:.2%} of the frame (limit {{thr:.2%}})",
+    )
+
+
+def check_compression(c: Clip, t: dict[str, float]) -> Check:
+    if not c.dark:
+        return make(
+            "compression", "pass", 0.0, t["compression"], "higher_is_worse", "no dark frames to inspect"
+        )
+    try:
+        scores = cambi_frames([even_gray(f.astype(np.float32)) for f in c.dark], timeout=60.0)
+    except (CambiUnavailable, ValueError, KeyError) as exc:
+        return make("compression", "warn", 0.0, t["compression"], "higher_is_worse", f"not measured: {exc}")
+    worst = max(scores) if scores else 0.0
+    return graded(
+        "compression",
+        worst,
+        "higher_is_worse",
+        t["compression"],
+        t["compression.warn"],
+        inclusive=True,
+        ok=f"dark frames clean (CAMBI {worst:.1f} over {len(scores)} frames)",
+        bad=f"banding / macroblocking in dark frames: CAMBI {worst:.1f} (limit {{thr:g}})",
+    )

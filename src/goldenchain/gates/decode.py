@@ -1,0 +1,94 @@
+"""Decode a clip with PyAV into small gray frames plus the stream facts the spec check needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ANALYSIS_WIDTH = 480  # gray analysis frames (full range 0..255)
+DARK_WIDTH = 1280  # dark frames kept for the CAMBI compression check
+DARK_EVERY = 6  # keep every n-th dark frame
+DARK_MAX = 10
+
+
+class ClipLoadError(Exception):
+    """The file could not be read as a video; the message is meant for a producer."""
+
+
+@dataclass
+class Clip:
+    path: Path
+    codec: str
+    width: int
+    height: int
+    fps: float
+    duration: float  # seconds, container duration (falls back to frames / fps)
+    frames: list[np.ndarray] = field(default_factory=list)  # uint8 gray, ANALYSIS_WIDTH wide
+    dark: list[np.ndarray] = field(default_factory=list)  # uint8 gray dark frames, DARK_WIDTH wide
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frames)
+
+
+def _even(x: float) -> int:
+    return max(2, round(x / 2) * 2)
+
+
+def decode_clip(path: str | Path, dark_luma: float = 50.0) -> Clip:
+    import av
+
+    p = Path(path)
+    if not p.is_file():
+        raise ClipLoadError("cannot read file: no such file")
+    if p.stat().st_size == 0:
+        raise ClipLoadError("file is empty")
+    try:
+        container = av.open(str(p))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise ClipLoadError(f"not a readable video: {exc}") from None
+    try:
+        if not container.streams.video:
+            raise ClipLoadError("no video stream in the file")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        cc = stream.codec_context
+        width, height = int(cc.width), int(cc.height)
+        if width <= 0 or height <= 0:
+            raise ClipLoadError("video stream has no picture size")
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else 0.0
+        aw = min(ANALYSIS_WIDTH, width)
+        ah = _even(height * aw / width)
+        dw = min(DARK_WIDTH, width)
+        dh = _even(height * dw / width)
+        dw = _even(dw)
+        frames: list[np.ndarray] = []
+        dark: list[np.ndarray] = []
+        n_dark = 0
+        for frame in container.decode(stream):
+            g = frame.reformat(width=aw, height=ah, format="gray").to_ndarray()
+            frames.append(g)
+            if float(g.mean()) < dark_luma:
+                if n_dark % DARK_EVERY == 0 and len(dark) < DARK_MAX:
+                    dark.append(frame.reformat(width=dw, height=dh, format="gray").to_ndarray())
+                n_dark += 1
+        if not frames:
+            raise ClipLoadError("the video stream has no decodable frames")
+        if container.duration:
+            duration = float(container.duration) / 1e6
+        elif stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = len(frames) / fps if fps else 0.0
+        if fps <= 0 and duration > 0:
+            fps = len(frames) / duration
+        return Clip(p, cc.name, width, height, fps, duration, frames, dark)
+    except ClipLoadError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError, EOFError) as exc:
+        raise ClipLoadError(f"cannot decode video: {exc}") from None
+    finally:
+        container.close()

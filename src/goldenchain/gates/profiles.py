@@ -1,0 +1,136 @@
+"""Gate profiles: the thresholds of every image and clip check, by name.
+
+A profile is a flat mapping of parameter names to numbers. The *primary* threshold of a check is keyed by the
+check's own contract name (``"blur"``, ``"exposure"``, ...); secondary parameters use a dotted name
+(``"exposure.light"``, ``"jpeg_blocking.warn"``). A ``thresholds`` mapping given to :func:`check_image` or
+:func:`check_clip` overrides any of them, so ``{"resolution": 768}`` lowers the minimum short side.
+
+A value of ``NaN`` for a ``*.reject`` style primary means "this check only warns".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from goldenchain.errors import UsageError
+
+OFF = math.nan  # a threshold that never fires
+
+_KLING: dict[str, float] = {
+    # (a) resolution and provider limits
+    "resolution": 1024.0,  # reject if min(w, h) below
+    "resolution.provider_min": 300.0,  # Kling: start frame >= 300x300
+    "resolution.provider_max_aspect": 2.5,  # Kling: aspect within 1:2.5 .. 2.5:1
+    "resolution.provider_max_mb": 10.0,  # Kling: file <= 10 MB
+    "resolution.provider_limits": 1.0,  # 1 = apply the three limits above
+    # aspect vs the requested video aspect
+    "aspect": 0.01,  # reject if |ratio / requested - 1| > 1 %
+    # (f) exposure
+    "exposure": 0.32,  # dark: reject if p99 brightness < 0.32
+    "exposure.light": 0.95,  # light: reject if p5 brightness > 0.95
+    "exposure.highlights": 0.05,  # warn if > 5 % of pixels at Y >= 250
+    "exposure.blacks": 0.10,  # warn if > 10 % of pixels at Y <= 5
+    # (f) low information
+    "low_information": 3.0,  # reject if luma entropy < 3 bits
+    "low_information.warn": 4.0,
+    # (b) JPEG blocking: Wang-Sheikh-Bovik score (higher is better) + 8x8 boundary ratio B/A
+    "jpeg_blocking": 8.0,  # reject if WSB < 8 and B/A > 1.4
+    "jpeg_blocking.warn": 9.4,  # warn if WSB < 9.4
+    "jpeg_blocking.ratio": 1.4,
+    # (d1) blur: FFT high-frequency share + 90th percentile tile Laplacian variance
+    "blur": 0.19,  # FFT-HF share below this counts as blurred
+    "blur.laplacian": 40.0,  # p90 tile Laplacian variance below this counts as blurred
+    # (d2) subject cut off: share of top-20 % sharpness mass in a 3 % border band (warn only)
+    "subject_cutoff": 0.07,  # research proposes 0.035 (synthetic); 0.07 keeps real deep-focus photos quiet
+    "subject_cutoff.reject": OFF,
+    # (c) banding: CAMBI, max_log_contrast=5
+    "banding": 10.0,  # reject at >= 10
+    "banding.warn": 5.0,
+    # near duplicate: pHash Hamming distance against recent stills
+    "near_duplicate": 6.0,  # reject if <= 6 bits differ
+    # lighting: warn only (centre vs surround illuminant disagreement, |log(R/B)| difference)
+    "lighting": 1.0,
+}
+
+_DELIVERY = {
+    **_KLING,
+    "resolution": 1080.0,
+    "resolution.provider_limits": 0.0,
+    "aspect": 0.005,
+    "jpeg_blocking.warn": 9.6,
+}
+
+_PREVIEW = {
+    **_KLING,
+    "resolution": 512.0,
+    "resolution.provider_limits": 0.0,
+    "aspect": 0.03,
+    "exposure": 0.20,
+    "exposure.light": 0.98,
+    "exposure.highlights": 0.15,
+    "exposure.blacks": 0.25,
+    "low_information": 2.0,
+    "low_information.warn": 3.0,
+    "jpeg_blocking": 5.0,
+    "jpeg_blocking.warn": 7.0,
+    "jpeg_blocking.ratio": 2.0,
+    "blur": 0.12,
+    "blur.laplacian": 15.0,
+    "banding": 20.0,
+    "banding.warn": 10.0,
+    "near_duplicate": 3.0,
+}
+
+PROFILES: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {
+        "kling-i2v": MappingProxyType(_KLING),
+        "delivery-still": MappingProxyType(_DELIVERY),
+        "preview": MappingProxyType(_PREVIEW),
+    }
+)
+
+DEFAULT_PROFILE = "kling-i2v"
+
+CLIP_DEFAULTS: Mapping[str, float] = MappingProxyType(
+    {
+        "spec": 0.1,  # |duration - requested| tolerance, seconds
+        "spec.frames": 2.0,  # |frames - fps * duration| tolerance, frames
+        "spec.fps": 0.01,  # relative fps tolerance
+        "black_frames": 0.25,  # reject a black run of at least this many seconds
+        "black_frames.luma": 16.0,  # a frame is black if its mean luma (0-255, full range) is below
+        "freeze": 0.5,  # reject a freeze of at least this many seconds
+        "freeze.mae": 0.5,  # consecutive frames differ by less than this mean abs diff (8-bit)
+        "first_frame": 0.5,  # reject if SSIM(frame 0, still) below
+        "first_frame.warn": 0.75,
+        "flicker": 8.0,  # reject a detrended mean-luma jump of at least this many code values
+        "flicker.warn": 4.0,
+        "warp": 2.5,  # warn: median residual (px at 320 px) of block motion vs a global affine fit
+        "watermark": 0.001,  # warn: share of the frame that is static corner edges absent from the still
+        "compression": 10.0,  # reject CAMBI (mlc 5) on dark frames at >= 10
+        "compression.warn": 5.0,
+        "compression.dark": 50.0,  # frames with mean luma below this count as dark
+    }
+)
+
+
+def resolve(profile: str, overrides: Mapping[str, float] | None) -> dict[str, float]:
+    """The thresholds of ``profile`` with ``overrides`` applied; unknown profile or key -> UsageError."""
+    try:
+        base = PROFILES[profile]
+    except KeyError:
+        raise UsageError(f"unknown gate profile {profile!r} (known: {', '.join(PROFILES)})") from None
+    return _apply(dict(base), overrides, "image")
+
+
+def resolve_clip(overrides: Mapping[str, float] | None) -> dict[str, float]:
+    return _apply(dict(CLIP_DEFAULTS), overrides, "clip")
+
+
+def _apply(params: dict[str, float], overrides: Mapping[str, float] | None, what: str) -> dict[str, float]:
+    for key, value in (overrides or {}).items():
+        if key not in params:
+            raise UsageError(f"unknown {what} threshold {key!r}")
+        params[key] = float(value)
+    return params

@@ -1,0 +1,179 @@
+"""Pixel-quality checks of a still: JPEG blocking, blur, subject cut-off (numpy only)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from goldenchain.core.checks import Check
+from goldenchain.gates.grading import graded, make
+from goldenchain.gates.loading import Still
+
+# Wang, Sheikh & Bovik 2002, "No-reference perceptual quality assessment of JPEG compressed images"
+_WSB = (-245.8909, 261.9373, -239.8886, 160.1664, 64.2859)
+_EPS = 1e-6
+
+
+def wsb_features(y: np.ndarray) -> tuple[float, float, float]:
+    """The (B, A, Z) features of WSB, horizontal and vertical averaged; ``y`` is 8-bit-scale luma."""
+
+    def along_rows(x: np.ndarray) -> tuple[float, float, float]:
+        d = x[:, 1:] - x[:, :-1]
+        n = x.shape[1]
+        ad = np.abs(d)
+        b = float(ad[:, 7 : 8 * (n // 8 - 1) : 8].mean()) if n >= 16 else 0.0
+        a = (8.0 * float(ad.mean()) - b) / 7.0
+        sg = np.sign(d)
+        z = float(((sg[:, :-1] * sg[:, 1:]) < 0).mean())
+        return b, a, z
+
+    bh, ah, zh = along_rows(y)
+    bv, av, zv = along_rows(y.T)
+    return (bh + bv) / 2, (ah + av) / 2, (zh + zv) / 2
+
+
+def wsb_score(b: float, a: float, z: float) -> float:
+    alpha, beta, g1, g2, g3 = _WSB
+    b, a, z = max(b, _EPS), max(a, _EPS), max(z, _EPS)
+    return alpha + beta * b ** (g1 / 1e4) * a ** (g2 / 1e4) * z ** (g3 / 1e4)
+
+
+def _aligned_crop(y: np.ndarray, side: int = 1024) -> np.ndarray:
+    """Centre crop of at most side x side whose origin stays on the 8-px grid of the file."""
+    h, w = y.shape
+    ch, cw = min(h, side), min(w, side)
+    y0 = ((h - ch) // 2) // 8 * 8
+    x0 = ((w - cw) // 2) // 8 * 8
+    return y[y0 : y0 + ch, x0 : x0 + cw]
+
+
+def check_jpeg_blocking(s: Still, t: dict[str, float]) -> Check:
+    y = _aligned_crop(s.luma).astype(np.float32)
+    if min(y.shape) < 32:
+        return make(
+            "jpeg_blocking", "pass", 10.0, t["jpeg_blocking"], "lower_is_worse", "too small to measure"
+        )
+    b, a, z = wsb_features(y)
+    score = wsb_score(b, a, z)
+    ratio = b / max(a, _EPS)
+    rej, warn, rthr = t["jpeg_blocking"], t["jpeg_blocking.warn"], t["jpeg_blocking.ratio"]
+    gridded = ratio > rthr
+    verdict = "pass"
+    thr = rej
+    if score < rej and gridded:
+        verdict = "reject"
+    elif score < warn and (gridded or ratio > 1.1):
+        verdict, thr = "warn", warn
+    if verdict == "pass":
+        msg = f"no visible JPEG blocking (quality score {score:.1f}, 8x8 edge ratio {ratio:.2f})"
+    else:
+        msg = (
+            f"JPEG blocking: quality score {score:.1f} (needs ≥ {thr:g}), 8x8 block edges {ratio:.2f}x "
+            "stronger than the texture; re-export as PNG or regenerate"
+        )
+    return make("jpeg_blocking", verdict, score, thr, "lower_is_worse", msg)  # type: ignore[arg-type]
+
+
+def fft_hf_share(y: np.ndarray) -> float:
+    """Share of the spectral magnitude above half Nyquist (DC excluded), on a centre crop <= 1024²."""
+    h, w = y.shape
+    ch, cw = min(h, 1024), min(w, 1024)
+    crop = y[(h - ch) // 2 : (h - ch) // 2 + ch, (w - cw) // 2 : (w - cw) // 2 + cw].astype(np.float32)
+    crop = crop - crop.mean()
+    mag = np.abs(np.fft.rfft2(crop))
+    fy = np.fft.fftfreq(ch).astype(np.float32)[:, None]
+    fx = np.fft.rfftfreq(cw).astype(np.float32)[None, :]
+    r2 = fy * fy + fx * fx
+    mag[0, 0] = 0.0
+    total = float(mag.sum())
+    if total <= 0:
+        return 0.0
+    return float(mag[r2 > 0.25 * 0.25].sum()) / total
+
+
+def laplacian(y: np.ndarray) -> np.ndarray:
+    return y[1:-1, :-2] + y[1:-1, 2:] + y[:-2, 1:-1] + y[2:, 1:-1] - 4.0 * y[1:-1, 1:-1]
+
+
+def tile_laplacian_p90(y: np.ndarray, grid: int = 8) -> float:
+    lap = laplacian(y.astype(np.float32))
+    h, w = lap.shape
+    th, tw = h // grid, w // grid
+    if th < 4 or tw < 4:
+        return float(lap.var())
+    tiles = lap[: th * grid, : tw * grid].reshape(grid, th, grid, tw)
+    var = tiles.var(axis=(1, 3))
+    return float(np.percentile(var, 90))
+
+
+def check_blur(s: Still, t: dict[str, float]) -> Check:
+    y = s.work_luma
+    hf = fft_hf_share(y)
+    lap90 = tile_laplacian_p90(y)
+    hf_bad = hf < t["blur"]
+    lap_bad = lap90 < t["blur.laplacian"]
+    detail = f"fine-detail share {hf:.3f} (needs ≥ {t['blur']:g}), sharpest tiles' Laplacian var {lap90:.0f}"
+    if hf_bad and lap_bad:
+        return make("blur", "reject", hf, t["blur"], "lower_is_worse", f"blurred / lacks detail: {detail}")
+    if hf_bad or lap_bad:
+        why = "soft overall" if hf_bad else "no tile is crisply in focus"
+        return make("blur", "warn", hf, t["blur"], "lower_is_worse", f"possibly soft ({why}): {detail}")
+    return make("blur", "pass", hf, t["blur"], "lower_is_worse", f"sharp: {detail}")
+
+
+def _box_mean(a: np.ndarray, k: int) -> np.ndarray:
+    """k x k box mean with edge padding, via summed-area table."""
+    r = k // 2
+    p = np.pad(a, r + 1, mode="edge").astype(np.float64)
+    c = p.cumsum(0).cumsum(1)
+    h, w = a.shape
+    s = c[k : k + h, k : k + w] - c[:h, k : k + w] - c[k : k + h, :w] + c[:h, :w]
+    return (s / (k * k)).astype(np.float32)
+
+
+def check_subject_cutoff(s: Still, t: dict[str, float]) -> Check:
+    """Warn when the sharp (in-focus) mass piles up against one or two edges of the frame."""
+    y = s.small_luma
+    if min(y.shape) < 64:
+        return make(
+            "subject_cutoff", "pass", 0.0, t["subject_cutoff"], "higher_is_worse", "too small to measure"
+        )
+    lap = np.pad(laplacian(y), 1, mode="edge")
+    k = max(5, round(min(y.shape) * 31 / 1024) * 2 + 1)
+    energy = np.log1p(_box_mean(lap * lap, k))
+    cut = np.percentile(energy, 80)
+    mass = np.where(energy >= cut, energy, 0.0)
+    total = float(mass.sum())
+    if total <= 0 or float(energy.max() - np.median(energy)) < 1.0:
+        return make(
+            "subject_cutoff",
+            "pass",
+            0.0,
+            t["subject_cutoff"],
+            "higher_is_worse",
+            "no distinct in-focus subject",
+        )
+    h, w = y.shape
+    bh, bw = max(1, math.ceil(0.03 * h)), max(1, math.ceil(0.03 * w))
+    edges = {
+        "top": float(mass[:bh].sum()) / total,
+        "bottom": float(mass[-bh:].sum()) / total,
+        "left": float(mass[:, :bw].sum()) / total,
+        "right": float(mass[:, -bw:].sum()) / total,
+    }
+    side = max(edges, key=lambda e: edges[e])
+    score = edges[side] - float(np.median(list(edges.values())))
+    rej, warn = t["subject_cutoff.reject"], t["subject_cutoff"]
+    return graded(
+        "subject_cutoff",
+        score,
+        "higher_is_worse",
+        rej,
+        warn,
+        ok=f"in-focus detail stays inside the frame (edge excess {score:.3f})",
+        bad=(
+            f"the in-focus subject runs into the {side} edge ({score:.1%} of its sharp mass in the "
+            "border band, limit {thr:.1%}): it may be cut off"
+        ),
+    )

@@ -1,0 +1,223 @@
+"""The still gate: one or more tests per check that can fail, and the file-handling edge cases."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+from goldenchain.core.checks import Check, CheckReport
+from goldenchain.errors import UsageError
+from goldenchain.gates import IMAGE_CHECKS, check_image, image_phash
+
+
+def by_name(report: CheckReport, name: str) -> Check:
+    return next(c for c in report.checks if c.name == name)
+
+
+def on_bad_side(c: Check) -> bool:
+    if c.direction == "higher_is_worse":
+        return c.score >= c.threshold
+    return c.score <= c.threshold
+
+
+def test_good_image_passes_every_check(save, good_rgb):
+    r = check_image(save(good_rgb, "good.png"))
+    assert r.verdict == "pass", r.reasons
+    assert [c.name for c in r.checks] == list(IMAGE_CHECKS)
+    js = r.to_json()
+    assert js["verdict"] == "pass" and len(js["checks"]) == 10
+    assert all(
+        set(c) == {"name", "verdict", "score", "threshold", "direction", "message"} for c in js["checks"]
+    )
+
+
+def test_dark_image_rejected(save, good_rgb):
+    r = check_image(save((good_rgb * 0.2).astype(np.uint8), "dark.png"))
+    c = by_name(r, "exposure")
+    assert r.verdict == "reject" and c.verdict == "reject"
+    assert c.direction == "lower_is_worse" and c.score < c.threshold == 0.32
+    assert "too dark" in c.message
+
+
+def test_washed_out_image_rejected(save, good_rgb):
+    r = check_image(save((250 + good_rgb // 50).astype(np.uint8), "light.png"))
+    c = by_name(r, "exposure")
+    assert c.verdict == "reject" and c.direction == "higher_is_worse" and c.score > c.threshold
+
+
+def test_clipped_highlights_warn(save, good_rgb):
+    img = good_rgb.copy()
+    img[:200] = 255
+    c = by_name(check_image(save(img, "hi.png")), "exposure")
+    assert c.verdict == "warn" and "highlights" in c.message
+
+
+def test_wrong_aspect_rejected_and_right_aspect_passes(save, natural):
+    square = save(natural(1024, 1024, seed=1), "sq.png")
+    c = by_name(check_image(square, aspect="16:9"), "aspect")
+    assert c.verdict == "reject" and on_bad_side(c)
+    wide = save(natural(1820, 1024, seed=2), "wide.png")
+    assert by_name(check_image(wide, aspect="16:9"), "aspect").verdict == "pass"
+    assert by_name(check_image(wide, aspect="9:16"), "aspect").verdict == "reject"
+
+
+def test_bad_aspect_string_is_usage_error(save, good_rgb):
+    with pytest.raises(UsageError):
+        check_image(save(good_rgb, "g.png"), aspect="wide")
+
+
+def test_low_resolution_rejected(save, natural):
+    r = check_image(save(natural(800, 800), "small.png"))
+    c = by_name(r, "resolution")
+    assert c.verdict == "reject" and c.score == 800 and c.threshold == 1024
+    # an override or the lenient profile lets it through
+    assert by_name(check_image(r.path, thresholds={"resolution": 768}), "resolution").verdict == "pass"
+    assert by_name(check_image(r.path, profile="preview"), "resolution").verdict == "pass"
+
+
+def test_provider_aspect_limit(save, natural):
+    c = by_name(check_image(save(natural(2800, 1024), "pano.png")), "resolution")
+    assert c.verdict == "reject" and "elongated" in c.message
+
+
+def test_unknown_profile_and_threshold_are_usage_errors(save, good_rgb):
+    p = save(good_rgb, "g.png")
+    with pytest.raises(UsageError):
+        check_image(p, profile="nope")
+    with pytest.raises(UsageError):
+        check_image(p, thresholds={"sharpness": 1.0})
+
+
+def test_low_information_rejected(save):
+    img = np.full((1024, 1024, 3), 120, np.uint8)
+    img[:, 512:] = 140
+    c = by_name(check_image(save(img, "flat.png")), "low_information")
+    assert c.verdict == "reject" and c.score < 3
+
+
+def test_jpeg_q10_blocking_rejected(save, good_rgb):
+    r = check_image(save(good_rgb, "q10.jpg", quality=10))
+    c = by_name(r, "jpeg_blocking")
+    assert c.verdict == "reject" and c.score < c.threshold
+    assert by_name(check_image(save(good_rgb, "q95.jpg", quality=95)), "jpeg_blocking").verdict == "pass"
+
+
+def test_blurred_image_rejected(save, good_rgb):
+    blurred = Image.fromarray(good_rgb).filter(ImageFilter.GaussianBlur(3))
+    c = by_name(check_image(save(blurred, "blur.png")), "blur")
+    assert c.verdict == "reject" and c.score < c.threshold
+
+
+def test_banded_gradient_flagged(save):
+    x = np.linspace(0, 1, 1024)[None, :] * 0.6 + np.linspace(0, 1, 1024)[:, None] * 0.4
+    smooth = 40 + 120 * x
+    banded = (smooth // 8 * 8).astype(np.uint8)  # 5-bit steps
+    c = by_name(check_image(save(np.dstack([banded] * 3), "band.png")), "banding")
+    assert c.verdict in ("warn", "reject") and c.score >= 5 and c.direction == "higher_is_worse"
+
+
+def test_subject_cut_off_warns(save, natural):
+    rng = np.random.default_rng(3)
+    bg = Image.fromarray(natural(1024, 1024, seed=4)).filter(ImageFilter.GaussianBlur(8))
+    fg = Image.fromarray(rng.integers(0, 255, (1024, 1024, 3), dtype=np.uint8))
+    mask = Image.new("L", (1024, 1024), 0)
+    ImageDraw.Draw(mask).ellipse((700, 300, 1200, 800), fill=255)  # runs past the right edge
+    cut = Image.composite(fg, bg, mask)
+    c = by_name(check_image(save(cut, "cut.png")), "subject_cutoff")
+    assert c.verdict == "warn" and "right" in c.message
+    centred = Image.new("L", (1024, 1024), 0)
+    ImageDraw.Draw(centred).ellipse((300, 300, 700, 700), fill=255)
+    ok = by_name(check_image(save(Image.composite(fg, bg, centred), "ok.png")), "subject_cutoff")
+    assert ok.verdict == "pass"
+
+
+def test_near_duplicate_rejected(save, good_rgb, natural):
+    a = save(good_rgb, "a.png")
+    b = save(good_rgb, "b.jpg", quality=85)
+    h = image_phash(a)
+    assert len(h) == 16 and int(h, 16) >= 0
+    c = by_name(check_image(b, recent_hashes=[h]), "near_duplicate")
+    assert c.verdict == "reject" and c.score <= c.threshold
+    other = image_phash(save(natural(seed=9), "c.png"))
+    assert by_name(check_image(a, recent_hashes=[other, "zz"]), "near_duplicate").verdict == "pass"
+
+
+# --- file handling ------------------------------------------------------------------------------
+
+
+def test_truncated_file_is_error(tmp_path: Path, good_rgb):
+    buf = io.BytesIO()
+    Image.fromarray(good_rgb).save(buf, format="PNG")
+    p = tmp_path / "trunc.png"
+    p.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    r = check_image(p)
+    assert r.verdict == "error" and r.checks == [] and "truncated" in (r.message or "")
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not an image\n" * 10])
+def test_non_image_is_error(tmp_path: Path, content: bytes):
+    p = tmp_path / "x.png"
+    p.write_bytes(content)
+    r = check_image(p)
+    assert r.verdict == "error" and r.message
+    assert r.to_json()["message"] == r.message
+
+
+def test_missing_file_is_error(tmp_path: Path):
+    r = check_image(tmp_path / "absent.png")
+    assert r.verdict == "error" and "cannot read" in (r.message or "")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_decompression_bomb_header_is_error(tmp_path: Path):
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1000)
+    p = tmp_path / "bomb.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    r = check_image(p)
+    assert r.verdict == "error" and "bomb" in (r.message or "")
+
+
+def test_cmyk_jpeg_is_read(save, good_rgb):
+    cmyk = Image.fromarray(good_rgb).convert("CMYK")
+    r = check_image(save(cmyk, "cmyk.jpg", quality=95))
+    assert r.verdict != "error"
+    assert by_name(r, "resolution").verdict == "pass"
+    assert by_name(r, "exposure").verdict == "pass"
+
+
+def test_16bit_grayscale_is_scaled_not_clipped(save, good_rgb):
+    g16 = (good_rgb[..., 1].astype(np.uint16) * 257).astype(np.uint16)
+    im = Image.fromarray(g16)
+    assert im.mode.startswith("I;16")
+    r = check_image(save(im, "g16.png"))
+    assert r.verdict != "error"
+    c = by_name(r, "exposure")
+    assert c.verdict == "pass" and 0.5 < c.score < 0.95  # clipping would give a white image
+
+
+def test_palette_with_alpha(save, good_rgb):
+    pal = Image.fromarray(good_rgb).quantize(256)
+    pal.info["transparency"] = 0
+    r = check_image(save(pal, "pal.png", transparency=0))
+    assert r.verdict != "error"
+    assert by_name(r, "resolution").score == 1024
+
+
+def test_exif_rotation_applied(save, natural):
+    portrait_stored = Image.fromarray(natural(1024, 1820, seed=5))  # 1024 wide, 1820 tall on disk
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display -> 1820 x 1024
+    p = save(portrait_stored, "rot.jpg", quality=95, exif=exif.tobytes())
+    r = check_image(p, aspect="16:9")
+    assert by_name(r, "aspect").verdict == "pass"
+    assert "1820x1024" in by_name(r, "resolution").message
