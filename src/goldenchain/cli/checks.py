@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain.cli import gate_calibrate
 from goldenchain.core.checks import CheckReport, worst_verdict
 from goldenchain.errors import UsageError
 
@@ -53,12 +55,12 @@ def _parse_size(size: str | None) -> tuple[int, int] | None:
         raise UsageError(f"--size must look like 1920x1080, not {size!r}") from None
 
 
-@click.command("gate")
+@click.command("check", hidden=True)
 @click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--profile", default="kling-i2v", show_default=True)
 @click.option("--aspect", default=None, help="Requested video aspect, e.g. 16:9.")
-def gate_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect: str | None) -> int:
+def gate_check_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect: str | None) -> int:
     """The image quality gate on files. Exit 1 when any is rejected, 2 when any cannot be read."""
     from goldenchain.gates.image import check_image
     from goldenchain.gates.profiles import PROFILES
@@ -105,6 +107,47 @@ def qc_cmd(
     else:
         _print([r])
     return _exit_code([r])
+
+
+class DefaultCommandGroup(click.Group):
+    """A group that runs ``default`` when the first argument is not one of its subcommands.
+
+    So ``goldenchain gate a.png --json`` is ``goldenchain gate check a.png --json`` (same options, output and
+    exit codes as before ``gate`` had subcommands), while ``goldenchain gate calibrate A R`` runs the
+    subcommand. A still literally named like a subcommand can be checked with ``gate check NAME``.
+    """
+
+    def __init__(self, *args: Any, default: click.Command, **kwargs: Any) -> None:
+        kwargs.setdefault("no_args_is_help", False)
+        super().__init__(*args, **kwargs)
+        assert default.name is not None
+        self.default_name = default.name
+        self.add_command(default)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        help_names = set(ctx.help_option_names)
+        if not args or (args[0] not in self.commands and args[0] not in help_names):
+            args = [self.default_name, *args]
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return ["[OPTIONS] IMAGES...", "|", "COMMAND [ARGS]..."]
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.commands[self.default_name].format_options(ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
+gate_cmd = DefaultCommandGroup(
+    "gate",
+    default=gate_check_cmd,
+    help=(
+        "The image quality gate on files (IMAGES...). Exit 1 when any is rejected, 2 when any cannot be "
+        "read. Subcommands: `gate calibrate ACCEPTED_DIR REJECTED_DIR` fits the thresholds on labelled stills."
+    ),
+)
+for _cmd in gate_calibrate.COMMANDS:
+    gate_cmd.add_command(_cmd)
 
 
 COMMANDS = [gate_cmd, qc_cmd]

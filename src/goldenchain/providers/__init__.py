@@ -12,7 +12,7 @@ from goldenchain.providers.base import (
     Succeeded,
     TaskStatus,
 )
-from goldenchain.providers.fal import FalFluxTextToImage, FalQueue
+from goldenchain.providers.fal import FalFluxTextToImage, FalKlingImageToVideo, FalQueue
 from goldenchain.providers.http import (
     CREATE_POLICY,
     DEFAULT_TIMEOUT,
@@ -30,6 +30,8 @@ from goldenchain.providers.kling import (
     KlingAuth,
     KlingImageToVideo,
 )
+from goldenchain.providers.replicate import ReplicateFluxTextToImage, ReplicateKlingImageToVideo
+from goldenchain.providers.together import TogetherFluxTextToImage
 
 __all__ = [
     "CREATE_POLICY",
@@ -43,16 +45,20 @@ __all__ = [
     "ClipRequest",
     "Failed",
     "FalFluxTextToImage",
+    "FalKlingImageToVideo",
     "FalQueue",
     "KlingAuth",
     "KlingImageToVideo",
     "Pending",
     "Provider",
+    "ReplicateFluxTextToImage",
+    "ReplicateKlingImageToVideo",
     "RetryPolicy",
     "StillRequest",
     "Submitted",
     "Succeeded",
     "TaskStatus",
+    "TogetherFluxTextToImage",
     "classify",
     "make_client",
     "send_create",

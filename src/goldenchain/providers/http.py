@@ -114,7 +114,15 @@ def classify(exc_or_response: BaseException | httpx.Response) -> Outcome:
 
 
 def parse_retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or ``None``."""
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or ``None``.
+
+    A ``retry-after-ms`` header (Together) is read first when present and readable."""
+    millis = response.headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis.strip()) / 1000.0)
+        except ValueError:
+            pass
     value = response.headers.get("retry-after")
     if not value:
         return None
