@@ -128,6 +128,14 @@ class EngineSection(_Strict):
     concurrency: dict[str, int] = Field(default_factory=lambda: {"fal": 4, "kling": 3})
 
 
+class PlanSection(_Strict):
+    """The studio's provider plan, for burn-rate reports."""
+
+    kling_monthly_credits: float | None = Field(None, gt=0)
+    kling_usd_per_credit: float = Field(0.14, gt=0)
+    cycle_start_day: int = Field(1, ge=1, le=28)
+
+
 class ProjectConfig(_Strict):
     project: ProjectSection
     stills: StillsSection = Field(default_factory=StillsSection)
@@ -137,6 +145,9 @@ class ProjectConfig(_Strict):
     budget: BudgetSection = Field(default_factory=BudgetSection)
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     engine: EngineSection = Field(default_factory=EngineSection)
+    plan: PlanSection = Field(default_factory=PlanSection)
+    #: price overrides: "fal:fal-ai/flux/dev" (per still) or "kling:kling-v1-5:pro:5" (per clip) -> USD
+    prices: dict[str, float] = Field(default_factory=dict)
 
 
 # --- locating errors -------------------------------------------------------------------------------------

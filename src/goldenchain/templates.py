@@ -38,6 +38,12 @@ profile = "kling-i2v"
 [budget]
 project_usd = 25.0            # the run stops before the call that would overspend
 
+[plan]                        # your provider plan, for burn-rate reports (goldenchain costs)
+kling_monthly_credits = 3000
+cycle_start_day = 1
+
+[prices]                      # override any catalog price, e.g. "kling:kling-v1-5:pro:5" = 0.49
+
 [delivery]
 width = 1920
 height = 1080

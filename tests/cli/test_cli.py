@@ -80,3 +80,48 @@ def test_qc_unreadable_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 2 and json.loads(out)[0]["verdict"] == "error"
     code, _, err = call(["qc", str(tmp_path / "x.mp4"), "--size", "big"], capsys)
     assert code == 2 and "--size" in err
+
+
+def test_costs_json_breakeven_and_reconcile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    call(["init", str(tmp_path)], capsys)
+    code, out, _ = call(["costs", str(tmp_path), "--json", "--plot", str(tmp_path / "spend.png")], capsys)
+    s = json.loads(out)
+    assert code == 0 and s["total_usd"] == 0 and s["by_shot"] == {} and s["by_provider"] == {}
+    assert s["burn"]["kling_monthly_credits"] == 3000
+    assert (tmp_path / "spend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, out, _ = call(
+        [
+            "costs",
+            "breakeven",
+            "--api-usd-per-image",
+            "0.05",
+            "--gpu-usd-per-hour",
+            "2",
+            "--images-per-hour",
+            "120",
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0 and json.loads(out)["breakeven_images_per_hour"] == pytest.approx(40)
+    (tmp_path / "export.csv").write_text("task_id,credits\nt-1,3.5\n")
+    code, out, _ = call(
+        ["costs", "reconcile", str(tmp_path), "--csv", str(tmp_path / "export.csv"), "--json"], capsys
+    )
+    assert code == 1 and json.loads(out) == [
+        {"task_id": "t-1", "kind": "missing_in_ledger", "ledger": None, "provider": 3.5}
+    ]
+    code, _, err = call(
+        [
+            "costs",
+            "breakeven",
+            "--api-usd-per-image",
+            "0",
+            "--gpu-usd-per-hour",
+            "2",
+            "--images-per-hour",
+            "1",
+        ],
+        capsys,
+    )
+    assert code == 2 and "positive" in err

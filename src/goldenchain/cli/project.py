@@ -116,7 +116,7 @@ def run_cmd(
     return execute_run(p, max_cost=max_cost, only=only, shots=shots, quiet=quiet)
 
 
-def _open_ledger(p: Project) -> Any:
+def open_ledger(p: Project) -> Any:
     from goldenchain.store.db import Database
     from goldenchain.store.ledger import Ledger
 
@@ -131,7 +131,7 @@ def _open_ledger(p: Project) -> Any:
 def status_cmd(project: str, as_json: bool) -> int:
     """Per shot: stage, takes, verdicts, spend."""
     p = load_project(project)
-    ledger = _open_ledger(p)
+    ledger = open_ledger(p)
     rows: list[dict[str, Any]] = []
     spend_by_shot: dict[str, float] = {}
     db_shots = {}
@@ -211,38 +211,6 @@ def estimate_cmd(project: str, as_json: bool) -> int:
     return 0
 
 
-@click.command("costs")
-@_project_arg
-@click.option("--json", "as_json", is_flag=True)
-@click.option(
-    "--plot", type=click.Path(dir_okay=False), default=None, help="Write a PNG of daily and cumulative spend."
-)
-def costs_cmd(project: str, as_json: bool, plot: str | None) -> int:
-    """The ledger: spend and credits by provider, shot and day."""
-    from goldenchain.reports.costs import summarize
-
-    p = load_project(project)
-    ledger = _open_ledger(p)
-    spend = ledger.spend(p.id) if ledger else []
-    takes = ledger.takes(p.id) if ledger else []
-    summary = summarize(spend, takes)
-    if plot:
-        from goldenchain.reports.plots import plot_spend
-
-        plot_spend(summary, Path(plot), budget=p.config.budget.project_usd)
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return 0
-    table = Table(title=f"spend for {p.id}: ${summary['total_usd']:.2f}")
-    table.add_column("provider")
-    table.add_column("USD", justify="right")
-    table.add_column("credits", justify="right")
-    for prov, usd in summary["by_provider"].items():
-        table.add_row(prov, f"${usd:.2f}", str(summary["credits"].get(prov, "")))
-    console.print(table)
-    return 0
-
-
 @click.command("failures")
 @_project_arg
 @click.option(
@@ -252,7 +220,7 @@ def costs_cmd(project: str, as_json: bool, plot: str | None) -> int:
 def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     """The failure archive: every rejected or failed take with its reason."""
     p = load_project(project)
-    ledger = _open_ledger(p)
+    ledger = open_ledger(p)
     takes = [t for t in (ledger.takes(p.id) if ledger else []) if t.failure_class]
     if reason:
         takes = [t for t in takes if t.failure_class == reason]
@@ -289,4 +257,4 @@ def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     return 0
 
 
-COMMANDS = [init_cmd, run_cmd, status_cmd, estimate_cmd, costs_cmd, failures_cmd]
+COMMANDS = [init_cmd, run_cmd, status_cmd, estimate_cmd, failures_cmd]

@@ -15,8 +15,8 @@ def estimate_project(cfg: Any, shots: list[Any]) -> dict[str, Any]:
     rows: dict[str, dict[str, float]] = {}
     worst = 0.0
     for s in shots:
-        sp = still_price(st.provider, st.model, st.width, st.height).usd
-        cp = clip_price(v.provider, v.model, v.mode, s.duration).usd
+        sp = still_price(st.provider, st.model, st.width, st.height, cfg.prices).usd
+        cp = clip_price(v.provider, v.model, v.mode, s.duration, cfg.prices).usd
         expected = sp + cp
         wc = sp * st.max_takes + cp * v.max_takes
         rows[s.id] = {

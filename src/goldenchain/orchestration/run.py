@@ -63,6 +63,7 @@ def build_plan(
         "qc": cfg.qc.model_dump(),
         "delivery": cfg.delivery.model_dump(),
         "engine": cfg.engine.model_dump(),
+        "prices": dict(cfg.prices),
         "caps": {
             "project_usd": b.project_usd,
             "client_usd": b.client_usd,

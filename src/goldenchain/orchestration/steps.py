@@ -81,7 +81,7 @@ async def prepare_take(
     if stage == "still":
         inputs = _still_inputs(plan, take_no)
         st = plan["stills"]
-        est = still_price(st["provider"], st["model"], st["width"], st["height"]).usd
+        est = still_price(st["provider"], st["model"], st["width"], st["height"], plan.get("prices")).usd
         provider, model, seed = st["provider"], st["model"], inputs["seed"]
     else:
         assert parent_take_id is not None
@@ -89,7 +89,7 @@ async def prepare_take(
         assert parent.artifact_sha256
         inputs = _clip_inputs(plan, parent.artifact_sha256)
         v = plan["video"]
-        est = clip_price(v["provider"], v["model"], v["mode"], shot["duration"]).usd
+        est = clip_price(v["provider"], v["model"], v["mode"], shot["duration"], plan.get("prices")).usd
         provider, model, seed = v["provider"], v["model"], None
     key = take_key(plan["project_id"], shot["id"], stage, take_no, inputs)
     t = rt.ledger.get_or_create_take(
@@ -291,7 +291,7 @@ async def download_take(
 
         meta["phash"] = await asyncio.to_thread(image_phash, path)
         if unit == "megapixels" and billed_units:
-            price = still_price(t.provider, t.model, meta["width"], meta["height"])
+            price = still_price(t.provider, t.model, meta["width"], meta["height"], plan.get("prices"))
             cost, credits = price.usd * billed_units / megapixels(meta["width"], meta["height"]), None
         else:
             cost, credits = t.estimate_usd, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, date, datetime
 from typing import Any
 
 from goldenchain.store.schema import SpendRow, TakeRow
@@ -14,6 +15,7 @@ def summarize(spend: list[SpendRow], takes: list[TakeRow] | None = None) -> dict
     by_model: dict[str, float] = defaultdict(float)
     by_shot: dict[str, float] = defaultdict(float)
     by_day: dict[str, float] = defaultdict(float)
+    by_day_provider: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     credits: dict[str, float] = defaultdict(float)
     reserved = 0.0
     total = 0.0
@@ -28,6 +30,7 @@ def summarize(spend: list[SpendRow], takes: list[TakeRow] | None = None) -> dict
         by_model[f"{r.provider}:{r.model}"] += r.usd
         by_shot[r.shot_id] += r.usd
         by_day[r.day] += r.usd
+        by_day_provider[r.day][r.provider] += r.usd
         if r.credits:
             credits[r.provider] += r.credits
     out: dict[str, Any] = {
@@ -37,6 +40,9 @@ def summarize(spend: list[SpendRow], takes: list[TakeRow] | None = None) -> dict
         "by_model": {k: round(v, 4) for k, v in sorted(by_model.items())},
         "by_shot": {k: round(v, 4) for k, v in sorted(by_shot.items())},
         "by_day": {k: round(v, 4) for k, v in sorted(by_day.items())},
+        "by_day_provider": {
+            d: {p: round(v, 4) for p, v in sorted(ps.items())} for d, ps in sorted(by_day_provider.items())
+        },
         "credits": {k: round(v, 3) for k, v in sorted(credits.items())},
     }
     if takes is not None:
@@ -49,4 +55,36 @@ def summarize(spend: list[SpendRow], takes: list[TakeRow] | None = None) -> dict
         out["waste_share"] = round(wasted / total, 4) if total else 0.0
         out["accepted_clips"] = len(accepted)
         out["cost_per_accepted_clip"] = round(total / len(accepted), 4) if accepted else None
+    return out
+
+
+def burn(
+    summary: dict[str, Any], spend: list[SpendRow], plan: Any, today: date | None = None
+) -> dict[str, Any]:
+    """Burn rate against the plan's allowance: dollars and Kling credits per day, days until credits run out."""
+    from goldenchain.core.money import burn_rate, cycle_start, days_left
+
+    today = today or datetime.now(UTC).date()
+    usd_per_day = burn_rate(summary["by_day"], today, 7)
+    credits_by_day: dict[str, float] = defaultdict(float)
+    for r in spend:
+        if r.state == "committed" and r.provider == "kling" and r.credits:
+            credits_by_day[r.day] += r.credits
+    credits_per_day = burn_rate(dict(credits_by_day), today, 7)
+    out: dict[str, Any] = {
+        "usd_per_day_7d": round(usd_per_day, 4),
+        "kling_credits_per_day_7d": round(credits_per_day, 3),
+    }
+    if plan.kling_monthly_credits:
+        start = cycle_start(today, plan.cycle_start_day)
+        used = sum(v for d, v in credits_by_day.items() if date.fromisoformat(d) >= start)
+        left = plan.kling_monthly_credits - used
+        out.update(
+            {
+                "kling_monthly_credits": plan.kling_monthly_credits,
+                "kling_credits_used_this_cycle": round(used, 3),
+                "kling_credits_left": round(left, 3),
+                "days_until_credits_run_out": days_left(left, credits_per_day),
+            }
+        )
     return out

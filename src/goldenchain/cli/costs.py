@@ -1,0 +1,176 @@
+"""``goldenchain costs``: the ledger's spend, burn rate, plots, break-even and reconciliation."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from goldenchain.cli._groups import DefaultGroup
+from goldenchain.cli.project import open_ledger
+from goldenchain.config import load_project
+from goldenchain.errors import UsageError
+
+console = Console()
+
+
+@click.group("costs", cls=DefaultGroup, default="show")
+def costs_group() -> None:
+    """The ledger: spend and credits by provider, shot and day; burn rate; break-even; reconciliation."""
+
+
+@costs_group.command("show")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PNG: daily spend by provider, cumulative vs budget.",
+)
+def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
+    """Spend by provider, model, shot and day; burn rate; waste; cost per accepted clip."""
+    from goldenchain.reports.costs import burn, summarize
+
+    p = load_project(project)
+    ledger = open_ledger(p)
+    spend = ledger.spend(p.id) if ledger else []
+    takes = ledger.takes(p.id) if ledger else []
+    summary = summarize(spend, takes)
+    summary["burn"] = burn(summary, spend, p.config.plan)
+    if ledger:
+        ledger.db.dispose()
+    if plot:
+        from goldenchain.reports.plots import plot_spend
+
+        plot_spend(summary, Path(plot), budget=p.config.budget.project_usd)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return 0
+    t = Table(
+        title=f"spend for {p.id}: ${summary['total_usd']:.2f} (reserved ${summary['reserved_usd']:.2f})"
+    )
+    for col in ("provider", "USD", "credits"):
+        t.add_column(col, justify="left" if col == "provider" else "right")
+    for prov, usd in summary["by_provider"].items():
+        t.add_row(prov, f"${usd:.2f}", str(summary["credits"].get(prov, "")))
+    console.print(t)
+    d = Table(title="by day")
+    d.add_column("day")
+    d.add_column("USD", justify="right")
+    for day, usd in summary["by_day"].items():
+        d.add_row(day, f"${usd:.2f}")
+    console.print(d)
+    b = summary["burn"]
+    line = f"burn rate (7 days): ${b['usd_per_day_7d']:.2f}/day, {b['kling_credits_per_day_7d']} Kling credits/day"
+    if "kling_credits_left" in b:
+        left = b["days_until_credits_run_out"]
+        to_empty = "no spend" if left is None else f"{left:.1f} days"
+        line += f"; {b['kling_credits_left']} credits left this cycle, {to_empty} to empty"
+    console.print(line)
+    waste = summary.get("waste_usd", 0.0)
+    cpc = summary.get("cost_per_accepted_clip")
+    console.print(
+        f"waste on rejected or failed takes: ${waste:.2f} ({summary.get('waste_share', 0) * 100:.0f} %); "
+        f"cost per accepted clip: {'—' if cpc is None else f'${cpc:.2f}'}"
+    )
+    return 0
+
+
+@costs_group.command("breakeven")
+@click.option("--api-usd-per-image", type=float, required=True, help="e.g. 0.05 for FLUX dev at 2 MP on fal")
+@click.option("--gpu-usd-per-hour", type=float, required=True, help="your GPU rental, e.g. 2.0")
+@click.option("--images-per-hour", type=float, required=True, help="what that GPU renders per hour")
+@click.option("--json", "as_json", is_flag=True)
+def breakeven_cmd(
+    api_usd_per_image: float, gpu_usd_per_hour: float, images_per_hour: float, as_json: bool
+) -> int:
+    """API price per image against a rented GPU per hour at your throughput."""
+    from goldenchain.core.money import breakeven
+
+    try:
+        b = breakeven(api_usd_per_image, gpu_usd_per_hour, images_per_hour)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(b.to_json(), indent=2))
+        return 0
+    console.print(
+        f"GPU: ${b.gpu_usd_per_image:.4f} per image at {images_per_hour:g} images/hour; API: ${api_usd_per_image:.4f}.\n"
+        f"The GPU pays off only while you keep it busy with more than {b.breakeven_images_per_hour:.1f} images per "
+        f"rented hour; cheaper at full throughput: [bold]{b.cheaper}[/bold]."
+    )
+    return 0
+
+
+@costs_group.command("reconcile")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--csv",
+    "csv_path",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="Provider export with a task id column and an amount column.",
+)
+@click.option("--provider", default="kling", show_default=True)
+@click.option("--id-column", default="task_id", show_default=True)
+@click.option("--amount-column", default="credits", show_default=True)
+@click.option("--unit", type=click.Choice(["credits", "usd"]), default="credits", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def reconcile_cmd(
+    project: str, csv_path: str, provider: str, id_column: str, amount_column: str, unit: str, as_json: bool
+) -> int:
+    """Compare a provider's export (or Kling account costs saved as CSV) with the ledger; list differences."""
+    from goldenchain.core.money import reconcile
+
+    p = load_project(project)
+    ledger = open_ledger(p)
+    ours: dict[str, float] = {}
+    if ledger:
+        for t in ledger.takes(p.id):
+            if t.provider == provider and t.provider_task_id and t.state == "downloaded":
+                ours[t.provider_task_id] = float((t.billed_units if unit == "credits" else t.cost_usd) or 0.0)
+        ledger.db.dispose()
+    theirs: dict[str, float] = {}
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if (
+            not reader.fieldnames
+            or id_column not in reader.fieldnames
+            or amount_column not in reader.fieldnames
+        ):
+            raise UsageError(
+                f"{csv_path}: needs columns {id_column!r} and {amount_column!r} (has {reader.fieldnames})"
+            )
+        for i, row in enumerate(reader, 2):
+            try:
+                theirs[row[id_column]] = theirs.get(row[id_column], 0.0) + float(row[amount_column])
+            except ValueError:
+                raise UsageError(
+                    f"{csv_path}:{i}: {amount_column} is not a number: {row[amount_column]!r}"
+                ) from None
+    diffs = reconcile(ours, theirs)
+    if as_json:
+        click.echo(json.dumps([d.to_json() for d in diffs], indent=2))
+    else:
+        t = Table(
+            title=f"{provider}: {len(ours)} tasks in the ledger, {len(theirs)} in the export, {len(diffs)} differences"
+        )
+        for col in ("task", "difference", "ledger", "provider"):
+            t.add_column(col)
+        for d in diffs:
+            t.add_row(
+                d.task_id,
+                d.kind,
+                "" if d.ledger is None else f"{d.ledger:g}",
+                "" if d.provider is None else f"{d.provider:g}",
+            )
+        console.print(t)
+    return 1 if diffs else 0
+
+
+COMMANDS = [costs_group]
