@@ -94,12 +94,28 @@ def pair_mae(c: Clip) -> np.ndarray:
     return out
 
 
+def _still_pairs(frames: list[np.ndarray] | np.ndarray, mae: np.ndarray, limit: float) -> np.ndarray:
+    """Pair i (frames i, i+1) is still when it barely differs from its neighbour *and* from the first frame of
+    the still run it extends: a slow pan moves less than the limit per frame but drifts away from the anchor,
+    while a frozen picture stays on it."""
+    still = np.zeros(len(mae), dtype=bool)
+    anchor = 0
+    for i, d in enumerate(mae):
+        if d < limit:
+            drift = float(np.abs(frames[i + 1].astype(np.float32) - frames[anchor].astype(np.float32)).mean())
+            if drift < limit:
+                still[i] = True
+                continue
+        anchor = i + 1
+    return still
+
+
 def check_freeze(c: Clip, t: dict[str, float], mae: np.ndarray) -> Check:
     fps = c.fps or 24.0
     # low-contrast (dark, hazy) footage moves with smaller differences: scale the still-frame limit down
     contrast = float(np.median([f.std() for f in c.frames[:: max(1, c.n_frames // 12)]]))
     limit = t["freeze.mae"] * min(1.0, max(0.1, contrast / 30.0))
-    k, start = _longest_run(mae < limit)
+    k, start = _longest_run(_still_pairs(c.frames, mae, limit))
     n = k + 1 if k else 0  # k still pairs = k + 1 identical frames
     secs = n / fps
     where = f" at {start / fps:.2f}–{(start + n) / fps:.2f} s" if n else ""

@@ -101,7 +101,7 @@ CLIP_DEFAULTS: Mapping[str, float] = MappingProxyType(
         "black_frames": 0.25,  # reject a black run of at least this many seconds
         "black_frames.luma": 16.0,  # a frame is black if its mean luma (0-255, full range) is below
         "freeze": 0.5,  # reject a freeze of at least this many seconds
-        "freeze.mae": 0.5,  # consecutive frames differ by less than this mean abs diff (8-bit)
+        "freeze.mae": 0.2,  # frames differ by less than this mean abs diff (8-bit; FFmpeg freezedetect: 0.26)
         "first_frame": 0.5,  # reject if SSIM(frame 0, still) below
         "first_frame.warn": 0.75,
         "flicker": 8.0,  # reject a detrended mean-luma jump of at least this many code values
