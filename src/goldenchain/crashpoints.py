@@ -10,8 +10,11 @@ import signal
 POINTS = ("before_create", "after_create", "polling", "downloading", "assembling")
 
 
-def crashpoint(name: str) -> None:
-    if os.environ.get("GOLDENCHAIN_CRASHPOINT") != name:
+def crashpoint(name: str, tag: str = "") -> None:
+    """``GOLDENCHAIN_CRASHPOINT`` is ``name`` (first time any code passes it) or ``name@tag`` (e.g.
+    ``after_create@kling``: only where that provider is involved)."""
+    want = os.environ.get("GOLDENCHAIN_CRASHPOINT")
+    if want is None or (want != name and want != f"{name}@{tag}"):
         return
     mark = os.environ.get("GOLDENCHAIN_CRASHPOINT_MARK")
     if mark:

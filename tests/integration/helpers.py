@@ -28,7 +28,11 @@ def make_project(root: Path, shots: int = 3, **engine: Any) -> Path:
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, **env, "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "goldenchain", *args], env=full, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "goldenchain", *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=False,
     )
 
@@ -37,8 +41,14 @@ def probe(path: Path) -> dict[str, Any]:
     with av.open(str(path)) as c:
         vs = c.streams.video[0]
         n = sum(1 for _ in c.decode(vs))
-        return {"codec": vs.codec_context.name, "width": vs.width, "height": vs.height,
-                "fps": float(vs.average_rate or 0), "duration": float(c.duration or 0) / 1e6, "frames": n}
+        return {
+            "codec": vs.codec_context.name,
+            "width": vs.width,
+            "height": vs.height,
+            "fps": float(vs.average_rate or 0),
+            "duration": float(c.duration or 0) / 1e6,
+            "frames": n,
+        }
 
 
 def report(project: Path) -> dict[str, Any]:

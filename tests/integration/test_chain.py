@@ -13,7 +13,9 @@ from tests.integration.helpers import accepted_creates, make_project, probe, rep
 @pytest.mark.parametrize("scenario", ["clean", "demo", "flaky"])
 def test_whole_chain(tmp_path: Path, scenario: str) -> None:
     project = make_project(tmp_path / "shoot", shots=3)
-    with Emulator(host="127.0.0.1", port=0, scenario=scenario, latency=0.4, log_path=str(tmp_path / "emu.log")) as emu:
+    with Emulator(
+        host="127.0.0.1", port=0, scenario=scenario, latency=0.4, log_path=str(tmp_path / "emu.log")
+    ) as emu:
         r = run_cli(["run", str(project), "--quiet"], emu.env())
         assert r.returncode == 0, r.stdout + r.stderr
         rep = report(project)

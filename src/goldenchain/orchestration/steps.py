@@ -184,7 +184,7 @@ async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
             t = rt.ledger.begin_submit(take_id, plan.get("run_id"), plan["client"], caps)
         except BudgetExceeded as e:
             return _fail("stop", "budget", str(e))
-        crashpoint("before_create")
+        crashpoint("before_create", t.provider)
         try:
             sub: Submitted = await adapter.submit(request)
         except SubmissionUncertain as e:
@@ -210,7 +210,7 @@ async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
             else:
                 rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=False)
             return {"outcome": "retry", "retry_after": 5.0, "reason": e.reason}
-        crashpoint("after_create")
+        crashpoint("after_create", t.provider)
         rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
         return {"outcome": "submitted", "task_id": sub.task_id}
 
@@ -233,7 +233,7 @@ async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
             rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
             return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
     if isinstance(st, Pending):
-        crashpoint("polling")
+        crashpoint("polling", t.provider)
         return {"state": "pending"}
     if isinstance(st, Failed):
         err = st.error
@@ -284,7 +284,7 @@ async def download_take(
             rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}")
             return _fail("failed", "provider_error", e.reason)
     sha, path, mime = rt.store.put(data)
-    crashpoint("downloading")
+    crashpoint("downloading", t.provider)
     meta = await asyncio.to_thread(_media_meta, data, mime)
     if t.stage == "still":
         from goldenchain.gates.image import image_phash
