@@ -1,0 +1,153 @@
+"""Fault plans: deterministic, per-provider, each fault fires exactly once.
+
+A :class:`Fault` names a provider, an *operation stream* and an ordinal in it:
+
+``op`` (what is counted; 1-based ``nth``):
+  * ``create``  — create/submit requests received (Kling ``POST /v1/videos/...``, fal queue submit, fal run);
+  * ``task``    — tasks accepted (a create that made a task); outcome faults attach to that task;
+  * ``poll``    — status queries (Kling ``GET .../{task_id}`` or ``?external_task_id=``, fal ``.../status``);
+  * ``result``  — fal result fetches (``GET .../requests/{id}``);
+  * ``file``    — media downloads (``/files/...``), provider ``"files"``.
+
+``endpoint`` (optional) restricts the fault to requests whose model/endpoint id starts with it
+(``"fal-ai/flux"``, ``"image2video"``); only matching requests advance that fault's counter.
+
+Request faults (answer instead of / after handling the request): ``rate_limit`` (Kling 429/1302, fal 429),
+``concurrency`` (Kling 429/1303), ``billing`` / ``billing_1102`` (Kling 429/1102, fal 403 exhausted balance),
+``billing_1101`` (Kling 429/1101), ``auth`` (Kling 401/1000, fal 401), ``content_policy`` at ``create``
+(Kling 400/1301, fal 422), ``server_error`` (500/5000; fal 500), ``unavailable`` (503/5001; fal 503
+``runner_scheduling_failure``), ``timeout`` (504/5002; fal 504 ``request_timeout``), ``drop`` (close the
+connection without answering, nothing done), ``stall`` (hold the connection without answering until the client
+gives up, nothing done), ``drop_after_accept`` / ``stall_after_accept`` (``create`` only: the task IS made,
+then no answer).
+
+Task faults (``op="task"``): ``content_policy`` (Kling task ends ``failed`` with a risk-control message;
+fal result is 422 ``content_policy_violation``), ``failed`` (Kling ``failed`` with an internal error; fal
+result 500), ``stuck`` (never leaves processing / IN_PROGRESS), ``result_404`` (the media file 404s),
+``bad_still`` (an under-exposed, nearly black still), ``blurry_still``, ``nsfw`` (fal: black image and
+``has_nsfw_concepts: [true]``), ``freeze`` / ``black`` (defective clip).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+__all__ = ["REQUEST_KINDS", "SCENARIOS", "TASK_KINDS", "Fault", "FaultPlan", "scenario_faults"]
+
+REQUEST_KINDS = frozenset(
+    {
+        "rate_limit", "concurrency", "billing", "billing_1101", "billing_1102", "auth", "content_policy",
+        "server_error", "unavailable", "timeout", "drop", "stall", "drop_after_accept", "stall_after_accept",
+    }
+)  # fmt: skip
+TASK_KINDS = frozenset(
+    {
+        "content_policy",
+        "failed",
+        "stuck",
+        "result_404",
+        "bad_still",
+        "blurry_still",
+        "nsfw",
+        "freeze",
+        "black",
+    }
+)
+OPS = frozenset({"create", "task", "poll", "result", "file"})
+PROVIDERS = frozenset({"kling", "fal", "files", "replicate", "together"})
+
+
+@dataclass(frozen=True)
+class Fault:
+    provider: str
+    op: str
+    nth: int
+    kind: str
+    endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {self.provider!r}")
+        if self.op not in OPS:
+            raise ValueError(f"unknown op {self.op!r}; one of {sorted(OPS)}")
+        if self.nth < 1:
+            raise ValueError("nth is 1-based")
+        kinds = TASK_KINDS if self.op == "task" else REQUEST_KINDS
+        if self.kind not in kinds:
+            raise ValueError(
+                f"fault kind {self.kind!r} does not apply to op {self.op!r}; one of {sorted(kinds)}"
+            )
+        if self.kind.endswith("_after_accept") and self.op != "create":
+            raise ValueError(f"{self.kind} only applies to op 'create'")
+
+
+@dataclass
+class FaultPlan:
+    """Thread-safe: each fault keeps its own counter of matching events and fires once, on its nth."""
+
+    faults: list[Fault]
+    counts: dict[int, int] = field(default_factory=dict)
+    fired: list[tuple[Fault, int]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def next(self, provider: str, op: str, endpoint: str = "") -> str | None:
+        """Count one event; return the kind of the first fault that fires on it (if any)."""
+        hit: str | None = None
+        with self._lock:
+            for i, fault in enumerate(self.faults):
+                if fault.provider != provider or fault.op != op:
+                    continue
+                if fault.endpoint and not endpoint.startswith(fault.endpoint):
+                    continue
+                self.counts[i] = self.counts.get(i, 0) + 1
+                if self.counts[i] == fault.nth and hit is None:
+                    hit = fault.kind
+                    self.fired.append((fault, self.counts[i]))
+        return hit
+
+    @property
+    def pending(self) -> list[Fault]:
+        done = {id(f) for f, _ in self.fired}
+        return [f for f in self.faults if id(f) not in done]
+
+
+def _demo() -> list[Fault]:
+    return [
+        Fault("fal", "create", 1, "rate_limit"),  # 1st fal submit: transient 429, no request made
+        Fault("fal", "task", 1, "bad_still", endpoint="fal-ai/flux"),  # 1st FLUX result: nearly black
+        Fault("fal", "task", 3, "content_policy", endpoint="fal-ai/flux"),  # 3rd FLUX: 422 at result
+        Fault("kling", "create", 2, "concurrency"),  # 2nd Kling create: 429/1303, no task made
+        Fault("kling", "task", 2, "content_policy"),  # 2nd Kling task: failed (risk control) at poll
+        Fault("kling", "task", 3, "freeze"),  # 3rd Kling task: clip with a 1.6 s freeze
+    ]
+
+
+def _flaky() -> list[Fault]:
+    return [
+        Fault("kling", "create", 1, "rate_limit"),  # 429/1302, not accepted
+        Fault("kling", "create", 2, "stall_after_accept"),  # accepted, then no answer: reconcile!
+        Fault("kling", "create", 4, "unavailable"),  # 503/5001, not accepted
+        Fault("kling", "create", 6, "drop_after_accept"),  # accepted, then the connection closes
+        Fault("kling", "poll", 2, "server_error"),  # 500/5000
+        Fault("kling", "poll", 4, "drop"),
+        Fault("kling", "poll", 6, "stall"),
+        Fault("kling", "poll", 9, "timeout"),  # 504/5002
+        Fault("fal", "create", 1, "rate_limit"),  # 429
+        Fault("fal", "create", 3, "unavailable"),  # 503 runner_scheduling_failure
+        Fault("fal", "poll", 2, "drop"),
+        Fault("fal", "poll", 4, "stall"),
+        Fault("fal", "poll", 6, "server_error"),
+        Fault("fal", "result", 2, "timeout"),  # 504 request_timeout on a result GET
+        Fault("files", "file", 2, "drop"),
+    ]
+
+
+SCENARIOS = {"clean": list, "demo": _demo, "flaky": _flaky}
+
+
+def scenario_faults(name: str) -> list[Fault]:
+    try:
+        return list(SCENARIOS[name]())
+    except KeyError:
+        raise ValueError(f"unknown scenario {name!r}; one of {sorted(SCENARIOS)}") from None
