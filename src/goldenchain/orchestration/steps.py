@@ -12,6 +12,7 @@ from dbos import DBOS
 
 from goldenchain.core.keys import take_key
 from goldenchain.core.pricing import actual_usd, clip_price, megapixels, still_price
+from goldenchain.crashpoints import crashpoint
 from goldenchain.errors import (
     AuthError,
     BillingError,
@@ -23,7 +24,6 @@ from goldenchain.errors import (
     ResultExpired,
     SubmissionUncertain,
 )
-from goldenchain.crashpoints import crashpoint
 from goldenchain.orchestration.runtime import Runtime, runtime
 from goldenchain.providers.base import (
     Camera,

@@ -1,0 +1,586 @@
+"""gate-bench: the image gate against real photographs with labelled synthetic defects (research gate.md §5).
+
+    .venv/bin/python benchmarks/gate_bench.py [--cache DIR] [--jobs 2] [--no-cleanvision] [--json OUT]
+
+Setup (once, cached in ~/.cache/goldenchain-bench or $GOLDENCHAIN_BENCH_CACHE):
+  * ``apt-get download`` the Debian wallpaper packages with real photographs and smooth gradients, and unpack
+    them with ``dpkg-deb -x`` into the cache (nothing is installed system-wide; exit 2 if apt is missing);
+  * CleanVision 0.3.7 with ``pip install --target`` into the cache (never a project dependency).
+
+The labelled set: every photo is resized (Lanczos) and cropped to 1024² twice (centre at short side 1024,
+and an off-centre crop at short side 1408), then written as clean PNG, JPEG q90 (both negatives), JPEG
+q30/q20/q10, Gaussian blur σ1.5/σ3, 4x down-up bicubic and 5-bit quantisation. Smooth gradient wallpapers
+are written clean, 6-bit and 5-bit. Scenes are split 60/40 into dev and held-out (all variants of a scene
+stay on one side). Thresholds are fitted on dev only with :mod:`goldenchain.gates.calibrate`; every figure
+printed is measured on held-out. This is a script, not a test; it takes a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from goldenchain.gates.calibrate import (
+    FEATURE_BY_KEY,
+    Measurement,
+    calibrate_scores,
+    measure_all,
+    roc_auc,
+)
+from goldenchain.gates.image import check_image
+
+Image.MAX_IMAGE_PIXELS = None  # trusted Debian wallpapers up to 6000 px
+
+PACKAGES = ("lomiri-wallpapers-16.04", "mate-backgrounds", "lomiri-wallpapers-20.04", "ukui-wallpapers")
+BG = "usr/share/backgrounds"
+PHOTOS = (
+    # lomiri-wallpapers-16.04: 14 photographs (CC-BY / CC-BY-SA 4.0)
+    "Bridge_by_Sander_Klootwijk.jpg",
+    "Dragonfly_by_Bolly.jpg",
+    "Picture_0B_by_freespace.jpg",
+    "Picture_1A_by_freespace.jpg",
+    "Wine_by_Jakkub_Mede.jpg",
+    "aitzgorri_by_Aitzol_Berasategi.jpg",
+    "analogpattern_by_Peter_Nerlich.jpg",
+    "free_by_Peter_Nerlich.jpg",
+    "friends_by_Aitzol_Berasategi.jpg",
+    "greentock_by_Peter_Nerlich.jpg",
+    "life_by_Aitzol_Berasategi.jpg",
+    "picosdeeuropa_by_Aitzol_Berasategi.jpg",
+    "seeding_by_Clements_Engelhardt.jpg",
+    "sunset_by_Aitzol_Berasategi.jpg",
+    # lomiri-wallpapers-20.04 (CC-BY-SA)
+    "Kleiber_by_Lukas_Baubkus.jpg",
+    # mate-backgrounds nature/ (GPL-2+)
+    *(
+        f"mate/nature/{n}.jpg"
+        for n in [
+            "Aqua",
+            "Blinds",
+            "Dune",
+            "FreshFlower",
+            "Garden",
+            "GreenMeadow",
+            "LadyBird",
+            "RainDrops",
+            "Storm",
+            "TwoWings",
+            "Wood",
+            "YellowFlower",
+        ]
+    ),
+)
+GRADIENT_CANDIDATES = (
+    "umang_by_Abhishek_Mudgal.jpg",
+    "Fossa_by_Jasper_Roks.jpg",
+    "Infinite-Sea_by_Aury88.jpg",
+    "Painting-Colors_by__herobrine7gamer.jpg",
+    *(
+        f"{n}"
+        for n in [
+            "2004default.jpg",
+            "calla.png",
+            "city.png",
+            "desert.png",
+            "firstgeneration.jpg",
+            "fluent-color.png",
+            "focal-ubuntukylin.png",
+            "goldfish.png",
+            "rhythm.jpg",
+            "rollpaper.png",
+            "string.jpg",
+            "the-mouse.jpg",
+        ]
+    ),
+)
+SMOOTH_SHARE = 0.6  # a gradient wallpaper counts as smooth when >= 60 % of its 1024² crop has |∇| < 1.5
+
+PHOTO_VARIANTS = ("clean", "q90", "q30", "q20", "q10", "blur1.5", "blur3", "down4x", "bits5")
+GRADIENT_VARIANTS = ("clean", "bits6", "bits5")
+NEGATIVE = ("clean", "q90")
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    check: str  # the gate check meant to catch it
+    keys: tuple[str, ...]  # the thresholds fitted for it
+    positives: tuple[str, ...]  # variant labels ("photo:q30", "gradient:bits5")
+    target: float  # held-out recall target (NaN: reported only)
+    cleanvision: str | None  # CleanVision issue mapped to it
+
+
+DEFECTS = (
+    Defect(
+        "jpeg q<=30",
+        "jpeg_blocking",
+        ("jpeg_blocking", "jpeg_blocking.ratio"),
+        ("photo:q30", "photo:q20", "photo:q10"),
+        0.95,
+        None,
+    ),
+    Defect("jpeg q30", "jpeg_blocking", (), ("photo:q30",), 0.95, None),
+    Defect(
+        "blur s>=1.5 / down4x",
+        "blur",
+        ("blur", "blur.laplacian"),
+        ("photo:blur1.5", "photo:blur3", "photo:down4x"),
+        0.95,
+        "blurry",
+    ),
+    Defect("blur s1.5", "blur", (), ("photo:blur1.5",), 0.95, "blurry"),
+    Defect("down4x", "blur", (), ("photo:down4x",), 0.95, "blurry"),
+    Defect("5-bit gradient", "banding", ("banding",), ("gradient:bits5",), 0.85, None),
+    Defect("6-bit gradient", "banding", (), ("gradient:bits6",), math.nan, None),
+    Defect("5-bit photo", "banding", (), ("photo:bits5",), math.nan, None),
+)
+PRIMARY = {"jpeg_blocking": "jpeg_blocking", "blur": "blur", "banding": "banding"}
+CV_ISSUES = ("blurry", "dark", "light", "low_information", "odd_aspect_ratio")
+
+
+@dataclass
+class Item:
+    path: str
+    scene: str
+    kind: str  # photo | gradient
+    variant: str
+    split: str  # dev | held-out
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.variant}"
+
+
+# --- setup ------------------------------------------------------------------------------------------
+
+
+def ensure_sources(cache: Path) -> Path:
+    root = cache / "root"
+    if all((root / BG / p).exists() for p in (*PHOTOS, *GRADIENT_CANDIDATES)):
+        return root / BG
+    if not (shutil.which("apt-get") and shutil.which("dpkg-deb")):
+        print(
+            "gate-bench: apt-get / dpkg-deb not available; cannot fetch the Debian wallpaper photos",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    debs = cache / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    print(f"setup: apt-get download {' '.join(PACKAGES)} -> {debs}")
+    proc = subprocess.run(["apt-get", "download", *PACKAGES], cwd=debs, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"gate-bench: apt-get download failed:\n{proc.stderr}", file=sys.stderr)
+        sys.exit(2)
+    for deb in sorted(debs.glob("*.deb")):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    missing = [p for p in (*PHOTOS, *GRADIENT_CANDIDATES) if not (root / BG / p).exists()]
+    if missing:
+        print(f"gate-bench: unpacked packages lack {missing}", file=sys.stderr)
+        sys.exit(2)
+    return root / BG
+
+
+def cleanvision_python(cache: Path) -> tuple[list[str], dict[str, str]] | None:
+    """How to run Python with CleanVision importable (installed into cache/cv with pip --target)."""
+    target = cache / "cv"
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    probe = [sys.executable, "-c", "import cleanvision; print(cleanvision.__version__)"]
+    if subprocess.run(probe, env=env, capture_output=True).returncode != 0:
+        print(f"setup: pip install --target {target} cleanvision==0.3.7")
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--target",
+                str(target),
+                "cleanvision==0.3.7",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0 or subprocess.run(probe, env=env, capture_output=True).returncode != 0:
+            print(f"CleanVision unavailable (pip failed): {proc.stderr[-500:]}")
+            return None
+    return [sys.executable], env
+
+
+# --- the labelled set ---------------------------------------------------------------------------------
+
+
+def _resize_short(im: Image.Image, short: int) -> Image.Image:
+    w, h = im.size
+    s = short / min(w, h)
+    return im.resize((max(short, round(w * s)), max(short, round(h * s))), Image.Resampling.LANCZOS)
+
+
+def base_crops(src: Path) -> list[Image.Image]:
+    with Image.open(src) as raw:
+        im = raw.convert("RGB")
+    a = _resize_short(im, 1024)
+    w, h = a.size
+    crops = [a.crop(((w - 1024) // 2, (h - 1024) // 2, (w - 1024) // 2 + 1024, (h - 1024) // 2 + 1024))]
+    b = _resize_short(im, 1408)
+    w, h = b.size
+    x0, y0 = (w - 1024) // 5, (h - 1024) // 3  # off-centre: left fifth, upper third
+    crops.append(b.crop((x0, y0, x0 + 1024, y0 + 1024)))
+    return crops
+
+
+def _quantise(im: Image.Image, bits: int) -> Image.Image:
+    step = 2 ** (8 - bits)
+    a = np.asarray(im, dtype=np.int32)
+    return Image.fromarray(np.clip((a // step) * step + step // 2, 0, 255).astype(np.uint8))
+
+
+def write_variant(im: Image.Image, variant: str, out: Path) -> Path:
+    if variant.startswith("q"):
+        p = out.with_suffix(".jpg")
+        im.save(p, quality=int(variant[1:]), subsampling=2)
+        return p
+    p = out.with_suffix(".png")
+    if variant == "clean":
+        v = im
+    elif variant.startswith("blur"):
+        v = im.filter(ImageFilter.GaussianBlur(float(variant[4:])))
+    elif variant == "down4x":
+        v = im.resize((256, 256), Image.Resampling.BICUBIC).resize((1024, 1024), Image.Resampling.BICUBIC)
+    elif variant.startswith("bits"):
+        v = _quantise(im, int(variant[4:]))
+    else:
+        raise ValueError(variant)
+    v.save(p, compress_level=1)
+    return p
+
+
+def smooth_share(im: Image.Image) -> float:
+    y = np.asarray(im.convert("L"), dtype=np.float32)
+    gx, gy = np.abs(np.diff(y, axis=1))[:-1], np.abs(np.diff(y, axis=0))[:, :-1]
+    return float(np.mean(np.hypot(gx, gy) < 1.5))
+
+
+def split_of(scene: str, kind: str, names: Sequence[str]) -> str:
+    """Deterministic 60/40 split: rank of a stable hash among the scenes of that kind."""
+    ranked = sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
+    return "dev" if ranked.index(scene) < round(0.6 * len(ranked)) else "held-out"
+
+
+def build_set(src: Path, cache: Path) -> list[Item]:
+    out = cache / "set"
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        items = [Item(**d) for d in json.loads(manifest.read_text())]
+        if all(Path(i.path).exists() for i in items):
+            return items
+    print("setup: building the labelled set (once) ...", flush=True)
+    items: list[Item] = []
+    photo_scenes = [Path(p).stem for p in PHOTOS]
+    for rel in PHOTOS:
+        scene = Path(rel).stem
+        for ci, crop in enumerate(base_crops(src / rel)):
+            for v in PHOTO_VARIANTS:
+                p = write_variant(crop, v, out / f"photo-{scene}-c{ci}-{v}")
+                items.append(Item(str(p), scene, "photo", v, split_of(scene, "photo", photo_scenes)))
+    grads: list[tuple[str, Image.Image]] = []
+    for rel in GRADIENT_CANDIDATES:
+        crop = base_crops(src / rel)[0]
+        share = smooth_share(crop)
+        if share >= SMOOTH_SHARE:
+            grads.append((Path(rel).stem, crop))
+        print(
+            f"  gradient {rel}: smooth share {share:.2f} {'(kept)' if share >= SMOOTH_SHARE else '(not smooth)'}"
+        )
+    gscenes = [g for g, _ in grads]
+    for scene, crop in grads:
+        for v in GRADIENT_VARIANTS:
+            p = write_variant(crop, v, out / f"gradient-{scene}-{v}")
+            items.append(Item(str(p), scene, "gradient", v, split_of(scene, "gradient", gscenes)))
+    manifest.write_text(json.dumps([i.__dict__ for i in items], indent=1))
+    return items
+
+
+# --- CleanVision ---------------------------------------------------------------------------------------
+
+_CV_SCRIPT = textwrap.dedent(
+    f"""
+    import json, sys, time, warnings
+    warnings.filterwarnings("ignore")
+    from cleanvision import Imagelab
+    paths, n_jobs, out = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    lab = Imagelab(filepaths=paths, verbose=False)
+    t0 = time.perf_counter()
+    issues = {{k: {{}} for k in {CV_ISSUES!r}}}
+    lab.find_issues(issues, n_jobs=n_jobs, verbose=False)
+    wall = time.perf_counter() - t0
+    df = lab.issues
+    cols = [c for c in df.columns if c.startswith("is_") and c.endswith("_issue")]
+    flags = {{str(i): {{c[3:-6]: bool(df.loc[i, c]) for c in cols}} for i in df.index}}
+    json.dump({{"wall": wall, "flags": flags}}, open(out, "w"))
+    """
+)
+
+
+def run_cleanvision(items: list[Item], cache: Path, n_jobs: int) -> dict[str, object] | None:
+    py = cleanvision_python(cache)
+    if py is None:
+        return None
+    cmd, env = py
+    paths = [i.path for i in items]
+    out = cache / f"cleanvision-{n_jobs}.json"
+    lst = cache / "cleanvision-paths.json"
+    lst.write_text(json.dumps(paths))
+    script = "import json,sys; sys.argv[1] = open(sys.argv[1]).read()\n" + _CV_SCRIPT
+    proc = subprocess.run(
+        [*cmd, "-c", script, str(lst), str(n_jobs), str(out)], env=env, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        print(f"CleanVision failed: {proc.stderr[-1500:]}")
+        return None
+    data: dict[str, object] = json.loads(out.read_text())
+    return data
+
+
+# --- evaluation ----------------------------------------------------------------------------------------
+
+
+def _measure_with(args: tuple[str, dict[str, float]]) -> tuple[str, dict[str, str]]:
+    path, overrides = args
+    r = check_image(path, thresholds=overrides)
+    return path, {c.name: c.verdict for c in r.checks}
+
+
+def _pct(x: float) -> str:
+    return "  –  " if math.isnan(x) else f"{x:5.0%}"
+
+
+def _cambi(m: Measurement) -> str:
+    return f"{m.features.get('banding', math.nan):.1f}"
+
+
+def _frac(mask: Sequence[bool]) -> float:
+    return sum(mask) / len(mask) if mask else math.nan
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    default_cache = os.environ.get("GOLDENCHAIN_BENCH_CACHE", str(Path.home() / ".cache/goldenchain-bench"))
+    ap.add_argument("--cache", type=Path, default=Path(default_cache))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--no-cleanvision", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="reuse the cached gate measurements of the last run")
+    ap.add_argument("--json", type=Path, default=None, help="also write all figures as JSON here")
+    args = ap.parse_args(argv)
+    cache: Path = args.cache.expanduser()
+    cache.mkdir(parents=True, exist_ok=True)
+
+    src = ensure_sources(cache)
+    items = build_set(src, cache)
+    by_path = {i.path: i for i in items}
+    n_photo_scenes = len({i.scene for i in items if i.kind == "photo"})
+    n_grad = len({i.scene for i in items if i.kind == "gradient"})
+    print(
+        f"gate-bench: {len(items)} images ({n_photo_scenes} photo scenes x 2 crops x {len(PHOTO_VARIANTS)} "
+        f"variants, {n_grad} smooth gradients x {len(GRADIENT_VARIANTS)}); "
+        f"dev {sum(i.split == 'dev' for i in items)}, held-out {sum(i.split == 'held-out' for i in items)}"
+    )
+
+    # 1. sequential timing of the gate on a sample of 1024² images (one core)
+    sample = [i.path for i in items if i.variant in ("clean", "q30", "blur1.5")][:30]
+    check_image(sample[0])  # warm caches (ffmpeg binary lookup)
+    times = []
+    for p in sample:
+        t0 = time.perf_counter()
+        check_image(p)
+        times.append(time.perf_counter() - t0)
+
+    # 2. batch: every image through the gate with the features kept, N worker processes
+    saved = cache / "measurements.json"
+    if args.reuse and saved.exists():
+        data = json.loads(saved.read_text())
+        ms = [Measurement(**d) for d in data["measurements"]]
+        batch_wall = float(data["batch_wall"])
+        print(f"  (reusing gate measurements from {saved})")
+    else:
+        t0 = time.perf_counter()
+        ms = measure_all([i.path for i in items], jobs=args.jobs)
+        batch_wall = time.perf_counter() - t0
+        saved.write_text(json.dumps({"batch_wall": batch_wall, "measurements": [m.__dict__ for m in ms]}))
+    meas = {m.path: m for m in ms}
+    errors = [m for m in ms if m.error]
+    for m in errors:
+        print(f"  error: {m.path}: {m.error}")
+
+    def select(split: str, labels: Sequence[str]) -> list[Measurement]:
+        return [
+            meas[i.path] for i in items if i.split == split and i.label in labels and not meas[i.path].error
+        ]
+
+    neg_labels = tuple(f"photo:{v}" for v in NEGATIVE)
+
+    # 3. fit on dev
+    overrides: dict[str, float] = {}
+    fit_rows = []
+    for d in DEFECTS:
+        if not d.keys:
+            continue
+        res = calibrate_scores(
+            [m.features for m in select("dev", neg_labels)],
+            [m.features for m in select("dev", d.positives)],
+            keys=d.keys,
+        )
+        for f in res.fits:
+            fit_rows.append((d.name, f))
+            if f.useful:
+                overrides[f.key] = f.proposed
+
+    # 4. held-out with the fitted thresholds
+    held = [i for i in items if i.split == "held-out"]
+    t1 = time.perf_counter()
+    with ProcessPoolExecutor(args.jobs) as pool:
+        fitted_verdicts = dict(pool.map(_measure_with, [(i.path, overrides) for i in held], chunksize=4))
+    refit_wall = time.perf_counter() - t1
+
+    # 5. CleanVision on the same images
+    cv1 = cv2 = None
+    if not args.no_cleanvision:
+        cv1 = run_cleanvision(items, cache, 1)
+        cv2 = run_cleanvision(items, cache, args.jobs)
+    cv_flags: dict[str, dict[str, bool]] = {}
+    if cv1 is not None:
+        raw = cv1["flags"]
+        assert isinstance(raw, dict)
+        for k, v in raw.items():
+            cv_flags[k] = v
+        # CleanVision indexes by file path
+        if not any(k in by_path for k in cv_flags):
+            print("  warning: CleanVision index is not the file path; mapping by order")
+            cv_flags = dict(zip([i.path for i in items], cv_flags.values(), strict=False))
+
+    # --- report ---------------------------------------------------------------------------------------
+    held_neg = select("held-out", neg_labels)
+    held_neg_paths = [m.path for m in held_neg]
+    any_rej_profile = [m.verdict == "reject" for m in held_neg]
+    any_rej_fitted = [any(v == "reject" for v in fitted_verdicts[p].values()) for p in held_neg_paths]
+    report: dict[str, object] = {"overrides": overrides}
+
+    print("\nThresholds fitted on dev (accepted = clean + q90 photos; false rejects <= 3 %):")
+    print(f"  {'defect':22s} {'threshold':20s} {'AUC':>6s} {'profile':>9s} {'fitted':>9s} applied")
+    for name, f in fit_rows:
+        print(
+            f"  {name:22s} {f.key:20s} {f.auc:6.3f} {f.current:9.4g} {f.proposed:9.4g} "
+            f"{'yes' if f.key in overrides else 'no'}"
+        )
+
+    print("\nHeld-out, per defect (recall = rejected by the defect's own check; FR = false rejects):")
+    hdr = (
+        f"  {'defect':22s} {'n':>4s} {'AUC':>6s} {'recall':>7s} {'recall':>7s} {'target':>7s} "
+        f"{'CV flag':>8s} {'CV any':>7s}"
+    )
+    print(f"  {'':22s} {'':>4s} {'':>6s} {'profile':>7s} {'fitted':>7s}")
+    print(hdr)
+    rows = []
+    for d in DEFECTS:
+        pos = select("held-out", d.positives)
+        key = PRIMARY[d.check]
+        auc = roc_auc(
+            [m.features.get(key, math.nan) for m in held_neg],
+            [m.features.get(key, math.nan) for m in pos],
+            FEATURE_BY_KEY[key].direction,
+        )
+        r_prof = _frac([m.verdicts.get(d.check) == "reject" for m in pos])
+        r_fit = _frac([fitted_verdicts[m.path].get(d.check) == "reject" for m in pos])
+        cv_map = (
+            _frac([cv_flags[m.path].get(d.cleanvision, False) for m in pos])
+            if cv_flags and d.cleanvision
+            else math.nan
+        )
+        cv_any = _frac([any(cv_flags[m.path].values()) for m in pos]) if cv_flags else math.nan
+        ok = "" if math.isnan(d.target) else ("ok" if r_fit >= d.target else "MISSED")
+        tgt = "  –  " if math.isnan(d.target) else f"{d.target:5.2f}"
+        print(
+            f"  {d.name:22s} {len(pos):4d} {auc:6.3f} {_pct(r_prof):>7s} {_pct(r_fit):>7s} {tgt:>7s} "
+            f"{_pct(cv_map):>8s} {_pct(cv_any):>7s} {ok}"
+        )
+        rows.append(
+            {"defect": d.name, "n": len(pos), "auc": auc, "recall_profile": r_prof, "recall_fitted": r_fit,
+             "target": d.target, "cleanvision_flag": cv_map, "cleanvision_any": cv_any}
+        )  # fmt: skip
+    report["defects"] = rows
+
+    print("\nHeld-out false rejects (any check rejects) on clean + JPEG q90 photos (target <= 3 %):")
+    fr_prof, fr_fit = _frac(any_rej_profile), _frac(any_rej_fitted)
+    print(f"  n = {len(held_neg)}: profile {fr_prof:.1%}, fitted {fr_fit:.1%}")
+    for lab in neg_labels:
+        sub = [m for m in held_neg if by_path[m.path].label == lab]
+        print(
+            f"    {lab:12s} profile {_frac([m.verdict == 'reject' for m in sub]):.1%}, fitted "
+            f"{_frac([any(v == 'reject' for v in fitted_verdicts[m.path].values()) for m in sub]):.1%}"
+        )
+    for what, verdicts in (("profile", {m.path: m.verdicts for m in held_neg}), ("fitted", fitted_verdicts)):
+        culprits: dict[str, list[str]] = {}
+        for m in held_neg:
+            for c, v in verdicts[m.path].items():
+                if v == "reject":
+                    culprits.setdefault(c, []).append(Path(m.path).stem)
+        print(f"    rejecting checks ({what}): {culprits or 'none'}")
+    warn_rate = _frac([any(v == "warn" for v in fitted_verdicts[p].values()) for p in held_neg_paths])
+    print(f"    share with at least one warning (fitted): {warn_rate:.1%}")
+    if cv_flags:
+        cv_fr = _frac([any(cv_flags[p].values()) for p in held_neg_paths])
+        per = {k: sum(cv_flags[p].get(k, False) for p in held_neg_paths) for k in CV_ISSUES}
+        print(f"  CleanVision, any of {', '.join(CV_ISSUES)}: {cv_fr:.1%} {per}")
+        report["cleanvision_false_reject"] = cv_fr
+    grads = [m for m in select("held-out", ("gradient:clean",))] + [
+        m for m in select("dev", ("gradient:clean",))
+    ]
+    print(
+        "  clean 8-bit smooth gradients (all splits; some are banded as shipped): "
+        f"banding reject {_frac([m.verdicts.get('banding') == 'reject' for m in grads]):.0%} of {len(grads)}; "
+        f"CAMBI {', '.join(_cambi(m) for m in grads)}"
+    )
+    report["false_reject_profile"], report["false_reject_fitted"] = fr_prof, fr_fit
+
+    print("\nCost per 1024² image (target <= 0.35 s):")
+    med, p95 = statistics.median(times), sorted(times)[max(0, math.ceil(0.95 * len(times)) - 1)]
+    print(f"  goldenchain gate, 1 process, {len(times)} images: median {med:.3f} s, p95 {p95:.3f} s")
+    print(
+        f"  goldenchain gate + features, batch {len(items)} images, ProcessPoolExecutor({args.jobs}): "
+        f"{batch_wall:.1f} s wall = {batch_wall / len(items):.3f} s/image"
+    )
+    print(
+        f"  held-out re-run with fitted thresholds ({len(held)} images, {args.jobs} processes): {refit_wall:.1f} s"
+    )
+    if cv1 is not None and cv2 is not None:
+        w1, w2 = float(cv1["wall"]), float(cv2["wall"])  # type: ignore[arg-type]
+        print(
+            f"  CleanVision find_issues ({', '.join(CV_ISSUES)}), {len(items)} images: n_jobs=1 {w1:.1f} s "
+            f"= {w1 / len(items):.3f} s/image; n_jobs={args.jobs} {w2:.1f} s = {w2 / len(items):.3f} s/image"
+        )
+        report["cleanvision_seconds_per_image"] = w1 / len(items)
+    report["seconds_median"], report["seconds_p95"], report["batch_wall"] = med, p95, batch_wall
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
