@@ -128,6 +128,32 @@ class EngineSection(_Strict):
     concurrency: dict[str, int] = Field(default_factory=lambda: {"fal": 4, "kling": 3})
 
 
+class LintRuleSpec(_Strict):
+    """A studio's own prompt rule (same shape as the built-ins in ``core/rules.py``)."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    severity: Literal["error", "warning", "info"] = "warning"
+    message: str
+    hint: str = ""
+    pattern: str
+    mode: Literal["forbid", "require"] = "forbid"
+    scenes: list[SceneType] = Field(default_factory=list)
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"not a valid regular expression: {e}") from None
+        return v
+
+
+class LintSection(_Strict):
+    disable: list[str] = Field(default_factory=list)
+    rules: list[LintRuleSpec] = Field(default_factory=list)
+
+
 class PlanSection(_Strict):
     """The studio's provider plan, for burn-rate reports."""
 
@@ -146,6 +172,7 @@ class ProjectConfig(_Strict):
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     engine: EngineSection = Field(default_factory=EngineSection)
     plan: PlanSection = Field(default_factory=PlanSection)
+    lint: LintSection = Field(default_factory=LintSection)
     #: price overrides: "fal:fal-ai/flux/dev" (per still) or "kling:kling-v1-5:pro:5" (per clip) -> USD
     prices: dict[str, float] = Field(default_factory=dict)
 

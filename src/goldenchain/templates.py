@@ -42,6 +42,15 @@ project_usd = 25.0            # the run stops before the call that would overspe
 kling_monthly_credits = 3000
 cycle_start_day = 1
 
+[lint]                        # switch off built-in rules by id, add your own
+disable = []
+# [[lint.rules]]
+# id = "no-logos"
+# severity = "error"
+# message = "brand names get moderated"
+# hint = "describe the object instead"
+# pattern = "(?i)coca[- ]cola|nike"
+
 [prices]                      # override any catalog price, e.g. "kling:kling-v1-5:pro:5" = 0.49
 
 [delivery]

@@ -75,3 +75,25 @@ def test_guide_overrides_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     write_example(tmp_path)
     monkeypatch.setenv("VIDEO_MODEL_ID", "kling-v1-6")
     assert load_project(tmp_path).config.video.model == "kling-v1-6"
+
+
+def test_lint_section_disables_and_adds_rules(tmp_path: Path) -> None:
+    from goldenchain.cli.lint import lint_project
+
+    write_example(tmp_path)
+    cfg = tmp_path / "goldenchain.toml"
+    cfg.write_text(
+        cfg.read_text().replace(
+            "disable = []",
+            'disable = ["lens"]\n[[lint.rules]]\nid = "no-brands"\nseverity = "error"\nmessage = "brand"\n'
+            'pattern = "(?i)teapot"\nscenes = ["product"]',
+        )
+    )
+    shots = tmp_path / "shots.yaml"
+    shots.write_text(shots.read_text().replace(", 35mm lens", "", 1))
+    found = {(f.shot, f.rule) for f in lint_project(load_project(tmp_path))}
+    assert ("s03", "no-brands") in found
+    assert not any(rule == "lens" for _, rule in found)
+    cfg.write_text(cfg.read_text().replace('pattern = "(?i)teapot"', 'pattern = "(unclosed"'))
+    with pytest.raises(ConfigError, match="regular expression"):
+        load_project(tmp_path)

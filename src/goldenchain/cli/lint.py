@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from goldenchain.config import Project, load_project
-from goldenchain.core.rules import Finding, lint_shot
+from goldenchain.core.rules import Finding, PromptRule, lint_shot
 
 console = Console()
 COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
@@ -17,6 +17,10 @@ COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 def lint_project(p: Project) -> list[Finding]:
     c = p.config
+    extra = tuple(
+        PromptRule(r.id, r.severity, r.message, r.hint, r.pattern, r.mode, tuple(r.scenes))
+        for r in c.lint.rules
+    )
     out: list[Finding] = []
     for s in p.shots.shots:
         out += lint_shot(
@@ -26,6 +30,8 @@ def lint_project(p: Project) -> list[Finding]:
             video_provider=c.video.provider,
             video_model_id=c.video.model,
             video_mode=c.video.mode,
+            disabled=frozenset(c.lint.disable),
+            extra_rules=extra,
         )
     return out
 

@@ -41,6 +41,8 @@ def execute_run(
     only: str | None,
     shots: list[str] | None,
     quiet: bool = False,
+    force_reason: str | None = None,
+    lint_errors: list[dict[str, Any]] | None = None,
 ) -> int:
     from goldenchain.cli.progress import RunProgress
     from goldenchain.orchestration.run import run_project
@@ -49,11 +51,28 @@ def execute_run(
     from goldenchain.store.ledger import Ledger
 
     if quiet:
-        result = asyncio.run(run_project(project, max_cost=max_cost, only=only, shot_ids=shots))
+        result = asyncio.run(
+            run_project(
+                project,
+                max_cost=max_cost,
+                only=only,
+                shot_ids=shots,
+                force_reason=force_reason,
+                lint_errors=lint_errors,
+            )
+        )
     else:
         with RunProgress(console) as on_progress:
             result = asyncio.run(
-                run_project(project, max_cost=max_cost, only=only, shot_ids=shots, on_progress=on_progress)
+                run_project(
+                    project,
+                    max_cost=max_cost,
+                    only=only,
+                    shot_ids=shots,
+                    on_progress=on_progress,
+                    force_reason=force_reason,
+                    lint_errors=lint_errors,
+                )
             )
     db = Database(project.database_url)
     try:
@@ -113,7 +132,15 @@ def run_cmd(
             f"{len(errors)} lint error(s), nothing spent; first: {first.shot} {first.rule}: {first.message} "
             "(see goldenchain lint; override with --force REASON)"
         )
-    return execute_run(p, max_cost=max_cost, only=only, shots=shots, quiet=quiet)
+    return execute_run(
+        p,
+        max_cost=max_cost,
+        only=only,
+        shots=shots,
+        quiet=quiet,
+        force_reason=force_reason if errors else None,
+        lint_errors=[f.to_json() for f in errors] or None,
+    )
 
 
 def open_ledger(p: Project) -> Any:

@@ -101,6 +101,16 @@ async def _workflow_id_for(rt: Runtime, row: ShotRow, plan: dict[str, Any]) -> t
 ProgressFn = Callable[[list[ShotRow]], None]
 
 
+async def _check_providers(project: Project) -> None:
+    """Fail fast, before any spend or engine start: unknown providers or missing keys are usage errors."""
+    from goldenchain.plugins.manager import get_registry
+
+    reg = get_registry()
+    for name, kind in ((project.config.stills.provider, "t2i"), (project.config.video.provider, "i2v")):
+        adapter = reg.provider(name, kind).factory(project.settings, None)
+        await adapter.aclose()
+
+
 async def run_project(
     project: Project,
     *,
@@ -109,6 +119,8 @@ async def run_project(
     shot_ids: list[str] | None = None,
     on_progress: ProgressFn | None = None,
     tick: float = 0.3,
+    force_reason: str | None = None,
+    lint_errors: list[dict[str, Any]] | None = None,
 ) -> RunResult:
     if only not in (None, "stills", "clips"):
         raise UsageError("--only takes 'stills' or 'clips'")
@@ -118,6 +130,7 @@ async def run_project(
         if unknown:
             raise UsageError(f"unknown shot id(s): {', '.join(unknown)}")
         wanted = [s for s in wanted if s in shot_ids]
+    await _check_providers(project)
     rt = Runtime.open(project)
     rt.ledger.ensure_project(
         project.id,
@@ -127,7 +140,7 @@ async def run_project(
     )
     RUNTIMES[project.id] = rt
     run_id = uuid.uuid4().hex[:12]
-    rt.ledger.start_run(run_id, project.id, max_cost)
+    rt.ledger.start_run(run_id, project.id, max_cost, force_reason, lint_errors)
     engine.launch(project.database_url)
     try:
         concurrency = dict(project.config.engine.concurrency)

@@ -74,9 +74,25 @@ class Ledger:
                 else:
                     row.position, row.spec = pos, spec
 
-    def start_run(self, run_id: str, project_id: str, max_cost_usd: float | None) -> None:
+    def start_run(
+        self,
+        run_id: str,
+        project_id: str,
+        max_cost_usd: float | None,
+        force_reason: str | None = None,
+        lint_errors: list[dict[str, Any]] | None = None,
+    ) -> None:
         with self.db.session() as s, s.begin():
-            s.add(RunRow(id=run_id, project_id=project_id, max_cost_usd=max_cost_usd, status="running"))
+            s.add(
+                RunRow(
+                    id=run_id,
+                    project_id=project_id,
+                    max_cost_usd=max_cost_usd,
+                    status="running",
+                    force_reason=force_reason,
+                    lint_errors=lint_errors,
+                )
+            )
 
     def finish_run(self, run_id: str, status: str, reason: str | None = None) -> None:
         with self.db.session() as s, s.begin():

@@ -142,4 +142,6 @@ class RunRow(Base):
     max_cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="running")  # running | done | stopped
     stop_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    force_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lint_errors: Mapped[list | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
