@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite. PostgreSQL tests run when a throwaway cluster can be started (see scripts/pg.sh).
+# The whole test suite, with a throwaway PostgreSQL cluster for the team-mode tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/pytest -q -p no:cacheprovider "$@"
+exec scripts/with-postgres.sh .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -13,7 +13,13 @@ APP_VERSION = "goldenchain-wf-1"
 SHOT_QUEUE = "gc-shots"
 
 
+def is_team(database_url: str) -> bool:
+    return database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
+
+
 def launch(database_url: str, *, executor_id: str | None = None, listen: list[str] | None = None) -> None:
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://") :]
     config: dict[str, Any] = {
         "name": "goldenchain",
         "system_database_url": database_url,

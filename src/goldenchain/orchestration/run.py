@@ -141,7 +141,11 @@ async def run_project(
     RUNTIMES[project.id] = rt
     run_id = uuid.uuid4().hex[:12]
     rt.ledger.start_run(run_id, project.id, max_cost, force_reason, lint_errors)
-    engine.launch(project.database_url)
+    team = engine.is_team(project.database_url)
+    # team mode: this process only enqueues and follows; `goldenchain worker` processes do the work
+    engine.launch(
+        project.database_url, executor_id=f"client-{run_id}" if team else None, listen=[] if team else None
+    )
     try:
         concurrency = dict(project.config.engine.concurrency)
         for prov in (project.config.stills.provider, project.config.video.provider):

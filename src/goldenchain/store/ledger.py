@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from goldenchain.core.checks import CheckReport
 from goldenchain.errors import BudgetExceeded, LedgerError
@@ -171,6 +171,10 @@ class Ledger:
         """Intent before effect: reserve the estimate against every budget and mark the take SUBMITTING, in one
         transaction. Raises :class:`BudgetExceeded` (and marks the take ``budget_blocked``) instead."""
         with self.db.session() as s, s.begin():
+            if s.get_bind().dialect.name == "postgresql":
+                # serialise every reservation: the budget check and the insert must not interleave across
+                # workers (SQLite gets the same from BEGIN IMMEDIATE)
+                s.execute(text("SELECT pg_advisory_xact_lock(727001)"))
             t = s.get(TakeRow, take_id)
             if t is None:
                 raise LedgerError(f"unknown take {take_id}")
