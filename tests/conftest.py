@@ -3,6 +3,8 @@ keys or base URLs from the developer's environment, no third-party plugins."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,3 +38,19 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    base = os.environ.get("GOLDENCHAIN_TEST_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL (GOLDENCHAIN_TEST_PG_URL unset)")
+    import psycopg
+
+    name = "gc_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    root = base.rsplit("/", 1)[0]
+    yield f"{root}/{name}"
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
