@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 from pathlib import Path
 
@@ -31,10 +32,8 @@ def _racer(url: str, who: str, n: int, start: object) -> None:
             request={"i": i, "who": who},
             estimate_usd=PRICE,
         )
-        try:
+        with contextlib.suppress(BudgetExceeded):
             led.begin_submit(t.id, who, "acme", BudgetCaps(project_usd=CAP))
-        except BudgetExceeded:
-            pass
     led.db.dispose()
 
 
