@@ -101,11 +101,14 @@ class VideoSection(_Strict):
 
 
 class GateSection(_Strict):
+    #: off only for engine benchmarks and dry runs: every still then goes to video unchecked
+    enabled: bool = True
     profile: str = "kling-i2v"
     thresholds: dict[str, float] = Field(default_factory=dict)
 
 
 class QcSection(_Strict):
+    enabled: bool = True
     thresholds: dict[str, float] = Field(default_factory=dict)
 
 

@@ -22,6 +22,19 @@ def lint_project(p: Project) -> list[Finding]:
         for r in c.lint.rules
     )
     out: list[Finding] = []
+    if not c.gate.enabled or not c.qc.enabled:
+        off = " and ".join(
+            n for n, on in (("image gate", c.gate.enabled), ("clip check", c.qc.enabled)) if not on
+        )
+        out.append(
+            Finding(
+                "*",
+                "checks-disabled",
+                "warning",
+                f"the {off} is off: bad takes reach video and delivery",
+                "set [gate] enabled = true / [qc] enabled = true for client work",
+            )
+        )
     for s in p.shots.shots:
         out += lint_shot(
             s,

@@ -322,7 +322,7 @@ async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
     g = plan["gate"]
     verdicts = []
-    for entry in rt.registry.gates["image"]:
+    for entry in rt.registry.gates["image"] if g.get("enabled", True) else []:
         report = await asyncio.to_thread(
             entry.check,
             rt.abs_path(art.path),
@@ -349,7 +349,7 @@ async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     still = rt.ledger.artifact(t.request["image_sha256"])
     d = plan["delivery"]
     verdicts = []
-    for entry in rt.registry.gates["clip"]:
+    for entry in rt.registry.gates["clip"] if plan["qc"].get("enabled", True) else []:
         report = await asyncio.to_thread(
             entry.check,
             rt.abs_path(art.path),
