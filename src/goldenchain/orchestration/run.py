@@ -88,7 +88,7 @@ async def _workflow_id_for(rt: Runtime, row: ShotRow, plan: dict[str, Any]) -> t
     status = await DBOS.get_workflow_status_async(wf)
     if status is None or status.status not in FINISHED:
         return wf, False
-    if status.status == "SUCCESS":
+    if status.status == "SUCCESS" and row.status in ("done", "stills_done"):
         handle: Any = await DBOS.retrieve_workflow_async(wf)
         out = await handle.get_result()
         if out.get("status") in ("done", "stills_done"):
@@ -156,10 +156,12 @@ async def run_project(
         handles: list[tuple[str, Any]] = []
         result: RunResult = RunResult(run_id)
         for sid in wanted:
+            row = rt.ledger.shot(project.id, sid)
             plan = build_plan(
                 project, sid, run_id=run_id, max_cost=max_cost, only="stills" if only == "stills" else None
             )
-            row = rt.ledger.shot(project.id, sid)
+            plan["stills"]["max_takes"] += row.extra_still_takes
+            plan["video"]["max_takes"] += row.extra_clip_takes
             wf, done = await _workflow_id_for(rt, row, plan)
             if done:
                 handles.append((sid, await DBOS.retrieve_workflow_async(wf)))

@@ -313,10 +313,19 @@ async def download_take(
     return {"outcome": "ok", "sha256": sha}
 
 
+def _reviewed(t: TakeRow) -> dict[str, Any]:
+    """A person's decision overrides the automatic checks."""
+    if t.review == "approved":
+        return {"verdict": "pass", "reasons": []}
+    return {"verdict": "reject", "reasons": [f"rejected in review: {t.review_note or 'no note'}"]}
+
+
 @DBOS.step()
 async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     rt = runtime(plan["project_id"])
     t = rt.ledger.take(take_id)
+    if t.review:
+        return _reviewed(t)
     art = rt.ledger.artifact(t.artifact_sha256 or "")
     assert art is not None
     recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
@@ -344,6 +353,8 @@ async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
 async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     rt = runtime(plan["project_id"])
     t = rt.ledger.take(take_id)
+    if t.review:
+        return _reviewed(t)
     art = rt.ledger.artifact(t.artifact_sha256 or "")
     assert art is not None
     still = rt.ledger.artifact(t.request["image_sha256"])

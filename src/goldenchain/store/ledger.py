@@ -342,6 +342,55 @@ class Ledger:
                 t.failure_class = "gate_reject" if kind == "image" else "qc_reject"
                 t.failure_reason = "; ".join(report.reasons)[:2000]
 
+    def review_take(self, take_id: int, decision: str, note: str | None = None) -> TakeRow:
+        """A person approves or rejects a finished take. A rejected accepted take sends its shot back for a
+        new take on the next run; an approved one overrides an automatic reject."""
+        if decision not in ("approved", "rejected"):
+            raise LedgerError(f"unknown review decision {decision!r}")
+        with self.db.session() as s, s.begin():
+            t = s.get(TakeRow, take_id)
+            if t is None or t.state != "downloaded":
+                raise LedgerError("only a downloaded take can be reviewed")
+            t.review, t.review_note = decision, note
+            shot = s.scalar(
+                select(ShotRow).where(ShotRow.project_id == t.project_id, ShotRow.shot_id == t.shot_id)
+            )
+            assert shot is not None
+            chosen = shot.still_take_id if t.stage == "still" else shot.clip_take_id
+            if decision == "rejected" and chosen == t.id:
+                shot.status, shot.stage = "needs_retake", t.stage
+                shot.detail = f"{t.stage} take {t.take_no} rejected in review" + (f": {note}" if note else "")
+                if t.stage == "still":
+                    shot.extra_still_takes += 1
+                    shot.still_take_id = shot.clip_take_id = None
+                else:
+                    shot.extra_clip_takes += 1
+                    shot.clip_take_id = None
+            elif decision == "approved" and t.verdict == "reject":
+                shot.status, shot.detail = "needs_retake", f"{t.stage} take {t.take_no} approved in review"
+            return t
+
+    def reroll(self, project_id: str, shot_id: str, stage: str) -> None:
+        """Ask for one more take of ``stage`` on the next run, rejecting the current one."""
+        with self.db.session() as s, s.begin():
+            shot = s.scalar(
+                select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
+            )
+            if shot is None:
+                raise LedgerError(f"unknown shot {shot_id}")
+            current = shot.still_take_id if stage == "still" else shot.clip_take_id
+            if current is not None:
+                t = s.get(TakeRow, current)
+                if t is not None:
+                    t.review, t.review_note = "rejected", "re-roll requested"
+            if stage == "still":
+                shot.extra_still_takes += 1
+                shot.still_take_id = shot.clip_take_id = None
+            else:
+                shot.extra_clip_takes += 1
+                shot.clip_take_id = None
+            shot.status, shot.stage, shot.detail = "needs_retake", stage, f"{stage} re-roll requested"
+
     def checks(self, take_id: int) -> list[CheckRow]:
         with self.db.session() as s:
             return list(s.scalars(select(CheckRow).where(CheckRow.take_id == take_id).order_by(CheckRow.id)))

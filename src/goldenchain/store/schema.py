@@ -35,6 +35,8 @@ class ShotRow(Base):
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     still_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     clip_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    extra_still_takes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    extra_clip_takes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -63,6 +65,8 @@ class TakeRow(Base):
     result_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     verdict: Mapped[str | None] = mapped_column(String(20), nullable=True)  # pass | warn | reject
+    review: Mapped[str | None] = mapped_column(String(20), nullable=True)  # approved | rejected (a person)
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     failure_class: Mapped[str | None] = mapped_column(String(40), nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     estimate_usd: Mapped[float] = mapped_column(Float, default=0.0)

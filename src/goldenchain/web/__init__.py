@@ -1,0 +1,1 @@
+"""The review web app: approve, reject and re-roll takes."""
