@@ -3,6 +3,7 @@ that would overspend, and raising it resumes without paying twice."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -43,3 +44,10 @@ def test_lint_force_budget_stop_and_resume(tmp_path: Path) -> None:
         creates = accepted_creates(emu.requests)
         assert all(n == 1 for n in creates.values()), creates
         assert report(project)["costs"]["total_usd"] <= 0.6 + 5
+
+        # Kling's account resource packs agree with the ledger's committed credits
+        acct = run_cli(["costs", "account", str(project), "--json"], emu.env())
+        assert acct.returncode == 0, acct.stderr
+        data = json.loads(acct.stdout)
+        assert data["ledger_kling_credits"] > 0
+        assert data["difference"] == 0

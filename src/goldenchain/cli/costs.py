@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -171,6 +172,67 @@ def reconcile_cmd(
             )
         console.print(t)
     return 1 if diffs else 0
+
+
+@costs_group.command("account")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def account_cmd(project: str, days: int, as_json: bool) -> int:
+    """Import Kling's account resource packs and compare their used units with the ledger's Kling credits."""
+    import asyncio
+    import time
+
+    from goldenchain.providers.kling.account import KlingAccount
+
+    p = load_project(project)
+    s = p.settings
+    acct = KlingAccount(
+        s.require("KLING_ACCESS_KEY", "Kling account"),
+        s.require("KLING_SECRET_KEY", "Kling account"),
+        base_url=s.get("KLING_BASE_URL") or "https://api-singapore.klingai.com",
+    )
+    end = int(time.time() * 1000)
+
+    async def fetch() -> list[Any]:
+        try:
+            return await acct.resource_packs(end - days * 86_400_000, end)
+        finally:
+            await acct.aclose()
+
+    packs = asyncio.run(fetch())
+    ledger = open_ledger(p)
+    ours = 0.0
+    if ledger:
+        starts = [pk.effective_ms for pk in packs if pk.effective_ms]
+        since = time.strftime("%Y-%m-%d", time.gmtime(min(starts) / 1000)) if starts else "0000-00-00"
+        ours = sum(
+            r.credits or 0.0
+            for r in ledger.spend(p.id)
+            if r.provider == "kling" and r.state == "committed" and r.day >= since
+        )
+        ledger.db.dispose()
+    used = sum(pk.used for pk in packs)
+    out = {
+        "packs": [{**pk.__dict__, "used": pk.used} for pk in packs],
+        "account_used_units": round(used, 3),
+        "ledger_kling_credits": round(ours, 3),
+        "difference": round(used - ours, 3),
+    }
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return 0
+    t = Table(title="Kling resource packs")
+    for col in ("pack", "status", "total", "remaining", "used"):
+        t.add_column(col)
+    for pk in packs:
+        t.add_row(pk.name, pk.status, f"{pk.total:g}", f"{pk.remaining:g}", f"{pk.used:g}")
+    console.print(t)
+    console.print(
+        f"account used {used:g} units; this project's ledger committed {ours:g} credits "
+        f"(difference {used - ours:g}: other projects or tools on the same account, or a discrepancy to check)"
+    )
+    return 0
 
 
 COMMANDS = [costs_group]

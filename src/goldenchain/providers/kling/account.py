@@ -1,0 +1,77 @@
+"""Kling account resource packs (``GET /account/costs``, no ``/v1`` prefix; keep it under 1 QPS)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from goldenchain.providers.http import make_client, send_read
+from goldenchain.providers.kling.auth import KlingAuth
+from goldenchain.providers.kling.errors import body_of, kling_error
+from goldenchain.providers.kling.i2v import KLING_GLOBAL_URL
+
+
+@dataclass(frozen=True)
+class ResourcePack:
+    name: str
+    pack_id: str
+    total: float
+    remaining: float
+    effective_ms: int | None
+    invalid_ms: int | None
+    status: str
+
+    @property
+    def used(self) -> float:
+        return round(self.total - self.remaining, 6)
+
+
+class KlingAccount:
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        *,
+        base_url: str = KLING_GLOBAL_URL,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._auth = KlingAuth(access_key, secret_key)
+        self.base_url = base_url.rstrip("/")
+        self._owns = client is None
+        self._client = client if client is not None else make_client(self.base_url)
+
+    async def resource_packs(self, start_ms: int, end_ms: int) -> list[ResourcePack]:
+        def build() -> httpx.Request:
+            return self._client.build_request(
+                "GET",
+                f"{self.base_url}/account/costs",
+                params={"start_time": start_ms, "end_time": end_ms},
+                headers=self._auth.headers(),
+            )
+
+        resp = await send_read(self._client, build, provider="kling", sleep=asyncio.sleep)
+        body = body_of(resp)
+        if resp.status_code != 200 or body.get("code") not in (0, None):
+            raise kling_error(resp, secrets=self._auth.secrets)
+        data: Any = body.get("data") or {}
+        out = []
+        for p in data.get("resource_pack_subscribe_infos") or []:
+            out.append(
+                ResourcePack(
+                    name=str(p.get("resource_pack_name", "")),
+                    pack_id=str(p.get("resource_pack_id", "")),
+                    total=float(p.get("total_quantity") or 0),
+                    remaining=float(p.get("remaining_quantity") or 0),
+                    effective_ms=p.get("effective_time"),
+                    invalid_ms=p.get("invalid_time"),
+                    status=str(p.get("status", "")),
+                )
+            )
+        return out
+
+    async def aclose(self) -> None:
+        if self._owns:
+            await self._client.aclose()
