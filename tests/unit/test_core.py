@@ -37,3 +37,14 @@ def test_report_combination() -> None:
     assert r.reasons == ["exposure: too dark"]
     assert r.to_json()["checks"][1]["name"] == "exposure"
     assert worst_verdict(["pass", "warn", "error"]) == "error"
+
+
+def test_catalog_has_source_and_date_for_every_price() -> None:
+    from goldenchain.core.pricing import CATALOG_VERSION, catalog
+
+    entries = catalog()
+    keys = {e.key for e in entries}
+    assert "kling:kling-v1-5:pro:5" in keys and "fal:fal-ai/flux/dev" in keys
+    assert all(e.source and e.date == CATALOG_VERSION and e.usd > 0 for e in entries)
+    k = next(e for e in entries if e.key == "kling:kling-v1-5:pro:5")
+    assert k.usd == clip_price("kling", "kling-v1-5", "pro", 5).usd

@@ -82,6 +82,25 @@ def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
     return 0
 
 
+@costs_group.command("prices")
+@click.option("--json", "as_json", is_flag=True)
+def prices_cmd(as_json: bool) -> int:
+    """The price catalog: every price with its source and date (override any in goldenchain.toml [prices])."""
+    from goldenchain.core.pricing import catalog
+
+    entries = catalog()
+    if as_json:
+        click.echo(json.dumps([e.__dict__ for e in entries], indent=2))
+        return 0
+    t = Table(title="price catalog")
+    for col in ("key", "USD", "per", "source", "as of"):
+        t.add_column(col)
+    for e in entries:
+        t.add_row(e.key, f"{e.usd:g}", e.unit, e.source, e.date)
+    console.print(t)
+    return 0
+
+
 @costs_group.command("breakeven")
 @click.option("--api-usd-per-image", type=float, required=True, help="e.g. 0.05 for FLUX dev at 2 MP on fal")
 @click.option("--gpu-usd-per-hour", type=float, required=True, help="your GPU rental, e.g. 2.0")

@@ -26,6 +26,44 @@ FAL_USD_PER_IMAGE = {"fal-ai/flux-pro/v1.1": 0.04}
 
 
 @dataclass(frozen=True)
+class CatalogEntry:
+    key: str  # the override key in goldenchain.toml [prices]
+    usd: float
+    unit: str
+    source: str
+    date: str
+
+
+SOURCE_KLING = (
+    "Kling pricing transcription (inference-sh/grid api/klingai/pricing.md); 1 unit = $0.14 prepaid"
+)
+SOURCE_FAL = "fal model pages (llms.txt), per megapixel, rounded up"
+SOURCE_FAL_PRO = "third-party fal price list"
+
+
+def catalog() -> list[CatalogEntry]:
+    """Every built-in price with its source and the date it was read (``CATALOG_VERSION``)."""
+    out: list[CatalogEntry] = []
+    for model, modes in KLING_UNITS.items():
+        for mode, durs in modes.items():
+            for dur, units in durs.items():
+                out.append(
+                    CatalogEntry(
+                        f"kling:{model}:{mode}:{dur}",
+                        round(units * KLING_USD_PER_UNIT, 6),
+                        f"clip ({units:g} units)",
+                        SOURCE_KLING,
+                        CATALOG_VERSION,
+                    )
+                )
+    for model, usd in FAL_USD_PER_MP.items():
+        out.append(CatalogEntry(f"fal:{model}", usd, "megapixel", SOURCE_FAL, CATALOG_VERSION))
+    for model, usd in FAL_USD_PER_IMAGE.items():
+        out.append(CatalogEntry(f"fal:{model}", usd, "image", SOURCE_FAL_PRO, CATALOG_VERSION))
+    return out
+
+
+@dataclass(frozen=True)
 class Price:
     usd: float
     credits: float | None = None
