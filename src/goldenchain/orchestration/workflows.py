@@ -91,6 +91,10 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
     await set_shot_state(plan, status="running", stage="still", detail=None)
     still: dict[str, Any] | None = None
     for n in range(1, plan["stills"]["max_takes"] + 1):
+        if plan.get("only") == "clips":
+            prep = await prepare_take(plan, "still", n, None)
+            if prep["state"] != "downloaded":
+                return await finish("failed", "still", "--only clips: no accepted still yet (run --only stills first)")
         res = await _take(plan, "still", n, None)
         if res["outcome"] == "stop":
             return await finish("stopped", "still", f"{res['failure_class']}: {res['reason']}")
