@@ -64,5 +64,6 @@ class CheckReport:
         return out
 
 
-def worst_verdict(verdicts: list[str]) -> str:
-    return max(verdicts, key=lambda v: _RANK[v]) if verdicts else "pass"
+def worst_verdict(verdicts: list[str]) -> FileVerdict:
+    worst = max(verdicts, key=lambda v: _RANK[v]) if verdicts else "pass"
+    return worst  # type: ignore[return-value]

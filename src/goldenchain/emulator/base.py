@@ -69,6 +69,7 @@ class FileStore:
         "png": "image/png",
         "jpg": "image/jpeg",
         "jpeg": "image/jpeg",
+        "webp": "image/webp",
         "mp4": "video/mp4",
     }
 

@@ -32,6 +32,17 @@ _FAULTS: dict[str, tuple[int, dict[str, Any], dict[str, str]]] = {
         {"detail": "Runner scheduling failure", "error_type": "runner_scheduling_failure"},
         {"X-Fal-Error-Type": "runner_scheduling_failure"},
     ),
+    "unavailable_no_retry": (
+        503,
+        {"detail": "Runner scheduling failure", "error_type": "runner_scheduling_failure"},
+        {"X-Fal-Error-Type": "runner_scheduling_failure"},
+    ),
+    "invalid": (
+        422,
+        {"detail": [{"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}]},
+        {},
+    ),
+    "not_found": (404, {"detail": "Application not found"}, {}),
     "timeout": (
         504,
         {"detail": "Request timed out", "error_type": "request_timeout"},

@@ -46,6 +46,9 @@ FAULT_ERRORS: dict[str, tuple[int, int, str]] = {
     "server_error": (500, 5000, "server internal error"),
     "unavailable": (503, 5001, "server temporarily unavailable"),
     "timeout": (504, 5002, "server internal timeout"),
+    "unavailable_no_retry": (503, 5001, "server temporarily unavailable"),
+    "invalid": (400, 1201, "invalid parameter value"),
+    "not_found": (404, 1203, "model_name is not supported"),
 }
 
 TASK_MESSAGES = {

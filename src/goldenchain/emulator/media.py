@@ -253,12 +253,14 @@ def render_bad_still(prompt: str, seed: int, width: int, height: int, defect: st
 
 
 def encode_image(img: Image.Image, fmt: str) -> bytes:
-    """PNG (fast zlib level) or JPEG (q92) bytes."""
+    """PNG (fast zlib level), JPEG (q92) or WEBP (q80) bytes."""
     buf = io.BytesIO()
     if fmt.lower() == "png":
         img.save(buf, format="PNG", compress_level=1)
     elif fmt.lower() in ("jpg", "jpeg"):
         img.convert("RGB").save(buf, format="JPEG", quality=92, subsampling=0)
+    elif fmt.lower() == "webp":
+        img.convert("RGB").save(buf, format="WEBP", quality=80, method=0)
     else:
         raise ValueError(f"unknown image format {fmt!r}")
     return buf.getvalue()

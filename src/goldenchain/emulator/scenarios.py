@@ -3,9 +3,11 @@
 A :class:`Fault` names a provider, an *operation stream* and an ordinal in it:
 
 ``op`` (what is counted; 1-based ``nth``):
-  * ``create``  — create/submit requests received (Kling ``POST /v1/videos/...``, fal queue submit, fal run);
+  * ``create``  — create/submit requests received (Kling ``POST /v1/videos/...``, fal queue submit, fal run,
+    Replicate ``POST .../predictions``, Together ``POST /v1/images/generations``);
   * ``task``    — tasks accepted (a create that made a task); outcome faults attach to that task;
-  * ``poll``    — status queries (Kling ``GET .../{task_id}`` or ``?external_task_id=``, fal ``.../status``);
+  * ``poll``    — status queries (Kling ``GET .../{task_id}`` or ``?external_task_id=``, fal ``.../status``,
+    Replicate ``GET /v1/predictions/{id}``; Together is synchronous and has none);
   * ``result``  — fal result fetches (``GET .../requests/{id}``);
   * ``file``    — media downloads (``/files/...``), provider ``"files"``.
 
@@ -19,13 +21,22 @@ Request faults (answer instead of / after handling the request): ``rate_limit`` 
 ``runner_scheduling_failure``), ``timeout`` (504/5002; fal 504 ``request_timeout``), ``drop`` (close the
 connection without answering, nothing done), ``stall`` (hold the connection without answering until the client
 gives up, nothing done), ``drop_after_accept`` / ``stall_after_accept`` (``create`` only: the task IS made,
-then no answer).
+then no answer), ``invalid`` (Kling 400/1201, fal 422 ``detail`` list, Replicate 422 problem document,
+Together 400), ``not_found`` (Kling 404/1203, fal/Replicate/Together 404 unknown model),
+``unavailable_no_retry`` (as ``unavailable``; Together adds ``x-should-retry: false``).
+
+Replicate: ``rate_limit``/``concurrency`` are 429 with ``detail`` and ``Retry-After``, ``billing*`` 402
+insufficient credit, ``auth`` 401, ``content_policy`` at ``create`` accepts the prediction, which then fails
+with an NSFW error (Replicate has no submit-time content check). Together: ``rate_limit`` 429 with
+``retry-after``, ``billing*`` 402, ``auth`` 401, ``content_policy`` 422 safety refusal, ``timeout`` 504.
 
 Task faults (``op="task"``): ``content_policy`` (Kling task ends ``failed`` with a risk-control message;
 fal result is 422 ``content_policy_violation``), ``failed`` (Kling ``failed`` with an internal error; fal
 result 500), ``stuck`` (never leaves processing / IN_PROGRESS), ``result_404`` (the media file 404s),
 ``bad_still`` (an under-exposed, nearly black still), ``blurry_still``, ``nsfw`` (fal: black image and
-``has_nsfw_concepts: [true]``), ``freeze`` / ``black`` (defective clip).
+``has_nsfw_concepts: [true]``; Replicate: ``failed`` with an NSFW error; Together: a black image),
+``freeze`` / ``black`` (defective clip), ``data_removed`` (Replicate: ``succeeded`` with ``output: null`` and
+``data_removed: true``, the 1-hour removal).
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ REQUEST_KINDS = frozenset(
     {
         "rate_limit", "concurrency", "billing", "billing_1101", "billing_1102", "auth", "content_policy",
         "server_error", "unavailable", "timeout", "drop", "stall", "drop_after_accept", "stall_after_accept",
+        "invalid", "not_found", "unavailable_no_retry",
     }
 )  # fmt: skip
 TASK_KINDS = frozenset(
@@ -52,6 +64,7 @@ TASK_KINDS = frozenset(
         "nsfw",
         "freeze",
         "black",
+        "data_removed",
     }
 )
 OPS = frozenset({"create", "task", "poll", "result", "file"})
@@ -140,6 +153,11 @@ def _flaky() -> list[Fault]:
         Fault("fal", "poll", 6, "server_error"),
         Fault("fal", "result", 2, "timeout"),  # 504 request_timeout on a result GET
         Fault("files", "file", 2, "drop"),
+        Fault("replicate", "create", 1, "rate_limit"),  # 429 + Retry-After, not accepted
+        Fault("replicate", "poll", 2, "unavailable"),  # 503 on a GET (the official client retries it)
+        Fault("replicate", "poll", 4, "drop"),
+        Fault("together", "create", 1, "rate_limit"),  # 429 + retry-after, not accepted
+        Fault("together", "create", 3, "unavailable"),  # 503 Overloaded, not accepted
     ]
 
 

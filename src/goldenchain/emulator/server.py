@@ -22,7 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 from .base import Context, FileStore, Request, Response, json_response
 from .fal import Fal
 from .kling import Kling
+from .replicate import Replicate
 from .scenarios import Fault, FaultPlan, scenario_faults
+from .together import Together
 
 __all__ = ["DEFAULT_KEYS", "Emulator", "serve"]
 
@@ -96,7 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Emulator:
-    """Loopback provider emulator (Kling, fal queue/run, media files) with scripted faults."""
+    """Loopback provider emulator (Kling, fal queue/run, Replicate, Together, media files) with scripted
+    faults."""
 
     def __init__(
         self,
@@ -127,6 +130,8 @@ class Emulator:
         )
         self.kling = Kling(self._ctx)
         self.fal = Fal(self._ctx)
+        self.replicate = Replicate(self._ctx)
+        self.together = Together(self._ctx)
 
     # lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -229,6 +234,10 @@ class Emulator:
                 response = self.fal.handle_queue(req)
             elif mount == "/fal-run":
                 response = self.fal.handle_run(req)
+            elif mount == "/replicate":
+                response = self.replicate.handle(req)
+            elif mount == "/together":
+                response = self.together.handle(req)
             elif mount == "/files":
                 response = self._file(req)
             else:

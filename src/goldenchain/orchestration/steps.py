@@ -5,11 +5,13 @@ the provider's task id in the ledger right after acceptance, reconciliation by o
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from typing import Any
 
 from dbos import DBOS
 
+from goldenchain.core.checks import CheckReport, worst_verdict
 from goldenchain.core.keys import take_key
 from goldenchain.core.pricing import actual_usd, clip_price, megapixels, still_price
 from goldenchain.crashpoints import crashpoint
@@ -320,6 +322,24 @@ def _reviewed(t: TakeRow) -> dict[str, Any]:
     return {"verdict": "reject", "reasons": [f"rejected in review: {t.review_note or 'no note'}"]}
 
 
+async def _run_checks(rt: Runtime, take_id: int, kind: str, calls: list[Any]) -> dict[str, Any]:
+    """Run every registered check of ``kind`` off the event loop, record them as one report, and say whether
+    the take may go on."""
+    reports: list[CheckReport] = [await asyncio.to_thread(call) for call in calls]
+    checks = [c for r in reports for c in r.checks]
+    worst = worst_verdict([r.verdict for r in reports]) if reports else "pass"
+    merged = CheckReport(
+        reports[0].path if reports else "",
+        worst,
+        sum(r.seconds for r in reports),
+        checks,
+        "; ".join(r.message for r in reports if r.message) or None,
+    )
+    rt.ledger.record_checks(take_id, kind, merged)
+    bad = worst in ("reject", "error")
+    return {"verdict": "reject" if bad else worst, "reasons": merged.reasons if bad else []}
+
+
 @DBOS.step()
 async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     rt = runtime(plan["project_id"])
@@ -330,23 +350,20 @@ async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     assert art is not None
     recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
     g = plan["gate"]
-    verdicts = []
-    for entry in rt.registry.gates["image"] if g.get("enabled", True) else []:
-        report = await asyncio.to_thread(
-            entry.check,
-            rt.abs_path(art.path),
+    entries = rt.registry.gates["image"] if g.get("enabled", True) else []
+    path = rt.abs_path(art.path)
+    calls = [
+        functools.partial(
+            e.check,
+            path,
             profile=g["profile"],
             aspect=plan["shot"]["aspect"],
             thresholds=g["thresholds"],
             recent_hashes=recent,
         )
-        rt.ledger.record_checks(take_id, "image", report)
-        verdicts.append((report.verdict, report.reasons))
-    bad = [r for v, r in verdicts if v in ("reject", "error")]
-    return {
-        "verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
-        "reasons": [x for r in bad for x in r],
-    }
+        for e in entries
+    ]
+    return await _run_checks(rt, take_id, "image", calls)
 
 
 @DBOS.step()
@@ -359,10 +376,10 @@ async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     assert art is not None
     still = rt.ledger.artifact(t.request["image_sha256"])
     d = plan["delivery"]
-    verdicts = []
-    for entry in rt.registry.gates["clip"] if plan["qc"].get("enabled", True) else []:
-        report = await asyncio.to_thread(
-            entry.check,
+    entries = rt.registry.gates["clip"] if plan["qc"].get("enabled", True) else []
+    calls = [
+        functools.partial(
+            e.check,
             rt.abs_path(art.path),
             still=rt.abs_path(still.path) if still else None,
             duration=float(plan["shot"]["duration"]),
@@ -370,13 +387,9 @@ async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
             fps=float(d["fps"]),
             thresholds=plan["qc"]["thresholds"],
         )
-        rt.ledger.record_checks(take_id, "clip", report)
-        verdicts.append((report.verdict, report.reasons))
-    bad = [r for v, r in verdicts if v in ("reject", "error")]
-    return {
-        "verdict": "reject" if bad else ("warn" if any(v == "warn" for v, _ in verdicts) else "pass"),
-        "reasons": [x for r in bad for x in r],
-    }
+        for e in entries
+    ]
+    return await _run_checks(rt, take_id, "clip", calls)
 
 
 @DBOS.step()
