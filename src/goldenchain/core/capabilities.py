@@ -60,6 +60,7 @@ VIDEO_MODELS: dict[tuple[str, str], VideoModel] = {
         ),
         VideoModel("kling", "kling-v1-6", _SP, (5, 10), end_frame=(("pro", 5), ("pro", 10)), output=_HD),
         VideoModel("kling", "kling-v2-1", _SP, (5, 10), end_frame=(("pro", 5), ("pro", 10)), output=_HD),
+        VideoModel("kling", "kling-v2-6", _SP, (5, 10), end_frame=(("pro", 5), ("pro", 10)), output=_HD),
         VideoModel(
             "kling",
             "kling-v2-5-turbo",

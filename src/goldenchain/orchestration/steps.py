@@ -133,7 +133,7 @@ def _build_request(rt: Runtime, t: TakeRow) -> StillRequest | ClipRequest:
         model=r["model"],
         mode=r["mode"],
         external_id=t.idempotency_key,
-        camera=Camera(**r["camera"]),
+        camera=Camera(**r["camera"]) if any(r["camera"].values()) else None,
         negative_prompt=r["negative_prompt"],
         cfg_scale=r["cfg_scale"],
         motion=None,  # lint enforces the motion policy; Kling takes no motion amplitude

@@ -8,6 +8,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from goldenchain.core.capabilities import VIDEO_MODELS
 from goldenchain.providers.base import Camera, CapabilityError, ClipRequest
 
 __all__ = [
@@ -26,18 +27,16 @@ PROVIDER = "kling"
 #: I2V models and the modes each accepts. kling-v2-5-turbo: pro only (Kling answered "std not supported" to
 #: ComfyUI's I2V node, Oct 2025). The two master models list no mode choice (uncertain): both are passed on.
 I2V_MODELS: dict[str, frozenset[str]] = {
-    "kling-v1": frozenset({"std", "pro"}),
-    "kling-v1-5": frozenset({"std", "pro"}),
-    "kling-v1-6": frozenset({"std", "pro"}),
-    "kling-v2-master": frozenset({"std", "pro"}),
-    "kling-v2-1": frozenset({"std", "pro"}),
-    "kling-v2-1-master": frozenset({"std", "pro"}),
-    "kling-v2-5-turbo": frozenset({"pro"}),
-    "kling-v2-6": frozenset({"std", "pro"}),
+    vm.model: frozenset(vm.modes) for (prov, _), vm in VIDEO_MODELS.items() if prov == PROVIDER
 }
 DURATIONS = (5, 10)
 #: (model, mode, duration) combinations where I2V takes ``camera_control`` (type ``simple`` only)
-CAMERA_CAPABLE = frozenset({("kling-v1-5", "pro", 5)})
+CAMERA_CAPABLE = frozenset(
+    (vm.model, mode, dur)
+    for (prov, _), vm in VIDEO_MODELS.items()
+    if prov == PROVIDER
+    for mode, dur in vm.camera
+)
 MAX_PROMPT = 2500
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MIN_SIDE = 300
