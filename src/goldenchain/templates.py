@@ -117,10 +117,17 @@ def write_example(root: Path, *, shots: int | None = None, overwrite: bool = Fal
     cfg.write_text(EXAMPLE_TOML.format(name=name), encoding="utf-8")
     text = EXAMPLE_SHOTS
     if shots is not None:
-        blocks = text.split("\n  - id: ")
-        keep = blocks[: shots + 1] if shots >= 1 else blocks[:2]
-        text = "\n  - id: ".join(keep)
-        if not text.endswith("\n"):
-            text += "\n"
+        if shots < 1:
+            raise UsageError("a project needs at least one shot")
+        head, *blocks = text.split("\n  - id: ")
+        chosen = []
+        for i in range(shots):  # beyond the four examples: the same shots again with new ids and seeds
+            block = blocks[i % len(blocks)].rstrip("\n")
+            if i >= len(blocks):
+                sid = f"s{i + 1:02d}"
+                block = sid + block[block.index("\n") :]
+                block = block.replace("seed: ", f"seed: {i}", 1)
+            chosen.append(block)
+        text = head + "".join("\n  - id: " + b for b in chosen) + "\n"
     sl.write_text(text, encoding="utf-8")
     (root / ".gitignore").write_text(".goldenchain/\nartifacts/\nout/\n.env\n", encoding="utf-8")

@@ -19,7 +19,7 @@ SCENARIOS = ("clean", "demo", "flaky")
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Project folder to create."
 )
-@click.option("--shots", "n_shots", type=click.IntRange(1, 4), default=3, show_default=True)
+@click.option("--shots", "n_shots", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--scenario", type=click.Choice(SCENARIOS), default="demo", show_default=True)
 @click.option(
     "--latency", type=float, default=1.0, show_default=True, help="Seconds each emulated task takes."
