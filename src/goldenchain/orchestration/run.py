@@ -157,9 +157,7 @@ async def run_project(
         result: RunResult = RunResult(run_id)
         for sid in wanted:
             row = rt.ledger.shot(project.id, sid)
-            plan = build_plan(
-                project, sid, run_id=run_id, max_cost=max_cost, only=only
-            )
+            plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only)
             plan["stills"]["max_takes"] += row.extra_still_takes
             plan["video"]["max_takes"] += row.extra_clip_takes
             wf, done = await _workflow_id_for(rt, row, plan)

@@ -94,7 +94,9 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
         if plan.get("only") == "clips":
             prep = await prepare_take(plan, "still", n, None)
             if prep["state"] != "downloaded":
-                return await finish("failed", "still", "--only clips: no accepted still yet (run --only stills first)")
+                return await finish(
+                    "failed", "still", "--only clips: no accepted still yet (run --only stills first)"
+                )
         res = await _take(plan, "still", n, None)
         if res["outcome"] == "stop":
             return await finish("stopped", "still", f"{res['failure_class']}: {res['reason']}")

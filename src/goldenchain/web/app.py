@@ -122,6 +122,7 @@ def create_app(project: Project, db: Database | None = None) -> Starlette:
         Route("/takes/{take_id:int}/reject", _decide("rejected"), methods=["POST"]),
         Route("/shots/{shot}/reroll", reroll, methods=["POST"]),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
