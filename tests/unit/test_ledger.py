@@ -133,3 +133,18 @@ def test_artifact_store_is_content_addressed(tmp_path: Path) -> None:
     assert store.put(png)[1] == path
     assert store.verify(sha, mime)
     assert sniff_mime(b"\x00\x00\x00\x18ftypmp42") == "video/mp4"
+
+
+def test_recheck_that_passes_clears_the_old_reject(tmp_path: Path) -> None:
+    from goldenchain.core.checks import Check, CheckReport
+
+    led = _ledger(tmp_path)
+    tid = _take(led, "k1")
+    bad = Check("freeze", "reject", 5.0, 0.5, "higher_is_worse", "frozen")
+    led.record_checks(tid, "clip", CheckReport("c.mp4", "reject", 0.1, [bad]))
+    assert led.take(tid).failure_class == "qc_reject"
+    ok = Check("freeze", "pass", 0.0, 0.5, "higher_is_worse", "moves")
+    led.record_checks(tid, "clip", CheckReport("c.mp4", "pass", 0.1, [ok]))
+    t = led.take(tid)
+    assert (t.verdict, t.failure_class, t.failure_reason) == ("pass", None, None)
+    assert [c.name for c in led.checks(tid)] == ["freeze"]

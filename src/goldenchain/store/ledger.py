@@ -341,6 +341,11 @@ class Ledger:
             if t.verdict == "reject":
                 t.failure_class = "gate_reject" if kind == "image" else "qc_reject"
                 t.failure_reason = "; ".join(report.reasons)[:2000]
+            elif t.failure_class in (
+                "gate_reject",
+                "qc_reject",
+            ):  # re-checked (new thresholds) and now passes
+                t.failure_class = t.failure_reason = None
 
     def review_take(self, take_id: int, decision: str, note: str | None = None) -> TakeRow:
         """A person approves or rejects a finished take. A rejected accepted take sends its shot back for a
