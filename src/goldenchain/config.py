@@ -160,6 +160,8 @@ class LintSection(_Strict):
 class PlanSection(_Strict):
     """The studio's provider plan, for burn-rate reports."""
 
+    kling_tier: str | None = None  # the name of your Kling plan, for reports
+    kling_priority: bool = False  # whether the plan includes priority queueing
     kling_monthly_credits: float | None = Field(None, gt=0)
     kling_usd_per_credit: float = Field(0.14, gt=0)
     cycle_start_day: int = Field(1, ge=1, le=28)

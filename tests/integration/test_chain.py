@@ -29,6 +29,9 @@ def test_whole_chain(tmp_path: Path, scenario: str) -> None:
         assert creates and all(n == 1 for n in creates.values()), creates
         n_before = sum(creates.values())
         assert rep["costs"]["total_usd"] > 0
+        assert (project / "out" / "spend.png").read_bytes()[:4] == b"\x89PNG"
+        html = (project / "out" / "report.html").read_text()
+        assert "spend.png" in html and "thumbs/s01.jpg" in html and "final.mp4" in html
         if scenario == "demo":
             reasons = {t["failure_class"] for s in rep["shots"] for t in s["takes"] if t["failure_class"]}
             assert "gate_reject" in reasons  # the dark still was stopped before any video money

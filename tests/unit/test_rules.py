@@ -70,3 +70,8 @@ def test_policy_property_more_than_one_axis_is_never_accepted(
         assert r.get("camera-one-axis") == "error"
     else:
         assert "camera-one-axis" not in r
+
+
+def test_video_prompt_limit_from_the_matrix() -> None:
+    shot = ShotSpec(id="a", prompt=GOOD, motion=15, video_prompt="slow pan " * 300)
+    assert _lint(shot)["prompt-too-long"] == "error"

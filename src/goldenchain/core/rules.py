@@ -201,6 +201,14 @@ def lint_shot(
             "see goldenchain providers",
         )
         return out
+    motion_prompt = getattr(shot, "video_prompt", None) or prompt
+    if len(motion_prompt) > vm.prompt_max:
+        add(
+            "prompt-too-long",
+            "error",
+            f"video prompt has {len(motion_prompt)} characters; {video_model_id} takes {vm.prompt_max}",
+            "shorten it",
+        )
     if video_mode not in vm.modes:
         add(
             "capability",

@@ -7,7 +7,7 @@ below ``max_false_reject`` (3 % by default), and reports ROC-AUC, recall and fal
 current and the proposed value. :func:`calibrate` does both on lists of paths.
 
 A threshold here flags an image when its feature is on the bad side of the cut, alone: secondary
-conditions of a check (the 8x8 ratio next to the WSB score, the tile Laplacian next to the FFT share) are
+conditions of a check (the 8x8 ratio next to the WSB score, the crisp-edge ratio next to the FFT share) are
 fitted as their own keys, so the fit of one key does not depend on another.
 """
 
@@ -56,7 +56,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("jpeg_blocking.ratio", "jpeg_blocking", "higher_is_worse", "8x8 boundary / inner ratio"),
     Feature("banding", "banding", "higher_is_worse", "CAMBI (max_log_contrast 5)"),
     Feature("blur", "blur", "lower_is_worse", "FFT share above half Nyquist"),
-    Feature("blur.laplacian", "blur", "lower_is_worse", "p90 tile Laplacian variance"),
+    Feature("blur.edge", "blur", "lower_is_worse", "crisp-edge ratio (p99.5 of 1-px / 3-px step)"),
+    Feature("blur.laplacian", "blur", "lower_is_worse", "p90 tile Laplacian variance (warn only)"),
     Feature("subject_cutoff", "subject_cutoff", "higher_is_worse", "sharp mass in the border band"),
     Feature("lighting", "lighting", "higher_is_worse", "centre vs surround Δlog R/B"),
 )
@@ -67,7 +68,7 @@ FEATURE_BY_KEY = {f.key: f for f in FEATURES}
 # would lose most of the recall.
 AND_RULES: tuple[tuple[str, str], ...] = (
     ("jpeg_blocking", "jpeg_blocking.ratio"),
-    ("blur", "blur.laplacian"),
+    ("blur", "blur.edge"),
 )
 
 
@@ -115,6 +116,7 @@ def measure(path: str | Path, profile: str = DEFAULT_PROFILE) -> Measurement:
     banding = by_name["banding"]
     f["banding"] = banding.score if "not measured" not in banding.message else math.nan
     f["blur"] = quality.fft_hf_share(s.work_luma)
+    f["blur.edge"] = quality.crisp_edge_ratio(s.work_luma)
     f["blur.laplacian"] = quality.tile_laplacian_p90(s.work_luma)
     f["subject_cutoff"] = by_name["subject_cutoff"].score
     f["lighting"] = by_name["lighting"].score

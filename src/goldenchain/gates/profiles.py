@@ -39,9 +39,11 @@ _KLING: dict[str, float] = {
     "jpeg_blocking": 8.0,  # reject if WSB < 8 and B/A > 1.4
     "jpeg_blocking.warn": 9.4,  # warn if WSB < 9.4
     "jpeg_blocking.ratio": 1.4,
-    # (d1) blur: FFT high-frequency share + 90th percentile tile Laplacian variance
-    "blur": 0.19,  # FFT-HF share below this counts as blurred
-    "blur.laplacian": 40.0,  # p90 tile Laplacian variance below this counts as blurred
+    # (d1) blur: reject when the FFT high-frequency share AND the crisp-edge ratio are both low (gate-bench
+    # dev fit: 0.2286 / 0.4948); the p90 tile Laplacian variance only adds a warning
+    "blur": 0.22,  # FFT-HF share below this counts as soft
+    "blur.edge": 0.49,  # p99.5 of |1-px step| / |3-px step| on strong edges below this: nothing is crisp
+    "blur.laplacian": 40.0,  # warn: p90 tile Laplacian variance below this (no tile crisply in focus)
     # (d2) subject cut off: share of top-20 % sharpness mass in a 3 % border band (warn only)
     "subject_cutoff": 0.07,  # research proposes 0.035 (synthetic); 0.07 keeps real deep-focus photos quiet
     "subject_cutoff.reject": OFF,
@@ -76,7 +78,8 @@ _PREVIEW = {
     "jpeg_blocking": 5.0,
     "jpeg_blocking.warn": 7.0,
     "jpeg_blocking.ratio": 2.0,
-    "blur": 0.12,
+    "blur": 0.15,
+    "blur.edge": 0.45,
     "blur.laplacian": 15.0,
     "banding": 20.0,
     "banding.warn": 10.0,

@@ -134,7 +134,13 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
             "clips_duration": round(total_duration(cuts), 3),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
-    costs = summarize(ledger.spend(project.id), takes)
+    spend = ledger.spend(project.id)
+    costs = summarize(spend, takes)
+    from goldenchain.reports.costs import burn
+    from goldenchain.reports.plots import plot_spend
+
+    costs["burn"] = burn(costs, spend, project.config.plan)
+    plot_spend(costs, out / "spend.png", budget=project.config.budget.project_usd)
     report = {
         "project": project.id,
         "client": project.config.project.client,
