@@ -65,14 +65,14 @@ def test_fit_threshold_respects_false_reject_cap() -> None:
 
 def test_calibrate_scores_reports_current_and_proposed() -> None:
     acc = [{"blur": 0.30 + 0.01 * i, "banding": 1.0} for i in range(20)]
-    rej = [{"blur": 0.10 + 0.01 * i, "banding": 1.0} for i in range(10)]  # 0.10 .. 0.19
+    rej = [{"blur": 0.13 + 0.01 * i, "banding": 1.0} for i in range(10)]  # 0.13 .. 0.22
     res = calibrate_scores(acc, rej, profile="kling-i2v", keys=["blur", "banding"])
     fits = {f.key: f for f in res.fits}
     assert set(fits) == {"blur", "banding"}
     b = fits["blur"]
-    assert b.current == resolve("kling-i2v", None)["blur"] == 0.19
-    assert b.auc == 1.0 and 0.19 < b.proposed < 0.30
-    assert b.recall_current == pytest.approx(0.9)  # 0.19 itself is not < 0.19
+    assert b.current == resolve("kling-i2v", None)["blur"] == 0.22
+    assert b.auc == 1.0 and 0.22 < b.proposed < 0.30
+    assert b.recall_current == pytest.approx(0.9)  # 0.22 itself is not < 0.22
     assert b.recall_proposed == 1.0 and b.false_reject_proposed == 0.0
     assert b.useful and res.proposed_overrides() == {"blur": b.proposed}
     assert fits["banding"].auc == 0.5 and not fits["banding"].useful  # no separation: keep today's value
@@ -116,7 +116,7 @@ def test_calibrate_pure_function(labelled: Path) -> None:
     assert res.n_accepted == 3 and res.n_rejected == 3
     assert len(res.errors) == 1 and "broken.png" in res.errors[0]
     fits = {f.key: f for f in res.fits}
-    assert fits["blur"].auc == 1.0 and fits["blur.laplacian"].auc == 1.0
+    assert fits["blur"].auc == 1.0 and fits["blur.edge"].auc == 1.0
     assert fits["blur"].recall_proposed == 1.0 and fits["blur"].false_reject_proposed == 0.0
     assert math.isnan(fits["exposure"].auc) or 0.0 <= fits["exposure"].auc <= 1.0
     with pytest.raises(UsageError):
@@ -193,13 +193,13 @@ def test_gate_help_lists_calibrate_and_options(capsys: pytest.CaptureFixture[str
 
 
 def test_and_rule_keys_are_fitted_jointly() -> None:
-    # blur rejects only when the FFT share AND the tile Laplacian are both low; good stills have one low
-    acc = [{"blur": 0.15, "blur.laplacian": 200.0}] * 5 + [{"blur": 0.30, "blur.laplacian": 5.0}] * 5
-    rej = [{"blur": 0.12, "blur.laplacian": 3.0}] * 5
-    res = calibrate_scores(acc, rej, keys=["blur", "blur.laplacian"])
+    # blur rejects only when the FFT share AND the crisp-edge ratio are both low; good stills have one low
+    acc = [{"blur": 0.15, "blur.edge": 0.80}] * 5 + [{"blur": 0.30, "blur.edge": 0.45}] * 5
+    rej = [{"blur": 0.12, "blur.edge": 0.38}] * 5
+    res = calibrate_scores(acc, rej, keys=["blur", "blur.edge"])
     fits = {f.key: f for f in res.fits}
-    b, lap = fits["blur"], fits["blur.laplacian"]
-    assert b.rule == lap.rule == "blur AND blur.laplacian"
+    b, edge = fits["blur"], fits["blur.edge"]
+    assert b.rule == edge.rule == "blur AND blur.edge"
     assert b.recall_proposed == 1.0 and b.false_reject_proposed == 0.0
-    assert 0.12 < b.proposed <= 0.30 and 3.0 < lap.proposed <= 200.0
-    assert not (b.proposed > 0.15 and lap.proposed > 5.0)  # would reject a good still
+    assert 0.12 < b.proposed <= 0.30 and 0.38 < edge.proposed <= 0.80
+    assert not (b.proposed > 0.15 and edge.proposed > 0.45)  # would reject a good still
