@@ -11,6 +11,7 @@ from goldenchain.plugins.hookspecs import hookimpl
 def register_providers(register: Any) -> None:
     from goldenchain.providers.fal.t2i import FalFluxTextToImage
     from goldenchain.providers.kling.i2v import KLING_GLOBAL_URL, KlingImageToVideo
+    from goldenchain.providers.kling.t2v import T2V_MODELS, KlingTextToVideo
 
     def fal_factory(settings: Any, client: Any = None) -> FalFluxTextToImage:
         return FalFluxTextToImage(
@@ -31,6 +32,16 @@ def register_providers(register: Any) -> None:
         "fal", "t2i", fal_factory, models=["fal-ai/flux/dev", "fal-ai/flux/schnell", "fal-ai/flux-pro/v1.1"]
     )
     register("kling", "i2v", kling_factory, models=["kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-1"])
+
+    def kling_t2v_factory(settings: Any, client: Any = None) -> KlingTextToVideo:
+        return KlingTextToVideo(
+            settings.require("KLING_ACCESS_KEY", "Kling video"),
+            settings.require("KLING_SECRET_KEY", "Kling video"),
+            base_url=settings.get("KLING_BASE_URL") or KLING_GLOBAL_URL,
+            client=client,
+        )
+
+    register("kling", "t2v", kling_t2v_factory, models=sorted(T2V_MODELS))
     _register_more(register)
 
 

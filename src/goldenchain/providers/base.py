@@ -66,6 +66,21 @@ class ClipRequest:
 
 
 @dataclass(frozen=True)
+class TextClipRequest:
+    """Text-to-video: no start frame."""
+
+    prompt: str
+    duration: int
+    aspect: str
+    model: str
+    mode: str
+    external_id: str
+    camera: Camera | None = None
+    negative_prompt: str | None = None
+    cfg_scale: float = 0.5
+
+
+@dataclass(frozen=True)
 class Submitted:
     provider: str
     task_id: str

@@ -18,7 +18,14 @@ from goldenchain.errors import (
     ResultExpired,
     SubmissionUncertain,
 )
-from goldenchain.providers.base import ClipRequest, Failed, Pending, Submitted, Succeeded, TaskStatus
+from goldenchain.providers.base import (
+    CapabilityError,
+    Failed,
+    Pending,
+    Submitted,
+    Succeeded,
+    TaskStatus,
+)
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
@@ -59,8 +66,10 @@ class KlingImageToVideo:
     :meth:`find_by_external_id`."""
 
     name: ClassVar[str] = "kling"
-    kind: ClassVar[Literal["t2i", "i2v"]] = "i2v"
+    kind: ClassVar[Literal["t2i", "i2v", "t2v"]] = "i2v"
     lookup_by_external_id: ClassVar[bool] = True
+    #: the task family's path; text-to-video shares everything else
+    path: ClassVar[str] = _PATH
 
     def __init__(
         self,
@@ -93,10 +102,10 @@ class KlingImageToVideo:
 
     # -- inputs ---------------------------------------------------------------------------------------------
 
-    def check_inputs(self, request: ClipRequest) -> None:
+    def check_inputs(self, request: Any) -> None:
         check_clip(request)
 
-    def build_body(self, request: ClipRequest) -> dict[str, Any]:
+    def build_body(self, request: Any) -> dict[str, Any]:
         """The exact create body (after :meth:`check_inputs`)."""
         check_clip(request)
         body: dict[str, Any] = {
@@ -167,10 +176,10 @@ class KlingImageToVideo:
 
     # -- Provider -------------------------------------------------------------------------------------------
 
-    async def submit(self, request: ClipRequest) -> Submitted:
+    async def submit(self, request: Any) -> Submitted:
         body = self.build_body(request)
         handle = {"external_task_id": request.external_id}
-        response = await self._call("POST", _PATH, json=body, create=True)
+        response = await self._call("POST", self.path, json=body, create=True)
         if response.status_code >= 500 or body_of(response).get("code") in SERVER_CODES:
             err = self._error(response)
             raise SubmissionUncertain(
@@ -197,7 +206,7 @@ class KlingImageToVideo:
 
     async def poll(self, submitted: Submitted) -> TaskStatus:
         task_id = submitted.task_id
-        response = await self._call("GET", f"{_PATH}/{task_id}")
+        response = await self._call("GET", f"{self.path}/{task_id}")
         data = self._data(response, task_id)
         if not isinstance(data, dict):
             raise ProviderFailed(self.name, "task query answered without data", task_id=task_id)
@@ -229,7 +238,7 @@ class KlingImageToVideo:
         """The task created with ``external_task_id = external_id``, or ``None`` when Kling says none.
 
         Raises :class:`ProviderFailed` when the answer cannot prove absence (a list of other tasks)."""
-        response = await self._call("GET", _PATH, params={"external_task_id": external_id})
+        response = await self._call("GET", self.path, params={"external_task_id": external_id})
         body = body_of(response)
         if response.status_code == 404 and body.get("code") == 1203:
             return None
@@ -249,6 +258,16 @@ class KlingImageToVideo:
             self.name,
             f"lookup by external_task_id {external_id!r} answered other tasks; cannot prove absence",
         )
+
+    async def list_tasks(self, page: int = 1, page_size: int = 30) -> list[dict[str, Any]]:
+        """One page of this family's tasks, newest first (``pageNum`` 1-1000, ``pageSize`` 1-500)."""
+        if not 1 <= page <= 1000 or not 1 <= page_size <= 500:
+            raise CapabilityError(self.name, "pageNum must be 1..1000 and pageSize 1..500")
+        response = await self._call(
+            "GET", self.path, params={"pageNum": str(page), "pageSize": str(page_size)}
+        )
+        data = self._data(response)
+        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
 
     async def download(self, url: str) -> bytes:
         """GET a result URL (no credentials are sent to the CDN). 404/410 → :class:`ResultExpired`."""
