@@ -46,3 +46,19 @@ def test_whole_chain(tmp_path: Path, scenario: str) -> None:
         st = run_cli(["status", str(project), "--json"], emu.env())
         assert st.returncode == 0
         assert '"status": "done"' in st.stdout
+
+        # secrets never reach the database, the reports, the request log or the CLI's output
+        secrets = [v for k, v in emu.env().items() if k.endswith(("_KEY", "_TOKEN"))]
+        assert len(secrets) >= 5
+        places = [
+            project / ".goldenchain" / "state.db",
+            project / "out" / "report.json",
+            project / "out" / "report.html",
+            tmp_path / "emu.log",
+        ]
+        blobs = [p.read_bytes() for p in places] + [(r.stdout + r.stderr + r2.stdout + r2.stderr).encode()]
+        wal = project / ".goldenchain" / "state.db-wal"
+        if wal.exists():
+            blobs.append(wal.read_bytes())
+        for secret in secrets:
+            assert all(secret.encode() not in b for b in blobs), "a secret leaked"
