@@ -139,7 +139,7 @@ DEFECTS = (
     Defect(
         "blur s>=1.5 / down4x",
         "blur",
-        ("blur", "blur.laplacian"),
+        ("blur", "blur.edge"),
         ("photo:blur1.5", "photo:blur3", "photo:down4x"),
         0.95,
         "blurry",
