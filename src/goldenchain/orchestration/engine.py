@@ -36,10 +36,10 @@ def launch(database_url: str, *, executor_id: str | None = None, listen: list[st
     DBOS.launch()
 
 
-async def register_queues(concurrency: dict[str, int], poll: float = 0.2) -> None:
+async def register_queues(concurrency: dict[str, int], poll: float = 0.2, shots: int = 500) -> None:
     from goldenchain.orchestration.workflows import queue_name
 
-    await DBOS.register_queue_async(SHOT_QUEUE, global_concurrency=64, polling_interval_sec=poll)
+    await DBOS.register_queue_async(SHOT_QUEUE, global_concurrency=shots, polling_interval_sec=poll)
     for provider, k in concurrency.items():
         await DBOS.register_queue_async(queue_name(provider), global_concurrency=k, polling_interval_sec=poll)
 

@@ -150,7 +150,7 @@ async def run_project(
         concurrency = dict(project.config.engine.concurrency)
         for prov in (project.config.stills.provider, project.config.video.provider):
             concurrency.setdefault(prov, 2)
-        await engine.register_queues(concurrency)
+        await engine.register_queues(concurrency, shots=project.config.engine.shot_concurrency)
         shot_queue = await DBOS.retrieve_queue_async(engine.SHOT_QUEUE)
         assert shot_queue is not None
         handles: list[tuple[str, Any]] = []
@@ -189,5 +189,6 @@ async def run_project(
         return result
     finally:
         engine.shutdown()
+        await rt.aclose()
         RUNTIMES.pop(project.id, None)
         rt.db.dispose()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ class Runtime:
     ledger: Ledger
     store: ArtifactStore
     registry: Registry
+    #: adapters reused across steps on the same event loop (one HTTP connection pool per provider)
+    _adapters: dict[tuple[str, str, int], Any] = field(default_factory=dict)
 
     @classmethod
     def open(cls, project: Project, db: Database | None = None) -> Runtime:
@@ -30,12 +33,18 @@ class Runtime:
 
     @contextlib.asynccontextmanager
     async def provider(self, name: str, kind: str) -> AsyncIterator[Any]:
-        """A fresh adapter for this event loop; closed after use."""
-        adapter = self.registry.provider(name, kind).factory(self.project.settings, None)
-        try:
-            yield adapter
-        finally:
-            await adapter.aclose()
+        """The adapter for this provider on this event loop, built once and reused by every step."""
+        key = (name, kind, id(asyncio.get_running_loop()))
+        adapter = self._adapters.get(key)
+        if adapter is None:
+            adapter = self.registry.provider(name, kind).factory(self.project.settings, None)
+            self._adapters[key] = adapter
+        yield adapter
+
+    async def aclose(self) -> None:
+        loop = id(asyncio.get_running_loop())
+        for key in [k for k in self._adapters if k[2] == loop]:
+            await self._adapters.pop(key).aclose()
 
     def abs_path(self, rel: str) -> Path:
         return self.project.root / rel

@@ -49,7 +49,7 @@ async def serve_worker(
         concurrency = dict(project.config.engine.concurrency)
         for prov in (project.config.stills.provider, project.config.video.provider):
             concurrency.setdefault(prov, 2)
-        await engine.register_queues(concurrency)
+        await engine.register_queues(concurrency, shots=project.config.engine.shot_concurrency)
         if recover:
             await asyncio.to_thread(DBOS._recover_pending_workflows, recover)
         print(f"worker {DBOS.executor_id} listening to {', '.join(listen)}", flush=True)
@@ -58,5 +58,6 @@ async def serve_worker(
         await stop.wait()
     finally:
         engine.shutdown()
+        await rt.aclose()
         RUNTIMES.pop(project.id, None)
         rt.db.dispose()

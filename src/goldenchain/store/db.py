@@ -42,6 +42,9 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # workers starting together on a fresh database: one migrates, the others wait, then find it done
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727002)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -56,7 +67,7 @@ class TakeRow(Base):
     provider: Mapped[str] = mapped_column(String(40))
     model: Mapped[str] = mapped_column(String(120))
     request: Mapped[dict] = mapped_column(JSON)  # what we asked for (no secrets, no image bytes)
-    seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     parent_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a clip's still
     # pending -> submitting -> submitted -> downloaded | failed | needs_review | budget_blocked
     state: Mapped[str] = mapped_column(String(30), default="pending")
