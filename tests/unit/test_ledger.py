@@ -148,3 +148,18 @@ def test_recheck_that_passes_clears_the_old_reject(tmp_path: Path) -> None:
     t = led.take(tid)
     assert (t.verdict, t.failure_class, t.failure_reason) == ("pass", None, None)
     assert [c.name for c in led.checks(tid)] == ["freeze"]
+
+
+def test_reads_do_not_wait_for_the_write_lock(tmp_path: Path) -> None:
+    import time
+
+    from sqlalchemy import text
+
+    led = _ledger(tmp_path)
+    tid = _take(led, "k1")
+    with led.db.session() as w, w.begin():  # a writer holds the lock (BEGIN IMMEDIATE)
+        w.execute(text("UPDATE gc_takes SET seed = 7 WHERE id = :i"), {"i": tid})
+        t0 = time.monotonic()
+        assert led.take(tid).seed is None  # a snapshot read, at once
+        assert time.monotonic() - t0 < 1.0
+    assert led.take(tid).seed == 7

@@ -289,9 +289,6 @@ async def download_take(
     crashpoint("downloading", t.provider)
     meta = await asyncio.to_thread(_media_meta, data, mime)
     if t.stage == "still":
-        from goldenchain.gates.image import image_phash
-
-        meta["phash"] = await asyncio.to_thread(image_phash, path)
         if unit == "megapixels" and billed_units:
             price = still_price(t.provider, t.model, meta["width"], meta["height"], plan.get("prices"))
             cost, credits = price.usd * billed_units / megapixels(meta["width"], meta["height"]), None
@@ -348,10 +345,16 @@ async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
         return _reviewed(t)
     art = rt.ledger.artifact(t.artifact_sha256 or "")
     assert art is not None
-    recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
     g = plan["gate"]
     entries = rt.registry.gates["image"] if g.get("enabled", True) else []
     path = rt.abs_path(art.path)
+    recent: list[str] = []
+    if entries:
+        from goldenchain.gates.image import image_phash
+
+        recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
+        if "phash" not in art.meta:  # for the near-duplicate check of later stills
+            rt.ledger.set_artifact_meta(art.sha256, phash=await asyncio.to_thread(image_phash, path))
     calls = [
         functools.partial(
             e.check,

@@ -29,8 +29,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            # take the write lock up front: read-modify-write (budget checks, claims) cannot interleave
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front: read-modify-write (budget checks, claims) cannot
+            # interleave; read-only sessions (see Database.read_session) only need a snapshot
+            conn.exec_driver_sql(
+                "BEGIN" if conn.get_execution_options().get("gc_read_only") else "BEGIN IMMEDIATE"
+            )
 
         return engine
     if url.startswith("postgresql://"):
@@ -59,9 +62,16 @@ class Database:
         self.engine = make_engine(url)
         migrate(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(gc_read_only=True), expire_on_commit=False
+        )
 
     def session(self) -> Session:
         return self.sessions()
+
+    def read_session(self) -> Session:
+        """A session for reads only: on SQLite it does not take the write lock."""
+        return self.read_sessions()
 
     def dispose(self) -> None:
         self.engine.dispose()

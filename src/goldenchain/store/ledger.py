@@ -101,11 +101,11 @@ class Ledger:
                 r.status, r.stop_reason = status, reason
 
     def run(self, run_id: str) -> RunRow | None:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return s.get(RunRow, run_id)
 
     def shot(self, project_id: str, shot_id: str) -> ShotRow:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             row = s.scalar(
                 select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
             )
@@ -114,7 +114,7 @@ class Ledger:
             return row
 
     def shots(self, project_id: str) -> list[ShotRow]:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return list(
                 s.scalars(select(ShotRow).where(ShotRow.project_id == project_id).order_by(ShotRow.position))
             )
@@ -141,14 +141,14 @@ class Ledger:
             return row
 
     def take(self, take_id: int) -> TakeRow:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             row = s.get(TakeRow, take_id)
             if row is None:
                 raise LedgerError(f"unknown take {take_id}")
             return row
 
     def takes(self, project_id: str, shot_id: str | None = None) -> list[TakeRow]:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             q = select(TakeRow).where(TakeRow.project_id == project_id)
             if shot_id is not None:
                 q = q.where(TakeRow.shot_id == shot_id)
@@ -397,12 +397,18 @@ class Ledger:
             shot.status, shot.stage, shot.detail = "needs_retake", stage, f"{stage} re-roll requested"
 
     def checks(self, take_id: int) -> list[CheckRow]:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return list(s.scalars(select(CheckRow).where(CheckRow.take_id == take_id).order_by(CheckRow.id)))
 
     def artifact(self, sha256: str) -> ArtifactRow | None:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return s.get(ArtifactRow, sha256)
+
+    def set_artifact_meta(self, sha256: str, **meta: Any) -> None:
+        with self.db.session() as s, s.begin():
+            a = s.get(ArtifactRow, sha256)
+            if a is not None:
+                a.meta = {**a.meta, **meta}
 
     def add_artifact(
         self, sha256: str, kind: str, rel_path: str, size: int, mime: str, meta: dict[str, Any]
@@ -416,14 +422,14 @@ class Ledger:
                 )
 
     def spend(self, project_id: str) -> list[SpendRow]:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             return list(
                 s.scalars(select(SpendRow).where(SpendRow.project_id == project_id).order_by(SpendRow.id))
             )
 
     def recent_still_hashes(self, project_id: str, exclude_shot: str, limit: int = 50) -> list[str]:
         """pHashes of the project's recent accepted stills from other shots (near-duplicate check)."""
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             rows = s.scalars(
                 select(ArtifactRow)
                 .join(TakeRow, TakeRow.artifact_sha256 == ArtifactRow.sha256)
