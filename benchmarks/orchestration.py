@@ -10,7 +10,7 @@ For every configuration (backend, workers, N) it runs two things, one after the 
   download) against the emulator, scenario ``clean``, task latency L, ``[engine.concurrency] fal = kling = K``.
   On SQLite the ``run`` process does everything; on PostgreSQL it only enqueues and follows, and W
   ``goldenchain worker`` processes do the work.
-* **bare**: a standalone DBOS app with the same shape and no work: the same queues (``shots`` at the engine's 64,
+* **bare**: a standalone DBOS app with the same shape and no work: the same queues (``shots`` at the engine's default 500,
   two take queues at K, queue polling 0.2 s), one shot workflow per shot with the same 7 steps, two child
   workflows per shot enqueued and awaited the same way, each with prepare, submit, the same number of polls
   (a poll answers "pending" until L seconds have passed since its submit step) separated by the same
@@ -66,7 +66,7 @@ from dbos import DBOS, SetWorkflowID
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "@@BENCH "
 #: mirrors goldenchain.orchestration.engine.register_queues (shot queue cap, queue polling)
-SHOT_CONCURRENCY = 64
+SHOT_CONCURRENCY = 500  # the engine default ([engine] shot_concurrency)
 QUEUE_POLL = 0.2
 TARGET_N, TARGET_L, TARGET_K = 1000, 5.0, 50
 WALL_TARGET, CPU_TARGET = 1.10, 1.5
