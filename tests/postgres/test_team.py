@@ -19,11 +19,16 @@ pytestmark = pytest.mark.postgres
 
 
 def start_worker(
-    project: Path, env: dict[str, str], wid: str, log: Path, extra: dict[str, str] | None = None
+    project: Path,
+    env: dict[str, str],
+    wid: str,
+    log: Path,
+    extra: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> subprocess.Popen[bytes]:
     f = open(log, "ab")  # noqa: SIM115 - the worker owns it for its lifetime
     p = subprocess.Popen(
-        [sys.executable, "-m", "goldenchain", "worker", str(project), "--executor-id", wid],
+        [sys.executable, "-m", "goldenchain", "worker", str(project), "--executor-id", wid, *(args or [])],
         env={**os.environ, **env, **(extra or {})},
         stdout=f,
         stderr=subprocess.STDOUT,
@@ -100,3 +105,29 @@ def test_worker_killed_mid_run_is_resumed(tmp_path: Path, pg_url: str) -> None:
         assert report(project)["shots_done"] == 2
         creates = accepted_creates(emu.requests)
         assert creates and all(n == 1 for n in creates.values()), creates
+
+
+def test_queue_routing_holds_across_workers(tmp_path: Path, pg_url: str) -> None:
+    """A worker that does not listen to a queue never runs its work (the GPU-queue rule)."""
+    import psycopg
+
+    project = make_project(tmp_path / "shoot", shots=2)
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.3) as emu:
+        env = {**emu.env(), "GOLDENCHAIN_DATABASE_URL": pg_url}
+        a = start_worker(
+            project, env, "stills-only", tmp_path / "a.log", None, ["--queues", "gc-shots,gc-fal"]
+        )
+        b = start_worker(project, env, "video-only", tmp_path / "b.log", None, ["--queues", "gc-kling"])
+        try:
+            r = run_cli(["run", str(project), "--quiet"], env)
+            assert r.returncode == 0, r.stdout + r.stderr
+        finally:
+            stop([a, b])
+    with psycopg.connect(pg_url) as c:
+        rows = c.execute(
+            "SELECT queue_name, executor_id FROM dbos.workflow_status WHERE queue_name IS NOT NULL"
+        ).fetchall()
+    seen = {(q, e) for q, e in rows}
+    assert ("gc-kling", "video-only") in seen and ("gc-fal", "stills-only") in seen
+    assert all(e == "video-only" for q, e in seen if q == "gc-kling")
+    assert all(e == "stills-only" for q, e in seen if q in ("gc-fal", "gc-shots"))
