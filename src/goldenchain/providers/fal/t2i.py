@@ -15,7 +15,6 @@ from goldenchain.errors import (
     ModerationError,
     ProviderFailed,
     RateLimited,
-    ResultExpired,
 )
 from goldenchain.providers.base import (
     CapabilityError,
@@ -27,7 +26,8 @@ from goldenchain.providers.base import (
     TaskStatus,
 )
 from goldenchain.providers.fal.queue import FalQueue, fal_error
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep, send_read
+from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
+from goldenchain.providers.results import download_result
 
 __all__ = ["FLUX_MODELS", "FalFluxTextToImage"]
 
@@ -183,19 +183,14 @@ class FalFluxTextToImage:
 
     async def download(self, url: str) -> bytes:
         """GET a result URL without credentials (fal CDN). 404/410 → :class:`ResultExpired`."""
-        client = self.queue.client
-        response = await send_read(
-            client, lambda: client.build_request("GET", url), provider=self.name,
-            policy=self._read_policy, sleep=self._sleep, rng=self._rng,
-        )  # fmt: skip
-        if response.status_code in (404, 410):
-            raise ResultExpired(self.name, "result file is gone", status_code=response.status_code)
-        if response.status_code >= 400:
-            raise ProviderFailed(
-                self.name, "download failed", status_code=response.status_code,
-                retryable=response.status_code >= 500 or response.status_code == 429,
-            )  # fmt: skip
-        return response.content
+        return await download_result(
+            self.queue.client,
+            url,
+            provider=self.name,
+            sleep=self._sleep,
+            policy=self._read_policy,
+            rng=self._rng,
+        )
 
     async def aclose(self) -> None:
         await self.queue.aclose()

@@ -15,7 +15,6 @@ from goldenchain.errors import (
     ModerationError,
     ProviderError,
     ProviderFailed,
-    ResultExpired,
     SubmissionUncertain,
 )
 from goldenchain.providers.base import (
@@ -45,6 +44,7 @@ from goldenchain.providers.kling.errors import (
     kling_outcome,
     looks_like_moderation,
 )
+from goldenchain.providers.results import download_result
 
 __all__ = ["KLING_CHINA_URL", "KLING_GLOBAL_URL", "KLING_LEGACY_GLOBAL_URL", "KlingImageToVideo"]
 
@@ -271,19 +271,10 @@ class KlingImageToVideo:
 
     async def download(self, url: str) -> bytes:
         """GET a result URL (no credentials are sent to the CDN). 404/410 → :class:`ResultExpired`."""
-        response = await send_read(
-            self._client, lambda: self._client.build_request("GET", url), provider=self.name,
-            policy=self._read_policy, sleep=self._sleep, rng=self._rng,
+        return await download_result(
+            self._client, url, provider=self.name, sleep=self._sleep, policy=self._read_policy, rng=self._rng,
+            expired="result file is gone (Kling keeps results 30 days)",
         )  # fmt: skip
-        if response.status_code in (404, 410):
-            raise ResultExpired(self.name, "result file is gone (Kling keeps results 30 days)",
-                                status_code=response.status_code)  # fmt: skip
-        if response.status_code >= 400:
-            raise ProviderFailed(
-                self.name, "download failed", status_code=response.status_code,
-                retryable=response.status_code >= 500 or response.status_code == 429,
-            )  # fmt: skip
-        return response.content
 
     async def aclose(self) -> None:
         if self._owns_client:
