@@ -71,12 +71,16 @@ def test_two_workers_run_the_chain(tmp_path: Path, pg_url: str) -> None:
         assert "Traceback" not in logs, logs
 
 
-def test_worker_killed_mid_run_is_resumed(tmp_path: Path, pg_url: str) -> None:
+@pytest.mark.parametrize(
+    "point",
+    ["before_create@kling", "after_create@kling", "polling@kling", "downloading@kling", "after_create@fal"],
+)
+def test_worker_killed_mid_run_is_resumed(tmp_path: Path, pg_url: str, point: str) -> None:
     project = make_project(tmp_path / "shoot", shots=2)
     with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.4) as emu:
         env = {**emu.env(), "GOLDENCHAIN_DATABASE_URL": pg_url}
         crash = {
-            "GOLDENCHAIN_CRASHPOINT": "after_create@kling",
+            "GOLDENCHAIN_CRASHPOINT": point,
             "GOLDENCHAIN_CRASHPOINT_MARK": str(tmp_path / "crashed"),
         }
         w1 = start_worker(project, env, "w1", tmp_path / "w1.log", crash)
