@@ -33,7 +33,7 @@ Figures printed:
   imports: its own CPU when it starts the engine, or for ``goldenchain worker`` its /proc CPU when it prints
   that it listens), divided by N. The emulator's CPU (this process) is not counted.
 
-Targets (issue): wall <= 1.10 x ideal at N = 1000, L = 5 s, K = 50; our CPU per shot within 1.5x of bare.
+Targets: wall <= 1.10 x ideal at N = 1000, L = 5 s, K = 50; our CPU per shot within 1.5x of bare.
 PostgreSQL: ``GOLDENCHAIN_TEST_PG_URL`` (a fresh database is created per run), else this script re-runs itself
 under ``scripts/with-postgres.sh``. The machine should be otherwise idle: everything here shares its cores.
 """
