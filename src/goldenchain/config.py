@@ -162,11 +162,36 @@ class LintSection(_Strict):
 class PlanSection(_Strict):
     """The studio's provider plan, for burn-rate reports."""
 
-    kling_tier: str | None = None  # the name of your Kling plan, for reports
+    #: a tier from the price catalog (goldenchain costs prices) or from [plan.tiers] below
+    kling_tier: str | None = None
     kling_priority: bool = False  # whether the plan includes priority queueing
+    #: monthly credits; overrides the tier's
     kling_monthly_credits: float | None = Field(None, gt=0)
     kling_usd_per_credit: float = Field(0.14, gt=0)
     cycle_start_day: int = Field(1, ge=1, le=28)
+    #: your own tiers: [plan.tiers.NAME] monthly_credits = 3000, priority = true, usd_per_credit = 0.1
+    tiers: dict[str, dict[str, float | bool | None]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_tier(self) -> PlanSection:
+        from goldenchain.core.pricing import KLING_TIERS
+
+        if (
+            self.kling_tier is not None
+            and self.kling_tier not in self.tiers
+            and self.kling_tier not in KLING_TIERS
+        ):
+            known = ", ".join(sorted({*KLING_TIERS, *self.tiers}))
+            raise ValueError(f"unknown kling_tier {self.kling_tier!r} (known: {known})")
+        return self
+
+    def monthly_credits(self) -> float | None:
+        from goldenchain.core.pricing import resolve_tier
+
+        if self.kling_monthly_credits is not None:
+            return self.kling_monthly_credits
+        tier = resolve_tier(self.kling_tier, self.tiers)
+        return tier.monthly_credits if tier else None
 
 
 class ProjectConfig(_Strict):

@@ -39,8 +39,13 @@ profile = "kling-i2v"
 project_usd = 25.0            # the run stops before the call that would overspend
 
 [plan]                        # your provider plan, for burn-rate reports (goldenchain costs)
-kling_monthly_credits = 3000
+kling_tier = "studio"         # a tier from `goldenchain costs prices` or from [plan.tiers] below
 cycle_start_day = 1
+
+[plan.tiers.studio]           # your own subscription, as your Kling console shows it
+monthly_credits = 3000
+priority = false
+usd_per_credit = 0.14
 
 [lint]                        # switch off built-in rules by id, add your own
 disable = []

@@ -43,3 +43,20 @@ def test_reconcile_lists_every_kind_of_difference() -> None:
 @given(st.dictionaries(st.text(min_size=1, max_size=4), st.floats(0, 100), max_size=8))
 def test_reconcile_of_identical_is_empty(d: dict[str, float]) -> None:
     assert reconcile(d, dict(d)) == []
+
+
+def test_kling_tiers_from_catalog_and_project() -> None:
+    from goldenchain.config import PlanSection
+    from goldenchain.core.pricing import KLING_TIERS, resolve_tier
+
+    assert KLING_TIERS["prepaid-video-pack"].usd_per_credit == 0.14
+    plan = PlanSection(kling_tier="studio", tiers={"studio": {"monthly_credits": 3000, "priority": True}})
+    assert plan.monthly_credits() == 3000
+    tier = resolve_tier("studio", plan.tiers)
+    assert tier is not None and tier.priority and tier.source.startswith("goldenchain.toml")
+    assert (
+        PlanSection(kling_tier="studio", kling_monthly_credits=10, tiers=plan.tiers).monthly_credits() == 10
+    )
+    assert PlanSection(kling_tier="prepaid-video-pack").monthly_credits() is None
+    with pytest.raises(ValueError, match="unknown kling_tier"):
+        PlanSection(kling_tier="gold")

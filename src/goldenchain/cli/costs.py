@@ -86,11 +86,19 @@ def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
 @click.option("--json", "as_json", is_flag=True)
 def prices_cmd(as_json: bool) -> int:
     """The price catalog: every price with its source and date (override any in goldenchain.toml [prices])."""
-    from goldenchain.core.pricing import catalog
+    from goldenchain.core.pricing import KLING_TIERS, catalog
 
     entries = catalog()
     if as_json:
-        click.echo(json.dumps([e.__dict__ for e in entries], indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "prices": [e.__dict__ for e in entries],
+                    "kling_tiers": [t.__dict__ for t in KLING_TIERS.values()],
+                },
+                indent=2,
+            )
+        )
         return 0
     t = Table(title="price catalog")
     for col in ("key", "USD", "per", "source", "as of"):
@@ -98,6 +106,13 @@ def prices_cmd(as_json: bool) -> int:
     for e in entries:
         t.add_row(e.key, f"{e.usd:g}", e.unit, e.source, e.date)
     console.print(t)
+    tt = Table(title="Kling account tiers (add yours in goldenchain.toml [plan.tiers])")
+    for col in ("tier", "monthly credits", "priority", "USD/credit", "source", "as of"):
+        tt.add_column(col)
+    for k in KLING_TIERS.values():
+        mc = "pack (until empty)" if k.monthly_credits is None else f"{k.monthly_credits:g}"
+        tt.add_row(k.name, mc, "yes" if k.priority else "no", f"{k.usd_per_credit:g}", k.source, k.date)
+    console.print(tt)
     return 0
 
 

@@ -26,6 +26,50 @@ FAL_USD_PER_IMAGE = {"fal-ai/flux-pro/v1.1": 0.04}
 
 
 @dataclass(frozen=True)
+class KlingTier:
+    """A Kling account plan: credits granted per month, whether tasks get priority, what a credit costs."""
+
+    name: str
+    monthly_credits: float | None  # None: a prepaid pack, used until empty
+    priority: bool
+    usd_per_credit: float
+    source: str
+    date: str
+
+
+#: Built-in tiers. Only what a source states is listed; a studio adds its own subscription in
+#: goldenchain.toml ([plan.tiers.NAME]) and selects it with [plan] kling_tier.
+KLING_TIERS: dict[str, KlingTier] = {
+    "prepaid-video-pack": KlingTier(
+        "prepaid-video-pack",
+        None,
+        False,
+        KLING_USD_PER_UNIT,
+        "Kling pricing transcription (inference-sh/grid api/klingai/pricing.md): prepaid video packs, 1 unit = $0.14",
+        CATALOG_VERSION,
+    ),
+}
+
+
+def resolve_tier(name: str | None, custom: dict[str, dict[str, float | bool | None]]) -> KlingTier | None:
+    """The tier named in [plan], from the project's own [plan.tiers] first, then the built-ins."""
+    if name is None:
+        return None
+    if name in custom:
+        t = custom[name]
+        mc = t.get("monthly_credits")
+        return KlingTier(
+            name,
+            float(mc) if mc is not None else None,
+            bool(t.get("priority", False)),
+            float(t.get("usd_per_credit") or KLING_USD_PER_UNIT),
+            "goldenchain.toml [plan.tiers]",
+            "project",
+        )
+    return KLING_TIERS.get(name)
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     key: str  # the override key in goldenchain.toml [prices]
     usd: float

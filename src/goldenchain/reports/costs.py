@@ -75,13 +75,16 @@ def burn(
         "usd_per_day_7d": round(usd_per_day, 4),
         "kling_credits_per_day_7d": round(credits_per_day, 3),
     }
-    if plan.kling_monthly_credits:
+    monthly = plan.monthly_credits()
+    if plan.kling_tier:
+        out["kling_tier"] = plan.kling_tier
+    if monthly:
         start = cycle_start(today, plan.cycle_start_day)
         used = sum(v for d, v in credits_by_day.items() if date.fromisoformat(d) >= start)
-        left = plan.kling_monthly_credits - used
+        left = monthly - used
         out.update(
             {
-                "kling_monthly_credits": plan.kling_monthly_credits,
+                "kling_monthly_credits": monthly,
                 "kling_credits_used_this_cycle": round(used, 3),
                 "kling_credits_left": round(left, 3),
                 "days_until_credits_run_out": days_left(left, credits_per_day),
