@@ -50,30 +50,24 @@ def execute_run(
     from goldenchain.store.db import Database
     from goldenchain.store.ledger import Ledger
 
-    if quiet:
-        result = asyncio.run(
+    def run(on_progress: Any = None) -> Any:
+        return asyncio.run(
             run_project(
                 project,
                 max_cost=max_cost,
                 only=only,
                 shot_ids=shots,
+                on_progress=on_progress,
                 force_reason=force_reason,
                 lint_errors=lint_errors,
             )
         )
+
+    if quiet:
+        result = run()
     else:
         with RunProgress(console) as on_progress:
-            result = asyncio.run(
-                run_project(
-                    project,
-                    max_cost=max_cost,
-                    only=only,
-                    shot_ids=shots,
-                    on_progress=on_progress,
-                    force_reason=force_reason,
-                    lint_errors=lint_errors,
-                )
-            )
+            result = run(on_progress)
     db = Database(project.database_url)
     try:
         report = build_deliverables(project, Ledger(db), assemble=only != "stills")

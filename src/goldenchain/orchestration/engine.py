@@ -44,5 +44,17 @@ async def register_queues(concurrency: dict[str, int], poll: float = 0.2, shots:
         await DBOS.register_queue_async(queue_name(provider), global_concurrency=k, polling_interval_sec=poll)
 
 
+def provider_concurrency(project: Any) -> dict[str, int]:
+    """Tasks in flight per provider account: ``[engine.concurrency]``, 2 for a configured provider it omits."""
+    concurrency = dict(project.config.engine.concurrency)
+    for prov in (project.config.stills.provider, project.config.video.provider):
+        concurrency.setdefault(prov, 2)
+    return concurrency
+
+
+async def register_project_queues(project: Any) -> None:
+    await register_queues(provider_concurrency(project), shots=project.config.engine.shot_concurrency)
+
+
 def shutdown() -> None:
     DBOS.destroy(workflow_completion_timeout_sec=0)

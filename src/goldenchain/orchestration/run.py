@@ -147,10 +147,7 @@ async def run_project(
         project.database_url, executor_id=f"client-{run_id}" if team else None, listen=[] if team else None
     )
     try:
-        concurrency = dict(project.config.engine.concurrency)
-        for prov in (project.config.stills.provider, project.config.video.provider):
-            concurrency.setdefault(prov, 2)
-        await engine.register_queues(concurrency, shots=project.config.engine.shot_concurrency)
+        await engine.register_project_queues(project)
         shot_queue = await DBOS.retrieve_queue_async(engine.SHOT_QUEUE)
         assert shot_queue is not None
         handles: list[tuple[str, Any]] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 from typing import Any
 
 from dbos import DBOS
@@ -26,6 +25,7 @@ from goldenchain.errors import (
     ResultExpired,
     SubmissionUncertain,
 )
+from goldenchain.media import media_meta
 from goldenchain.orchestration.runtime import Runtime, runtime
 from goldenchain.providers.base import (
     Camera,
@@ -110,6 +110,10 @@ async def prepare_take(
     return {"take_id": t.id, "state": t.state, "failure_class": t.failure_class, "reason": t.failure_reason}
 
 
+def _kind(t: TakeRow) -> str:
+    return "t2i" if t.stage == "still" else "i2v"
+
+
 def _build_request(rt: Runtime, t: TakeRow) -> StillRequest | ClipRequest:
     r = t.request
     if t.stage == "still":
@@ -164,8 +168,7 @@ async def _reconcile(rt: Runtime, t: TakeRow, adapter: Any, why: str) -> dict[st
 async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     rt = runtime(plan["project_id"])
     t = rt.ledger.take(take_id)
-    kind = "t2i" if t.stage == "still" else "i2v"
-    async with rt.provider(t.provider, kind) as adapter:
+    async with rt.provider(t.provider, _kind(t)) as adapter:
         if t.state in ("submitted", "downloaded"):
             return {"outcome": "submitted", "task_id": t.provider_task_id}
         if t.state in ("failed", "needs_review"):
@@ -223,8 +226,7 @@ async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     t = rt.ledger.take(take_id)
     if t.state == "failed":
         return {"state": "failed", "failure_class": t.failure_class, "reason": t.failure_reason}
-    kind = "t2i" if t.stage == "still" else "i2v"
-    async with rt.provider(t.provider, kind) as adapter:
+    async with rt.provider(t.provider, _kind(t)) as adapter:
         try:
             st = await adapter.poll(Submitted(t.provider, t.provider_task_id or "", t.handle or {}))
         except STOP_CLASSES as e:
@@ -249,26 +251,6 @@ async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     return {"state": "succeeded", "url": st.urls[0], "billed_units": st.billed_units, "unit": st.unit}
 
 
-def _media_meta(data: bytes, mime: str) -> dict[str, Any]:
-    if mime.startswith("image/"):
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as im:
-            return {"width": im.width, "height": im.height}
-    import av
-
-    with av.open(io.BytesIO(data), mode="r") as c:
-        vs = c.streams.video[0]
-        dur = float(c.duration / 1_000_000) if c.duration else None
-        return {
-            "width": vs.width,
-            "height": vs.height,
-            "fps": float(vs.average_rate or 0),
-            "duration": dur,
-            "codec": vs.codec_context.name,
-        }
-
-
 @DBOS.step()
 async def download_take(
     plan: dict[str, Any], take_id: int, billed_units: float | None, unit: str | None
@@ -278,8 +260,7 @@ async def download_take(
     t = rt.ledger.take(take_id)
     if t.state == "downloaded":
         return {"outcome": "ok", "sha256": t.artifact_sha256}
-    kind = "t2i" if t.stage == "still" else "i2v"
-    async with rt.provider(t.provider, kind) as adapter:
+    async with rt.provider(t.provider, _kind(t)) as adapter:
         try:
             data = await adapter.download(t.result_url or "")
         except ResultExpired as e:
@@ -287,7 +268,7 @@ async def download_take(
             return _fail("failed", "provider_error", e.reason)
     sha, path, mime = rt.store.put(data)
     crashpoint("downloading", t.provider)
-    meta = await asyncio.to_thread(_media_meta, data, mime)
+    meta = await asyncio.to_thread(media_meta, data, mime)
     if t.stage == "still":
         if unit == "megapixels" and billed_units:
             price = still_price(t.provider, t.model, meta["width"], meta["height"], plan.get("prices"))

@@ -20,11 +20,7 @@ def default_executor_id() -> str:
 
 
 def all_queues(project: Project) -> list[str]:
-    provs = set(project.config.engine.concurrency) | {
-        project.config.stills.provider,
-        project.config.video.provider,
-    }
-    return [engine.SHOT_QUEUE, *sorted(queue_name(p) for p in provs)]
+    return [engine.SHOT_QUEUE, *sorted(queue_name(p) for p in engine.provider_concurrency(project))]
 
 
 async def serve_worker(
@@ -46,10 +42,7 @@ async def serve_worker(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        concurrency = dict(project.config.engine.concurrency)
-        for prov in (project.config.stills.provider, project.config.video.provider):
-            concurrency.setdefault(prov, 2)
-        await engine.register_queues(concurrency, shots=project.config.engine.shot_concurrency)
+        await engine.register_project_queues(project)
         if recover:
             await asyncio.to_thread(DBOS._recover_pending_workflows, recover)
         print(f"worker {DBOS.executor_id} listening to {', '.join(listen)}", flush=True)

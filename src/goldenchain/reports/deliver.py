@@ -14,25 +14,16 @@ from typing import Any
 from goldenchain.assemble.ffmpeg import concat
 from goldenchain.assemble.timeline import Cut, total_duration
 from goldenchain.config import Project
+from goldenchain.media import probe_video
 from goldenchain.reports.costs import summarize
 from goldenchain.store.ledger import Ledger
 from goldenchain.store.schema import TakeRow
 
 
 def _probe(path: Path) -> dict[str, Any]:
-    import av
-
-    with av.open(str(path)) as c:
-        vs = c.streams.video[0]
-        frames = vs.frames or sum(1 for _ in c.demux(vs) if _.size)
-        return {
-            "codec": vs.codec_context.name,
-            "width": vs.width,
-            "height": vs.height,
-            "fps": float(vs.average_rate or 0),
-            "duration": round(float(c.duration or 0) / 1_000_000, 3),
-            "frames": frames,
-        }
+    info = probe_video(path, count_frames=True)
+    info["duration"] = round(info["duration"] or 0.0, 3)
+    return info
 
 
 def _thumb(src: Path, dst: Path) -> None:

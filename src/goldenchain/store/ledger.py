@@ -42,6 +42,18 @@ def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
+def _grant_retake(shot: ShotRow, stage: str, detail: str) -> None:
+    """One more take of ``stage`` on the next run: the chosen take of that stage (and, for a still, the clip
+    made from it) is dropped from the shot."""
+    if stage == "still":
+        shot.extra_still_takes += 1
+        shot.still_take_id = shot.clip_take_id = None
+    else:
+        shot.extra_clip_takes += 1
+        shot.clip_take_id = None
+    shot.status, shot.stage, shot.detail = "needs_retake", stage, detail
+
+
 class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -363,14 +375,11 @@ class Ledger:
             assert shot is not None
             chosen = shot.still_take_id if t.stage == "still" else shot.clip_take_id
             if decision == "rejected" and chosen == t.id:
-                shot.status, shot.stage = "needs_retake", t.stage
-                shot.detail = f"{t.stage} take {t.take_no} rejected in review" + (f": {note}" if note else "")
-                if t.stage == "still":
-                    shot.extra_still_takes += 1
-                    shot.still_take_id = shot.clip_take_id = None
-                else:
-                    shot.extra_clip_takes += 1
-                    shot.clip_take_id = None
+                _grant_retake(
+                    shot,
+                    t.stage,
+                    f"{t.stage} take {t.take_no} rejected in review" + (f": {note}" if note else ""),
+                )
             elif decision == "approved" and t.verdict == "reject":
                 shot.status, shot.detail = "needs_retake", f"{t.stage} take {t.take_no} approved in review"
             return t
@@ -388,13 +397,7 @@ class Ledger:
                 t = s.get(TakeRow, current)
                 if t is not None:
                     t.review, t.review_note = "rejected", "re-roll requested"
-            if stage == "still":
-                shot.extra_still_takes += 1
-                shot.still_take_id = shot.clip_take_id = None
-            else:
-                shot.extra_clip_takes += 1
-                shot.clip_take_id = None
-            shot.status, shot.stage, shot.detail = "needs_retake", stage, f"{stage} re-roll requested"
+            _grant_retake(shot, stage, f"{stage} re-roll requested")
 
     def checks(self, take_id: int) -> list[CheckRow]:
         with self.db.read_session() as s:
