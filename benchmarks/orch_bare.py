@@ -9,7 +9,9 @@ import uuid
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
-from orch_common import QUEUE_POLL, SHOT_CONCURRENCY, _emit, _self_cpu
+from orch_common import QUEUE_POLL, _emit, _self_cpu
+
+from goldenchain.orchestration.engine import shot_slots, wait_all
 
 
 # --- the bare DBOS floor ---------------------------------------------------------------------------------
@@ -53,9 +55,9 @@ async def bare_take(plan: dict[str, Any], stage: str, take_no: int, parent: int 
     prep = await bare_prepare(plan, stage, take_no, parent)
     sub = await bare_submit(plan, prep["take_id"])
     while True:
+        await DBOS.sleep_async(plan["poll"])
         st = await bare_poll(plan, prep["take_id"], sub["at"])
         if st["state"] == "pending":
-            await DBOS.sleep_async(plan["poll"])
             continue
         dl = await bare_download(plan, prep["take_id"])
         return {"take_id": prep["take_id"], "take_no": take_no, **dl}
@@ -102,7 +104,7 @@ def _bare_launch(url: str, executor_id: str | None, listen: list[str] | None) ->
 
 async def _bare_register(k: int) -> None:
     await DBOS.register_queue_async(
-        "bare-shots", global_concurrency=SHOT_CONCURRENCY, polling_interval_sec=QUEUE_POLL
+        "bare-shots", global_concurrency=shot_slots([k, k], None), polling_interval_sec=QUEUE_POLL
     )
     for stage in ("still", "clip"):
         await DBOS.register_queue_async(_bare_q(stage), global_concurrency=k, polling_interval_sec=QUEUE_POLL)
@@ -122,7 +124,7 @@ async def bare_client(url: str, n: int, k: int, latency: float, poll: float, tea
             plan = {"shot": f"s{i:05d}", "latency": latency, "poll": poll}
             with SetWorkflowID(f"bare/{run}/s{i:05d}"):
                 handles.append(await q.enqueue_async(bare_shot, plan))
-        outs = await asyncio.gather(*(h.get_result() for h in handles), return_exceptions=True)
+        outs = await wait_all(handles)
         wall = time.monotonic() - t0
         bad = [repr(o) for o in outs if isinstance(o, BaseException) or o.get("status") != "done"]
         _emit(event="done", wall=wall, ok=not bad, failed=bad[:3], cpu=_self_cpu())

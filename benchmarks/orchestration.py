@@ -47,6 +47,7 @@ import json
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -260,7 +261,11 @@ def run_config(
             url = _fresh_pg(pg_base, "bare")
             urls.append(url)
         else:
-            url = f"sqlite:///{work / 'bare.sqlite'}"
+            # the same file setup as the ledger's (store/db.py): write-ahead log, so both sides pay alike
+            bare_db = work / "bare.sqlite"
+            with contextlib.closing(sqlite3.connect(bare_db)) as con:
+                con.execute("PRAGMA journal_mode=WAL")
+            url = f"sqlite:///{bare_db}"
         team = "1" if backend == "pg" else "0"
         client = [py, me, "_bare-client", url, str(n), str(k), str(latency), str(poll), team]
         bw = (

@@ -128,8 +128,9 @@ class DeliverySection(_Strict):
 class EngineSection(_Strict):
     poll_interval: float = Field(5.0, gt=0)
     poll_timeout: float = Field(1800.0, gt=0)
-    #: shots in flight at once (each holds a provider slot only while a paid take runs)
-    shot_concurrency: int = Field(500, ge=1)
+    #: shots in flight at once (each holds a provider slot only while a paid take runs); default: 1.5x the
+    #: provider slots of [engine.concurrency]
+    shot_concurrency: int | None = Field(None, ge=1)
     concurrency: dict[str, int] = Field(default_factory=lambda: {"fal": 4, "kling": 3})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from dbos import DBOS
@@ -11,6 +13,7 @@ from dbos import DBOS
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
 APP_VERSION = "goldenchain-wf-1"
 SHOT_QUEUE = "gc-shots"
+FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 
 
 def is_team(database_url: str) -> bool:
@@ -36,6 +39,38 @@ def launch(database_url: str, *, executor_id: str | None = None, listen: list[st
     DBOS.launch()
 
 
+async def wait_all(handles: Sequence[Any], tick: float = 1.0) -> list[Any]:
+    """The results of many workflows (an exception where one failed), in the handles' order.
+
+    One status query per tick for all of them, then one read per finished workflow: awaiting each handle
+    instead would poll the database once a second per workflow, which costs more CPU than the engine itself
+    at a thousand shots."""
+    pending = {h.workflow_id: h for h in handles}
+    results: dict[str, Any] = {}
+    while pending:
+        done = await DBOS.list_workflows_async(
+            workflow_ids=list(pending), status=list(FINISHED), load_input=False, load_output=False
+        )
+        for st in done:
+            try:
+                results[st.workflow_id] = await pending.pop(st.workflow_id).get_result()
+            except Exception as exc:  # a failed workflow is a result too
+                results[st.workflow_id] = exc
+        if pending:
+            await asyncio.sleep(tick)
+    return [results[h.workflow_id] for h in handles]
+
+
+def shot_slots(slots: list[int], configured: int | None) -> int:
+    """Shots in flight at once: ``[engine] shot_concurrency``, else 1.5x the slots of the providers used.
+
+    A shot waits on one take at a time, so 1.5x the slots keeps every provider queue fed while the shots
+    between two stages move on; admitting more only adds shots that wait (and poll) for a slot."""
+    if configured is not None:
+        return configured
+    return max(4, (3 * sum(slots) + 1) // 2)
+
+
 async def register_queues(concurrency: dict[str, int], poll: float = 0.2, shots: int = 500) -> None:
     from goldenchain.orchestration.workflows import queue_name
 
@@ -53,7 +88,10 @@ def provider_concurrency(project: Any) -> dict[str, int]:
 
 
 async def register_project_queues(project: Any) -> None:
-    await register_queues(provider_concurrency(project), shots=project.config.engine.shot_concurrency)
+    concurrency = provider_concurrency(project)
+    used = {project.config.stills.provider, project.config.video.provider}
+    shots = shot_slots([concurrency[p] for p in sorted(used)], project.config.engine.shot_concurrency)
+    await register_queues(concurrency, shots=shots)
 
 
 def shutdown() -> None:

@@ -19,7 +19,7 @@ from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.workflows import shot_workflow
 from goldenchain.store.schema import ShotRow
 
-FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+FINISHED = engine.FINISHED
 
 
 @dataclass
@@ -165,15 +165,17 @@ async def run_project(
             with SetWorkflowID(wf):
                 handles.append((sid, await shot_queue.enqueue_async(shot_workflow, plan)))
 
-        async def follow() -> list[Any]:
-            return list(await asyncio.gather(*(h.get_result() for _, h in handles), return_exceptions=True))
+        async def report_progress(show: ProgressFn) -> None:
+            while True:
+                show([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
+                await asyncio.sleep(tick)
 
-        task = asyncio.ensure_future(follow())
-        while not task.done():
-            if on_progress:
-                on_progress([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
-            await asyncio.sleep(tick)
-        outs = task.result()
+        ticker = asyncio.create_task(report_progress(on_progress)) if on_progress else None
+        try:
+            outs = await engine.wait_all([h for _, h in handles])
+        finally:
+            if ticker is not None:
+                ticker.cancel()
         if on_progress:
             on_progress([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
         for (sid, _), out in zip(handles, outs, strict=True):

@@ -52,9 +52,9 @@ async def paid_take(
     interval = float(plan["engine"]["poll_interval"])
     max_polls = max(1, int(plan["engine"]["poll_timeout"] / interval))
     for _ in range(max_polls):
+        await DBOS.sleep_async(interval)  # no task is done the moment it is accepted: wait, then ask
         st = await poll_take(plan, take_id)
         if st["state"] == "pending":
-            await DBOS.sleep_async(interval)
             continue
         if st["state"] == "succeeded":
             dl = await download_take(plan, take_id, st.get("billed_units"), st.get("unit"))

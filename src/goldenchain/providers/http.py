@@ -47,7 +47,11 @@ __all__ = [
 logger = logging.getLogger("goldenchain.providers")
 
 #: never unbounded: connect fast, allow slow reads (downloads of clips), bounded pool wait
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+#: A bounded pool: the client scans every pooled connection on each request, so dozens of idle sockets left
+#: by a burst of polls cost more CPU than they save; a request waits for a free one instead (a create that
+#: times out waiting for the pool was never sent: ``classify`` calls that a connect error).
+DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
 
 Sleep = Callable[[float], Awaitable[object]]
 RequestFactory = Callable[[], httpx.Request]
@@ -81,7 +85,9 @@ def make_client(
     (adapters add credentials per request, so downloads from CDNs never carry them)."""
     if timeout.connect is None or timeout.read is None or timeout.write is None or timeout.pool is None:
         raise ValueError("every timeout (connect, read, write, pool) must be set")
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport, follow_redirects=True)
+    return httpx.AsyncClient(
+        base_url=base_url, timeout=timeout, transport=transport, follow_redirects=True, limits=DEFAULT_LIMITS
+    )
 
 
 def response_outcome(response: httpx.Response) -> Outcome | None:

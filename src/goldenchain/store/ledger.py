@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from goldenchain.core.checks import CheckReport
 from goldenchain.errors import BudgetExceeded, LedgerError
@@ -133,13 +133,14 @@ class Ledger:
 
     def set_shot(self, project_id: str, shot_id: str, **fields: Any) -> None:
         with self.db.session() as s, s.begin():
-            row = s.scalar(
-                select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
+            done = s.execute(
+                update(ShotRow)
+                .where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
+                .values(**fields)
+                .execution_options(synchronize_session=False)
             )
-            if row is None:
+            if getattr(done, "rowcount", 1) == 0:
                 raise LedgerError(f"unknown shot {shot_id}")
-            for k, v in fields.items():
-                setattr(row, k, v)
 
     # --- takes -------------------------------------------------------------------------------------------
 
