@@ -9,8 +9,9 @@ Setup (once, cached in ~/.cache/goldenchain-bench or $GOLDENCHAIN_BENCH_CACHE):
 
 The labelled set: every photo is resized (Lanczos) and cropped to 1024² twice (centre at short side 1024,
 and an off-centre crop at short side 1408), then written as clean PNG, JPEG q90 (both negatives), JPEG
-q30/q20/q10, Gaussian blur σ1.5/σ3, 4x down-up bicubic and 5-bit quantisation. Smooth gradient wallpapers
-are written clean, 6-bit and 5-bit. Scenes are split 60/40 into dev and held-out (all variants of a scene
+q30/q20/q10, Gaussian blur σ1.5/σ3, 4x down-up bicubic and 5-bit quantisation. Smooth gradients are written
+clean, 6-bit and 5-bit: the gradient wallpapers that are smooth and made of slow ramps (flat-fill art is left
+out: quantising it draws no contours), and 12 gradients made in code at float precision (clean = dithered). Scenes are split 60/40 into dev and held-out (all variants of a scene
 stay on one side). Thresholds are fitted on dev only with :mod:`goldenchain.gates.calibrate`; every figure
 printed is measured on held-out. This is a script, not a test; it takes a few minutes on 2 cores.
 """

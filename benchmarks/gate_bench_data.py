@@ -83,6 +83,11 @@ GRADIENT_CANDIDATES = (
     ),
 )
 SMOOTH_SHARE = 0.6  # a gradient wallpaper counts as smooth when >= 60 % of its 1024² crop has |∇| < 1.5
+#: ... and as a *gradient* when >= 30 % of it is slow ramps (see ramp_share). Bit-depth reduction only draws
+#: false contours where the luma changes slowly; flat-fill vector art has no ramps, so its 5-bit version looks
+#: like the original and is no banding positive (measured shares: flat-fill art 0.01-0.21, ramps 0.43-0.84).
+RAMP_SHARE = 0.3
+SET_VERSION = 3  # bump when the labelled set's recipe changes (the cache is rebuilt)
 
 PHOTO_VARIANTS = ("clean", "q90", "q30", "q20", "q10", "blur1.5", "blur3", "down4x", "bits5")
 GRADIENT_VARIANTS = ("clean", "bits6", "bits5")
@@ -250,6 +255,57 @@ def smooth_share(im: Image.Image) -> float:
     return float(np.mean(np.hypot(gx, gy) < 1.5))
 
 
+def ramp_share(im: Image.Image) -> float:
+    """Share of 8x8 blocks whose mean luma differs from the next block's by 0.25-12 levels (0.03-1.5 levels
+    per pixel): a slow ramp, where a 5-bit step of 8 levels becomes a visible contour. Flat fills score 0."""
+    y = np.asarray(im.convert("L").reduce(8), dtype=np.float32)
+    g = np.hypot(np.abs(np.diff(y, axis=1))[:-1], np.abs(np.diff(y, axis=0))[:, :-1])
+    return float(np.mean((g > 0.25) & (g < 12)))
+
+
+SYNTH_GRADIENTS = 12  # gradients made in code at float precision, beside the wallpapers (gate.md §5)
+
+
+def synth_gradient(i: int) -> np.ndarray:
+    """A smooth 1024² RGB gradient in float (0-255): linear, radial or sky-like, 2-3 colour stops spanning
+    40-160 levels per channel inside 15-240, seeded by ``i``. Written dithered to 8 bits it is a clean negative; quantised from the
+    float to 6 or 5 bits it is a banding positive."""
+    rng = np.random.default_rng(7000 + i)
+    yy, xx = np.mgrid[0:1024, 0:1024].astype(np.float32) / 1023.0
+    kind = i % 3
+    if kind == 0:  # linear at an angle
+        a = rng.uniform(0, np.pi)
+        t = (np.cos(a) * xx + np.sin(a) * yy - min(0, np.cos(a)) - min(0, np.sin(a))) / (
+            abs(np.cos(a)) + abs(np.sin(a))
+        )
+    elif kind == 1:  # radial from an off-centre point
+        cx, cy = rng.uniform(0.2, 0.8, 2)
+        t = np.hypot(xx - cx, yy - cy) / np.sqrt(2)
+    else:  # sky: vertical ramp bent by a very low-frequency swell
+        t = yy + 0.08 * np.cos(2 * np.pi * (xx * rng.uniform(0.3, 0.8) + rng.uniform()))
+    t = (t - t.min()) / (t.max() - t.min())
+    span = rng.uniform(40, 160, 3) * rng.choice([-1, 1])  # every channel the same way: luma moves too
+    lo = np.where(span > 0, 15.0, 15.0 - span)
+    hi = np.where(span > 0, 240.0 - span, 240.0)
+    base = rng.uniform(lo, hi)
+    out = base[None, None, :] + t[..., None] * span[None, None, :]
+    return np.clip(out, 0, 255)
+
+
+def write_synth_variant(src: np.ndarray, variant: str, out: Path, rng: np.random.Generator) -> Path:
+    p = out.with_suffix(".png")
+    if variant == "clean":  # triangular dither of one 8-bit step: no contours
+        noise = rng.uniform(-0.5, 0.5, src.shape) + rng.uniform(-0.5, 0.5, src.shape)
+        v = np.clip(np.round(src + noise), 0, 255)
+    elif variant.startswith("bits"):
+        step = 2 ** (8 - int(variant[4:]))
+        v = np.clip(np.floor(src / step) * step + step // 2, 0, 255)
+    else:
+        raise ValueError(variant)
+    Image.fromarray(v.astype(np.uint8)).save(p, compress_level=1)
+    return p
+
+
 def split_of(scene: str, kind: str, names: Sequence[str]) -> str:
     """Deterministic 60/40 split: rank of a stable hash among the scenes of that kind."""
     ranked = sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
@@ -257,7 +313,7 @@ def split_of(scene: str, kind: str, names: Sequence[str]) -> str:
 
 
 def build_set(src: Path, cache: Path) -> list[Item]:
-    out = cache / "set"
+    out = cache / f"set-v{SET_VERSION}"
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
     if manifest.exists():
@@ -276,17 +332,33 @@ def build_set(src: Path, cache: Path) -> list[Item]:
     grads: list[tuple[str, Image.Image]] = []
     for rel in GRADIENT_CANDIDATES:
         crop = base_crops(src / rel)[0]
-        share = smooth_share(crop)
-        if share >= SMOOTH_SHARE:
+        share, ramps = smooth_share(crop), ramp_share(crop)
+        verdict = "kept"
+        if share < SMOOTH_SHARE:
+            verdict = "not smooth"
+        elif ramps < RAMP_SHARE:
+            verdict = "flat fills, no ramps: not a banding positive"
+        else:
             grads.append((Path(rel).stem, crop))
-        print(
-            f"  gradient {rel}: smooth share {share:.2f} {'(kept)' if share >= SMOOTH_SHARE else '(not smooth)'}"
-        )
-    gscenes = [g for g, _ in grads]
+        print(f"  gradient {rel}: smooth share {share:.2f}, ramp share {ramps:.2f} ({verdict})")
+    # the split is drawn over every candidate, so a scene's side never depends on which others were kept
+    gscenes = [Path(rel).stem for rel in GRADIENT_CANDIDATES]
     for scene, crop in grads:
         for v in GRADIENT_VARIANTS:
             p = write_variant(crop, v, out / f"gradient-{scene}-{v}")
             items.append(Item(str(p), scene, "gradient", v, split_of(scene, "gradient", gscenes)))
+    synth = [f"synth-{i:02d}" for i in range(SYNTH_GRADIENTS)]
+    for i, scene in enumerate(synth):
+        src_f = synth_gradient(i)
+        probe = Image.fromarray(np.round(src_f).astype(np.uint8))
+        share, ramps = smooth_share(probe), ramp_share(probe)
+        if share < SMOOTH_SHARE or ramps < RAMP_SHARE:  # the same rule as for the wallpapers
+            print(f"  gradient {scene}: smooth share {share:.2f}, ramp share {ramps:.2f} (left out)")
+            continue
+        rng = np.random.default_rng(9000 + i)
+        for v in GRADIENT_VARIANTS:
+            p = write_synth_variant(src_f, v, out / f"gradient-{scene}-{v}", rng)
+            items.append(Item(str(p), scene, "gradient", v, split_of(scene, "synth", synth)))
     manifest.write_text(json.dumps([i.__dict__ for i in items], indent=1))
     return items
 
