@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
@@ -20,12 +23,30 @@ def is_team(database_url: str) -> bool:
     return database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
 
 
-def launch(database_url: str, *, executor_id: str | None = None, listen: list[str] | None = None) -> None:
+def system_database_url(database_url: str) -> str:
+    """Where the engine keeps its workflow tables.
+
+    PostgreSQL: the ledger's own database (schema ``dbos``). SQLite: a second file beside the ledger's
+    (``state.db`` -> ``state-engine.db``), in WAL mode. SQLite has one write lock per file, and the engine
+    records every step while the ledger records every paid call: in one file each waits for the other.
+    Nothing relies on the two being one transaction (every step reads the ledger first and is safe to
+    run again), so two files lose nothing."""
     if database_url.startswith("postgres://"):
-        database_url = "postgresql://" + database_url[len("postgres://") :]
+        return "postgresql://" + database_url[len("postgres://") :]
+    if database_url.startswith("sqlite:///"):
+        ledger = Path(database_url[len("sqlite:///") :])
+        path = ledger.with_name(f"{ledger.stem}-engine{ledger.suffix}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as con:
+            con.execute("PRAGMA journal_mode=WAL")
+        return f"sqlite:///{path}"
+    return database_url
+
+
+def launch(database_url: str, *, executor_id: str | None = None, listen: list[str] | None = None) -> None:
     config: dict[str, Any] = {
         "name": "goldenchain",
-        "system_database_url": database_url,
+        "system_database_url": system_database_url(database_url),
         "application_version": APP_VERSION,
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.2,

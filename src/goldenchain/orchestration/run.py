@@ -152,8 +152,9 @@ async def run_project(
         assert shot_queue is not None
         handles: list[tuple[str, Any]] = []
         result: RunResult = RunResult(run_id)
+        rows = {r.shot_id: r for r in rt.ledger.shots(project.id)}
         for sid in wanted:
-            row = rt.ledger.shot(project.id, sid)
+            row = rows[sid]
             plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only)
             plan["stills"]["max_takes"] += row.extra_still_takes
             plan["video"]["max_takes"] += row.extra_clip_takes

@@ -67,10 +67,11 @@ class Ledger:
                 s.add(ProjectRow(id=project_id, client=client, root=root))
             else:
                 p.client, p.root = client, root
+            existing = {
+                r.shot_id: r for r in s.scalars(select(ShotRow).where(ShotRow.project_id == project_id))
+            }
             for pos, spec in enumerate(shots):
-                row = s.scalar(
-                    select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == spec["id"])
-                )
+                row = existing.get(spec["id"])
                 if row is None:
                     s.add(
                         ShotRow(
