@@ -66,6 +66,7 @@ fps = 24
 [engine]
 poll_interval = 5.0           # seconds between status polls
 poll_timeout = 1800.0
+# shot_concurrency = 20       # shots in flight at once (default: 1.5x the provider slots below)
 
 [engine.concurrency]          # tasks in flight per provider account
 fal = 4

@@ -80,12 +80,16 @@ def plan_identity(plan: dict[str, Any]) -> str:
     return canonical_hash(keep)[:10]
 
 
-async def _workflow_id_for(rt: Runtime, row: ShotRow, plan: dict[str, Any]) -> tuple[str, bool]:
-    """The workflow to start or re-attach to, and whether it already finished with the shot done."""
-    ident = plan_identity(plan)
-    gen = row.generation
-    wf = f"{plan['project_id']}/{row.shot_id}/{ident}/g{gen}"
-    status = await DBOS.get_workflow_status_async(wf)
+def _current_workflow(row: ShotRow, plan: dict[str, Any]) -> str:
+    return f"{plan['project_id']}/{row.shot_id}/{plan_identity(plan)}/g{row.generation}"
+
+
+async def _workflow_id_for(
+    rt: Runtime, row: ShotRow, plan: dict[str, Any], status: Any | None
+) -> tuple[str, bool]:
+    """The workflow to start or re-attach to, and whether it already finished with the shot done.
+    ``status``: the engine's status of :func:`_current_workflow` (None if it never ran)."""
+    wf = _current_workflow(row, plan)
     if status is None or status.status not in FINISHED:
         return wf, False
     if status.status == "SUCCESS" and row.status in ("done", "stills_done"):
@@ -93,9 +97,9 @@ async def _workflow_id_for(rt: Runtime, row: ShotRow, plan: dict[str, Any]) -> t
         out = await handle.get_result()
         if out.get("status") in ("done", "stills_done"):
             return wf, True
-    gen += 1  # the last attempt ended without the shot done: a new attempt; paid takes are reused by key
-    rt.ledger.set_shot(plan["project_id"], row.shot_id, generation=gen)
-    return f"{plan['project_id']}/{row.shot_id}/{ident}/g{gen}", False
+    gen = row.generation + 1  # the last attempt ended without the shot done: a new attempt; paid takes are
+    rt.ledger.set_shot(plan["project_id"], row.shot_id, generation=gen)  # reused by their keys
+    return f"{plan['project_id']}/{row.shot_id}/{plan_identity(plan)}/g{gen}", False
 
 
 ProgressFn = Callable[[list[ShotRow]], None]
@@ -153,12 +157,18 @@ async def run_project(
         handles: list[tuple[str, Any]] = []
         result: RunResult = RunResult(run_id)
         rows = {r.shot_id: r for r in rt.ledger.shots(project.id)}
+        plans: dict[str, dict[str, Any]] = {}
         for sid in wanted:
-            row = rows[sid]
             plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only)
-            plan["stills"]["max_takes"] += row.extra_still_takes
-            plan["video"]["max_takes"] += row.extra_clip_takes
-            wf, done = await _workflow_id_for(rt, row, plan)
+            plan["stills"]["max_takes"] += rows[sid].extra_still_takes
+            plan["video"]["max_takes"] += rows[sid].extra_clip_takes
+            plans[sid] = plan
+        # one status query for every shot's current workflow, not one per shot
+        known = await engine.statuses([_current_workflow(rows[sid], plans[sid]) for sid in wanted])
+        statuses = {st.workflow_id: st for st in known}
+        for sid in wanted:
+            row, plan = rows[sid], plans[sid]
+            wf, done = await _workflow_id_for(rt, row, plan, statuses.get(_current_workflow(row, plan)))
             if done:
                 handles.append((sid, await DBOS.retrieve_workflow_async(wf)))
                 continue
