@@ -88,7 +88,7 @@ def shot_slots(slots: list[int], configured: int | None) -> int:
     return max(4, (3 * sum(slots) + 1) // 2)
 
 
-async def register_queues(concurrency: dict[str, int], poll: float = 0.2, shots: int = 500) -> None:
+async def register_queues(concurrency: dict[str, int], *, shots: int, poll: float = 0.2) -> None:
     from goldenchain.orchestration.workflows import queue_name
 
     await DBOS.register_queue_async(SHOT_QUEUE, global_concurrency=shots, polling_interval_sec=poll)

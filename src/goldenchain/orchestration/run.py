@@ -19,8 +19,6 @@ from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.workflows import shot_workflow
 from goldenchain.store.schema import ShotRow
 
-FINISHED = engine.FINISHED
-
 
 @dataclass
 class RunResult:
@@ -80,17 +78,16 @@ def plan_identity(plan: dict[str, Any]) -> str:
     return canonical_hash(keep)[:10]
 
 
-def _current_workflow(row: ShotRow, plan: dict[str, Any]) -> str:
-    return f"{plan['project_id']}/{row.shot_id}/{plan_identity(plan)}/g{row.generation}"
+def _workflow_id(plan: dict[str, Any], ident: str, generation: int) -> str:
+    return f"{plan['project_id']}/{plan['shot']['id']}/{ident}/g{generation}"
 
 
 async def _workflow_id_for(
-    rt: Runtime, row: ShotRow, plan: dict[str, Any], status: Any | None
+    rt: Runtime, row: ShotRow, plan: dict[str, Any], wf: str, status: Any | None
 ) -> tuple[str, bool]:
     """The workflow to start or re-attach to, and whether it already finished with the shot done.
-    ``status``: the engine's status of :func:`_current_workflow` (None if it never ran)."""
-    wf = _current_workflow(row, plan)
-    if status is None or status.status not in FINISHED:
+    ``wf``: the shot's current workflow id; ``status``: the engine's status of it (None if it never ran)."""
+    if status is None or status.status not in engine.FINISHED:
         return wf, False
     if status.status == "SUCCESS" and row.status in ("done", "stills_done"):
         handle: Any = await DBOS.retrieve_workflow_async(wf)
@@ -99,7 +96,7 @@ async def _workflow_id_for(
             return wf, True
     gen = row.generation + 1  # the last attempt ended without the shot done: a new attempt; paid takes are
     rt.ledger.set_shot(plan["project_id"], row.shot_id, generation=gen)  # reused by their keys
-    return f"{plan['project_id']}/{row.shot_id}/{plan_identity(plan)}/g{gen}", False
+    return _workflow_id(plan, plan_identity(plan), gen), False
 
 
 ProgressFn = Callable[[list[ShotRow]], None]
@@ -157,18 +154,17 @@ async def run_project(
         handles: list[tuple[str, Any]] = []
         result: RunResult = RunResult(run_id)
         rows = {r.shot_id: r for r in rt.ledger.shots(project.id)}
-        plans: dict[str, dict[str, Any]] = {}
+        plans: dict[str, tuple[dict[str, Any], str]] = {}  # shot -> (plan, its current workflow id)
         for sid in wanted:
             plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only)
             plan["stills"]["max_takes"] += rows[sid].extra_still_takes
             plan["video"]["max_takes"] += rows[sid].extra_clip_takes
-            plans[sid] = plan
+            plans[sid] = plan, _workflow_id(plan, plan_identity(plan), rows[sid].generation)
         # one status query for every shot's current workflow, not one per shot
-        known = await engine.statuses([_current_workflow(rows[sid], plans[sid]) for sid in wanted])
-        statuses = {st.workflow_id: st for st in known}
+        statuses = {st.workflow_id: st for st in await engine.statuses([wf for _, wf in plans.values()])}
         for sid in wanted:
-            row, plan = rows[sid], plans[sid]
-            wf, done = await _workflow_id_for(rt, row, plan, statuses.get(_current_workflow(row, plan)))
+            plan, current = plans[sid]
+            wf, done = await _workflow_id_for(rt, rows[sid], plan, current, statuses.get(current))
             if done:
                 handles.append((sid, await DBOS.retrieve_workflow_async(wf)))
                 continue
