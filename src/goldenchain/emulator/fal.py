@@ -126,7 +126,14 @@ class Fal:
             return json_response(405, {"detail": "Method Not Allowed"})
         return self._submit(req, "/".join(parts))
 
-    def _parse(self, req: Request, endpoint: str) -> tuple[str, dict[str, Any]] | Response:
+    def _parse(self, req: Request, endpoint: str) -> tuple[str, dict[str, Any], str | None] | Response:
+        """A create request's model family, body and scripted fault (if any), or the error to answer with
+        (a fault before acceptance first)."""
+        kind = self.ctx.plan.next("fal", "create", endpoint)
+        if kind is not None and not kind.endswith("_after_accept"):
+            faulted = self._fault_response(kind)
+            if faulted is not None:
+                return faulted
         family = endpoint_family(endpoint)
         if family is None:
             return json_response(404, {"detail": f"Application '{endpoint}' not found"})
@@ -137,18 +144,13 @@ class Fal:
         if not isinstance(body, dict):
             return json_response(422, {"detail": [{"loc": ["body"], "msg": "Input should be an object",
                                                     "type": "model_attributes_type"}]})  # fmt: skip
-        return family, body
+        return family, body, kind
 
     def _submit(self, req: Request, endpoint: str) -> Response:
-        kind = self.ctx.plan.next("fal", "create", endpoint)
-        if kind is not None and not kind.endswith("_after_accept"):
-            faulted = self._fault_response(kind)
-            if faulted is not None:
-                return faulted
         parsed = self._parse(req, endpoint)
         if isinstance(parsed, Response):
             return parsed
-        family, body = parsed
+        family, body, kind = parsed
         parts = endpoint.split("/")
         now = self.ctx.now()
         with self.ctx.lock:
@@ -264,15 +266,10 @@ class Fal:
         endpoint = "/".join(p for p in req.subpath.split("/") if p)
         if req.method != "POST":
             return json_response(405, {"detail": "Method Not Allowed"})
-        kind = self.ctx.plan.next("fal", "create", endpoint)
-        if kind is not None and not kind.endswith("_after_accept"):
-            faulted = self._fault_response(kind)
-            if faulted is not None:
-                return faulted
         parsed = self._parse(req, endpoint)
         if isinstance(parsed, Response):
             return parsed
-        family, body = parsed
+        family, body, kind = parsed
         parts = endpoint.split("/")
         job = _Job(str(uuid.uuid4()), endpoint, "/".join(parts[:2]), family, body, self.ctx.now(),
                    self.ctx.plan.next("fal", "task", endpoint))  # fmt: skip
