@@ -223,10 +223,14 @@ def base_crops(src: Path) -> list[Image.Image]:
     return crops
 
 
-def _quantise(im: Image.Image, bits: int) -> Image.Image:
+def _quantise_levels(a: np.ndarray, bits: int) -> np.ndarray:
+    """8-bit levels (int or float) reduced to ``bits`` bits, each kept at the middle of its step."""
     step = 2 ** (8 - bits)
-    a = np.asarray(im, dtype=np.int32)
-    return Image.fromarray(np.clip((a // step) * step + step // 2, 0, 255).astype(np.uint8))
+    return np.clip(np.floor(a / step) * step + step // 2, 0, 255).astype(np.uint8)
+
+
+def _quantise(im: Image.Image, bits: int) -> Image.Image:
+    return Image.fromarray(_quantise_levels(np.asarray(im, dtype=np.int32), bits))
 
 
 def write_variant(im: Image.Image, variant: str, out: Path) -> Path:
@@ -298,12 +302,23 @@ def write_synth_variant(src: np.ndarray, variant: str, out: Path, rng: np.random
         noise = rng.uniform(-0.5, 0.5, src.shape) + rng.uniform(-0.5, 0.5, src.shape)
         v = np.clip(np.round(src + noise), 0, 255)
     elif variant.startswith("bits"):
-        step = 2 ** (8 - int(variant[4:]))
-        v = np.clip(np.floor(src / step) * step + step // 2, 0, 255)
+        v = _quantise_levels(src, int(variant[4:]))
     else:
         raise ValueError(variant)
     Image.fromarray(v.astype(np.uint8)).save(p, compress_level=1)
     return p
+
+
+def gradient_rule(im: Image.Image, name: str) -> bool:
+    """Whether a gradient candidate enters the set (smooth and made of ramps); prints its shares and why."""
+    share, ramps = smooth_share(im), ramp_share(im)
+    verdict = "kept"
+    if share < SMOOTH_SHARE:
+        verdict = "not smooth"
+    elif ramps < RAMP_SHARE:
+        verdict = "flat fills, no ramps: not a banding positive"
+    print(f"  gradient {name}: smooth share {share:.2f}, ramp share {ramps:.2f} ({verdict})")
+    return verdict == "kept"
 
 
 def split_of(scene: str, kind: str, names: Sequence[str]) -> str:
@@ -332,15 +347,8 @@ def build_set(src: Path, cache: Path) -> list[Item]:
     grads: list[tuple[str, Image.Image]] = []
     for rel in GRADIENT_CANDIDATES:
         crop = base_crops(src / rel)[0]
-        share, ramps = smooth_share(crop), ramp_share(crop)
-        verdict = "kept"
-        if share < SMOOTH_SHARE:
-            verdict = "not smooth"
-        elif ramps < RAMP_SHARE:
-            verdict = "flat fills, no ramps: not a banding positive"
-        else:
+        if gradient_rule(crop, rel):
             grads.append((Path(rel).stem, crop))
-        print(f"  gradient {rel}: smooth share {share:.2f}, ramp share {ramps:.2f} ({verdict})")
     # the split is drawn over every candidate, so a scene's side never depends on which others were kept
     gscenes = [Path(rel).stem for rel in GRADIENT_CANDIDATES]
     for scene, crop in grads:
@@ -350,10 +358,7 @@ def build_set(src: Path, cache: Path) -> list[Item]:
     synth = [f"synth-{i:02d}" for i in range(SYNTH_GRADIENTS)]
     for i, scene in enumerate(synth):
         src_f = synth_gradient(i)
-        probe = Image.fromarray(np.round(src_f).astype(np.uint8))
-        share, ramps = smooth_share(probe), ramp_share(probe)
-        if share < SMOOTH_SHARE or ramps < RAMP_SHARE:  # the same rule as for the wallpapers
-            print(f"  gradient {scene}: smooth share {share:.2f}, ramp share {ramps:.2f} (left out)")
+        if not gradient_rule(Image.fromarray(np.round(src_f).astype(np.uint8)), scene):
             continue
         rng = np.random.default_rng(9000 + i)
         for v in GRADIENT_VARIANTS:
