@@ -4,20 +4,17 @@ doubtful submit goes to human review, never to an automatic resubmit."""
 
 from __future__ import annotations
 
-import asyncio
-import random
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import httpx
 
 from goldenchain.errors import AuthError, BillingError, ProviderFailed, RateLimited
-from goldenchain.providers.base import ClipRequest, Failed, Pending, Submitted, Succeeded, TaskStatus
+from goldenchain.providers.base import ClipRequest, Failed, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_clip_request
 from goldenchain.providers.dataurl import encode_data_url
-from goldenchain.providers.fal.queue import FalQueue, fal_error
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
-from goldenchain.providers.results import download_result
+from goldenchain.providers.fal.adapter import FalQueueAdapter
+from goldenchain.providers.fal.queue import fal_error
 
 __all__ = ["FAL_KLING_ENDPOINTS", "FalKlingEndpoint", "FalKlingImageToVideo"]
 
@@ -54,36 +51,13 @@ FAL_KLING_ENDPOINTS: dict[str, FalKlingEndpoint] = {
 DEFAULT_MODEL = _endpoint("v1.6")
 
 
-class FalKlingImageToVideo:
+class FalKlingImageToVideo(FalQueueAdapter):
     """Kling I2V on fal: ``ClipRequest.model`` is the fal endpoint id (``fal-ai/kling-video/v1.6/pro/
     image-to-video`` and the v1.5, v2.1, v2.5-turbo, v2.6 pro ones). Mode is always ``pro``; no camera
     control (fal's I2V endpoints take none)."""
 
     name: ClassVar[str] = PROVIDER
     kind: ClassVar[Literal["t2i", "i2v"]] = "i2v"
-    lookup_by_external_id: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        key: str,
-        *,
-        queue_url: str = "https://queue.fal.run",
-        client: httpx.AsyncClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.queue = FalQueue(
-            key, queue_url=queue_url, client=client, sleep=sleep,
-            create_policy=create_policy, read_policy=read_policy, rng=rng,
-        )  # fmt: skip
-        self._sleep = sleep
-        self._read_policy = read_policy
-        self._rng = rng
-
-    def __repr__(self) -> str:
-        return f"FalKlingImageToVideo(queue_url={self.queue.queue_url!r})"
 
     # -- inputs ---------------------------------------------------------------------------------------------
 
@@ -119,19 +93,6 @@ class FalKlingImageToVideo:
         handle.update(external_id=request.external_id, duration=request.duration)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
 
-    async def poll(self, submitted: Submitted) -> TaskStatus:
-        status = await self.queue.status(submitted)
-        word = status["status"]
-        if word == "IN_QUEUE":
-            position = status.get("queue_position")
-            ok = isinstance(position, int) and not isinstance(position, bool)
-            return Pending(state="queued", position=position if ok else None)
-        if word == "IN_PROGRESS":
-            return Pending(state="running")
-        if word != "COMPLETED":
-            raise ProviderFailed(self.name, f"unknown queue status {word!r}", request_id=submitted.task_id)
-        return self._result(await self.queue.result(submitted), submitted)
-
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
         rid = submitted.task_id
         if response.status_code >= 400:
@@ -158,25 +119,3 @@ class FalKlingImageToVideo:
             float(duration) if isinstance(duration, int | float) and not isinstance(duration, bool) else None
         )
         return Succeeded(urls=[url], billed_units=seconds, unit="seconds", raw=body)
-
-    async def cancel(self, submitted: Submitted) -> str:
-        return await self.queue.cancel(submitted)
-
-    async def find_by_external_id(self, external_id: str) -> Submitted | None:
-        raise NotImplementedError("fal has no lookup by our id: a doubtful submit needs human review")
-
-    async def download(self, url: str) -> bytes:
-        """GET a result URL without credentials (fal CDN). 404/410 → :class:`ResultExpired`."""
-        return await download_result(
-            self.queue.client, url, provider=self.name, sleep=self._sleep,
-            policy=self._read_policy, rng=self._rng,
-        )  # fmt: skip
-
-    async def aclose(self) -> None:
-        await self.queue.aclose()
-
-    async def __aenter__(self) -> FalKlingImageToVideo:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

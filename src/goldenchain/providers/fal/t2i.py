@@ -3,8 +3,6 @@ goes to human review, never to an automatic resubmit."""
 
 from __future__ import annotations
 
-import asyncio
-import random
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -19,15 +17,13 @@ from goldenchain.errors import (
 from goldenchain.providers.base import (
     CapabilityError,
     Failed,
-    Pending,
     StillRequest,
     Submitted,
     Succeeded,
     TaskStatus,
 )
-from goldenchain.providers.fal.queue import FalQueue, fal_error
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
-from goldenchain.providers.results import download_result
+from goldenchain.providers.fal.adapter import FalQueueAdapter
+from goldenchain.providers.fal.queue import fal_error
 
 __all__ = ["FLUX_MODELS", "FalFluxTextToImage"]
 
@@ -48,35 +44,12 @@ def _fail(reason: str) -> CapabilityError:
     return CapabilityError(PROVIDER, reason)
 
 
-class FalFluxTextToImage:
+class FalFluxTextToImage(FalQueueAdapter):
     """FLUX text-to-image on fal: ``fal-ai/flux/dev`` (default), ``fal-ai/flux/schnell``,
     ``fal-ai/flux-pro/v1.1``."""
 
     name: ClassVar[str] = "fal"
     kind: ClassVar[Literal["t2i", "i2v"]] = "t2i"
-    lookup_by_external_id: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        key: str,
-        *,
-        queue_url: str = "https://queue.fal.run",
-        client: httpx.AsyncClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.queue = FalQueue(
-            key, queue_url=queue_url, client=client, sleep=sleep,
-            create_policy=create_policy, read_policy=read_policy, rng=rng,
-        )  # fmt: skip
-        self._sleep = sleep
-        self._read_policy = read_policy
-        self._rng = rng
-
-    def __repr__(self) -> str:
-        return f"FalFluxTextToImage(queue_url={self.queue.queue_url!r})"
 
     # -- inputs ---------------------------------------------------------------------------------------------
 
@@ -123,19 +96,6 @@ class FalFluxTextToImage:
         handle.update(external_id=request.external_id, width=request.width, height=request.height)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
 
-    async def poll(self, submitted: Submitted) -> TaskStatus:
-        status = await self.queue.status(submitted)
-        word = status["status"]
-        if word == "IN_QUEUE":
-            position = status.get("queue_position")
-            ok = isinstance(position, int) and not isinstance(position, bool)
-            return Pending(state="queued", position=position if ok else None)
-        if word == "IN_PROGRESS":
-            return Pending(state="running")
-        if word != "COMPLETED":
-            raise ProviderFailed(self.name, f"unknown queue status {word!r}", request_id=submitted.task_id)
-        return self._result(await self.queue.result(submitted), submitted)
-
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
         rid = submitted.task_id
         if response.status_code >= 400:
@@ -174,29 +134,3 @@ class FalFluxTextToImage:
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             raw=body,
         )
-
-    async def cancel(self, submitted: Submitted) -> str:
-        return await self.queue.cancel(submitted)
-
-    async def find_by_external_id(self, external_id: str) -> Submitted | None:
-        raise NotImplementedError("fal has no lookup by our id: a doubtful submit needs human review")
-
-    async def download(self, url: str) -> bytes:
-        """GET a result URL without credentials (fal CDN). 404/410 → :class:`ResultExpired`."""
-        return await download_result(
-            self.queue.client,
-            url,
-            provider=self.name,
-            sleep=self._sleep,
-            policy=self._read_policy,
-            rng=self._rng,
-        )
-
-    async def aclose(self) -> None:
-        await self.queue.aclose()
-
-    async def __aenter__(self) -> FalFluxTextToImage:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

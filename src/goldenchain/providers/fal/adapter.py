@@ -1,0 +1,86 @@
+"""What the fal adapters share (image and video alike): the queue client, polling, cancel, download."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import ClassVar, Self
+
+import httpx
+
+from goldenchain.errors import ProviderFailed
+from goldenchain.providers.base import Pending, Submitted, TaskStatus
+from goldenchain.providers.fal.queue import FalQueue
+from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
+from goldenchain.providers.results import download_result
+
+__all__ = ["FalQueueAdapter"]
+
+
+class FalQueueAdapter:
+    """What every fal adapter shares: the queue client, status polling, cancel, result download and closing.
+    A subclass names itself and its kind and provides ``check_inputs``, ``build_body``, ``submit`` and
+    ``_result`` (how a COMPLETED request's result reads for its model)."""
+
+    name: ClassVar[str]
+    lookup_by_external_id: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        queue_url: str = "https://queue.fal.run",
+        client: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        create_policy: RetryPolicy = CREATE_POLICY,
+        read_policy: RetryPolicy = READ_POLICY,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.queue = FalQueue(
+            key, queue_url=queue_url, client=client, sleep=sleep,
+            create_policy=create_policy, read_policy=read_policy, rng=rng,
+        )  # fmt: skip
+        self._sleep = sleep
+        self._read_policy = read_policy
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(queue_url={self.queue.queue_url!r})"
+
+    def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
+        raise NotImplementedError
+
+    async def poll(self, submitted: Submitted) -> TaskStatus:
+        status = await self.queue.status(submitted)
+        word = status["status"]
+        if word == "IN_QUEUE":
+            position = status.get("queue_position")
+            ok = isinstance(position, int) and not isinstance(position, bool)
+            return Pending(state="queued", position=position if ok else None)
+        if word == "IN_PROGRESS":
+            return Pending(state="running")
+        if word != "COMPLETED":
+            raise ProviderFailed(self.name, f"unknown queue status {word!r}", request_id=submitted.task_id)
+        return self._result(await self.queue.result(submitted), submitted)
+
+    async def cancel(self, submitted: Submitted) -> str:
+        return await self.queue.cancel(submitted)
+
+    async def find_by_external_id(self, external_id: str) -> Submitted | None:
+        raise NotImplementedError("fal has no lookup by our id: a doubtful submit needs human review")
+
+    async def download(self, url: str) -> bytes:
+        """GET a result URL without credentials (fal CDN). 404/410 → :class:`ResultExpired`."""
+        return await download_result(
+            self.queue.client, url, provider=self.name, sleep=self._sleep,
+            policy=self._read_policy, rng=self._rng,
+        )  # fmt: skip
+
+    async def aclose(self) -> None:
+        await self.queue.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
