@@ -4,19 +4,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import random
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
-
-import httpx
 
 from goldenchain.providers.base import ClipRequest, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_clip_request
 from goldenchain.providers.dataurl import encode_data_url
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
-from goldenchain.providers.replicate.api import REPLICATE_URL, ReplicateAPI, predict_time, prediction_status
+from goldenchain.providers.replicate.adapter import ReplicateAdapter
+from goldenchain.providers.replicate.api import predict_time, prediction_status
 
 __all__ = ["REPLICATE_KLING_MODELS", "ReplicateKlingImageToVideo", "ReplicateKlingModel"]
 
@@ -39,33 +35,12 @@ REPLICATE_KLING_MODELS: dict[str, ReplicateKlingModel] = {
 _MODE = {"std": "standard", "pro": "pro"}
 
 
-class ReplicateKlingImageToVideo:
+class ReplicateKlingImageToVideo(ReplicateAdapter):
     """Kling I2V on Replicate. ``ClipRequest.model`` is the Replicate model (``kwaivgi/kling-v1.6-pro``,
     ``kwaivgi/kling-v2.1``); no camera control, no motion strength."""
 
     name: ClassVar[str] = PROVIDER
     kind: ClassVar[Literal["t2i", "i2v"]] = "i2v"
-    lookup_by_external_id: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        token: str,
-        *,
-        base_url: str = REPLICATE_URL,
-        client: httpx.AsyncClient | None = None,
-        wait: int | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.api = ReplicateAPI(
-            token, provider=PROVIDER, base_url=base_url, client=client, wait=wait, sleep=sleep,
-            create_policy=create_policy, read_policy=read_policy, rng=rng,
-        )  # fmt: skip
-
-    def __repr__(self) -> str:
-        return f"ReplicateKlingImageToVideo(base_url={self.api.base_url!r})"
 
     # -- inputs ---------------------------------------------------------------------------------------------
 
@@ -116,22 +91,3 @@ class ReplicateKlingImageToVideo:
             unit="seconds",
             raw={**status.raw, "predict_time": predict_time(prediction)},
         )
-
-    async def cancel(self, submitted: Submitted) -> str:
-        return await self.api.cancel(submitted.task_id)
-
-    async def find_by_external_id(self, external_id: str) -> Submitted | None:
-        raise NotImplementedError("Replicate has no lookup by our id: a doubtful submit needs human review")
-
-    async def download(self, url: str) -> bytes:
-        """GET a result URL without credentials. 404/410 → :class:`ResultExpired`."""
-        return await self.api.download(url)
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    async def __aenter__(self) -> ReplicateKlingImageToVideo:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

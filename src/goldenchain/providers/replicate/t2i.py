@@ -8,18 +8,14 @@ real size). flux-1.1-pro takes ``aspect_ratio: "custom"`` with ``width``/``heigh
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import random
 from math import gcd
 from typing import Any, ClassVar, Literal
 
-import httpx
-
 from goldenchain.providers.base import CapabilityError, StillRequest, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_still_request
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
-from goldenchain.providers.replicate.api import REPLICATE_URL, ReplicateAPI, predict_time, prediction_status
+from goldenchain.providers.replicate.adapter import ReplicateAdapter
+from goldenchain.providers.replicate.api import predict_time, prediction_status
 
 __all__ = ["REPLICATE_FLUX_MODELS", "ReplicateFluxTextToImage"]
 
@@ -41,33 +37,12 @@ def aspect_ratio(width: int, height: int) -> str:
     return f"{width // d}:{height // d}"
 
 
-class ReplicateFluxTextToImage:
+class ReplicateFluxTextToImage(ReplicateAdapter):
     """FLUX text-to-image on Replicate. ``submit`` creates a prediction (sent once; see
     :mod:`goldenchain.providers.replicate.api`); ``poll`` reads it."""
 
     name: ClassVar[str] = PROVIDER
     kind: ClassVar[Literal["t2i", "i2v"]] = "t2i"
-    lookup_by_external_id: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        token: str,
-        *,
-        base_url: str = REPLICATE_URL,
-        client: httpx.AsyncClient | None = None,
-        wait: int | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.api = ReplicateAPI(
-            token, provider=PROVIDER, base_url=base_url, client=client, wait=wait, sleep=sleep,
-            create_policy=create_policy, read_policy=read_policy, rng=rng,
-        )  # fmt: skip
-
-    def __repr__(self) -> str:
-        return f"ReplicateFluxTextToImage(base_url={self.api.base_url!r})"
 
     # -- inputs ---------------------------------------------------------------------------------------------
 
@@ -122,22 +97,3 @@ class ReplicateFluxTextToImage:
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             raw={**status.raw, "predict_time": predict_time(prediction)},
         )
-
-    async def cancel(self, submitted: Submitted) -> str:
-        return await self.api.cancel(submitted.task_id)
-
-    async def find_by_external_id(self, external_id: str) -> Submitted | None:
-        raise NotImplementedError("Replicate has no lookup by our id: a doubtful submit needs human review")
-
-    async def download(self, url: str) -> bytes:
-        """GET a result URL without credentials; a ``data:`` URL is decoded. 404/410 → ResultExpired."""
-        return await self.api.download(url)
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    async def __aenter__(self) -> ReplicateFluxTextToImage:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -1,0 +1,62 @@
+"""What the Replicate adapters share (FLUX and Kling alike): the API client, cancel, download, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import ClassVar, Self
+
+import httpx
+
+from goldenchain.providers.base import Submitted
+from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
+from goldenchain.providers.replicate.api import REPLICATE_URL, ReplicateAPI
+
+__all__ = ["ReplicateAdapter"]
+
+
+class ReplicateAdapter:
+    """A subclass names itself and its kind and provides ``check_inputs``, ``build_body``, ``submit`` and
+    ``poll`` (how a prediction's output reads and is billed for its model)."""
+
+    name: ClassVar[str]
+    lookup_by_external_id: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = REPLICATE_URL,
+        client: httpx.AsyncClient | None = None,
+        wait: int | None = None,
+        sleep: Sleep = asyncio.sleep,
+        create_policy: RetryPolicy = CREATE_POLICY,
+        read_policy: RetryPolicy = READ_POLICY,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.api = ReplicateAPI(
+            token, provider=self.name, base_url=base_url, client=client, wait=wait, sleep=sleep,
+            create_policy=create_policy, read_policy=read_policy, rng=rng,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.api.base_url!r})"
+
+    async def cancel(self, submitted: Submitted) -> str:
+        return await self.api.cancel(submitted.task_id)
+
+    async def find_by_external_id(self, external_id: str) -> Submitted | None:
+        raise NotImplementedError("Replicate has no lookup by our id: a doubtful submit needs human review")
+
+    async def download(self, url: str) -> bytes:
+        """GET a result URL without credentials; a ``data:`` URL is decoded. 404/410 → ResultExpired."""
+        return await self.api.download(url)
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
