@@ -49,7 +49,6 @@ def test_intent_then_task_id_then_commit(tmp_path: Path) -> None:
         led.begin_submit(tid, "run1", "acme", BudgetCaps())
     led.record_submitted(tid, "task-9", {"x": 1})
     assert led.take(tid).provider_task_id == "task-9"
-    led.record_result(tid, "http://x/y.mp4")
     led.record_downloaded(
         tid,
         sha256="ab" * 32,
@@ -62,9 +61,19 @@ def test_intent_then_task_id_then_commit(tmp_path: Path) -> None:
         credits=3.5,
         billed_units=3.5,
         unit="credits",
+        result_url="http://x/y.mp4",
     )
     (sp,) = led.spend("p")
     assert (sp.state, sp.usd, sp.credits) == ("committed", 0.49, 3.5)
+    t = led.take(tid)
+    assert (t.state, t.result_url, t.artifact_sha256, t.cost_usd) == (
+        "downloaded",
+        "http://x/y.mp4",
+        "ab" * 32,
+        0.49,
+    )
+    assert t.updated_at is not None and t.created_at is not None
+    assert led.artifact("ab" * 32) is not None
 
 
 def test_budget_blocks_before_the_call(tmp_path: Path) -> None:
@@ -163,3 +172,30 @@ def test_reads_do_not_wait_for_the_write_lock(tmp_path: Path) -> None:
         assert led.take(tid).seed is None  # a snapshot read, at once
         assert time.monotonic() - t0 < 1.0
     assert led.take(tid).seed == 7
+
+
+def test_records_mirror_their_tables() -> None:
+    """``Take`` and ``Artifact`` are built from whole rows: a column added by a migration must be added there."""
+    from dataclasses import fields
+
+    from goldenchain.store.schema import ArtifactRow, TakeRow
+    from goldenchain.store.takes import Artifact, Take
+
+    assert [f.name for f in fields(Take)] == [c.name for c in TakeRow.__table__.columns]
+    assert [f.name for f in fields(Artifact)] == [c.name for c in ArtifactRow.__table__.columns]
+
+
+def test_a_failed_poll_recorded_twice_logs_once(tmp_path: Path) -> None:
+    led = _ledger(tmp_path)
+    tid = _take(led, "k1")
+    led.begin_submit(tid, "r", "acme", BudgetCaps(project_usd=1.0))
+    led.record_submitted(tid, "task-1", {})
+    led.record_task_failed(tid, "provider_error", "boom")
+    led.record_task_failed(tid, "provider_error", "boom")  # the poll step ran again after a crash
+    (sp,) = led.spend("p")
+    assert sp.state == "released"
+    with led.db.read() as c:
+        outcomes = [
+            r[0] for r in c.exec_driver_sql("select outcome from gc_provider_calls where take_id = ?", (tid,))
+        ]
+    assert outcomes == ["submitting", "accepted", "failed:provider_error"]

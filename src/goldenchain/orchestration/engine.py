@@ -11,7 +11,7 @@ from dbos import DBOS
 
 #: Pinned: a new release that changes the workflows' step order bumps this, so shots started by an older
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
-APP_VERSION = "goldenchain-wf-1"
+APP_VERSION = "goldenchain-wf-2"
 SHOT_QUEUE = "gc-shots"
 FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 

@@ -36,8 +36,7 @@ from goldenchain.providers.base import (
     Submitted,
     Succeeded,
 )
-from goldenchain.store.ledger import BudgetCaps
-from goldenchain.store.schema import TakeRow
+from goldenchain.store.ledger import BudgetCaps, Take
 
 STOP_CLASSES = (BillingError, AuthError)
 
@@ -110,11 +109,11 @@ async def prepare_take(
     return {"take_id": t.id, "state": t.state, "failure_class": t.failure_class, "reason": t.failure_reason}
 
 
-def _kind(t: TakeRow) -> str:
+def _kind(t: Take) -> str:
     return "t2i" if t.stage == "still" else "i2v"
 
 
-def _build_request(rt: Runtime, t: TakeRow) -> StillRequest | ClipRequest:
+def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest:
     r = t.request
     if t.stage == "still":
         return StillRequest(
@@ -148,7 +147,7 @@ def _fail(outcome: str, cls: str, reason: str, **extra: Any) -> dict[str, Any]:
     return {"outcome": outcome, "failure_class": cls, "reason": reason, **extra}
 
 
-async def _reconcile(rt: Runtime, t: TakeRow, adapter: Any, why: str) -> dict[str, Any] | None:
+async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> dict[str, Any] | None:
     """A create may have been accepted. Ask the provider by our own id; without that, hold for review.
     Returns a result, or None when the provider says the create never arrived (safe to send)."""
     if not adapter.lookup_by_external_id:
@@ -159,7 +158,7 @@ async def _reconcile(rt: Runtime, t: TakeRow, adapter: Any, why: str) -> dict[st
     found = await adapter.find_by_external_id(t.idempotency_key)
     if found is not None:
         rt.ledger.record_submitted(t.id, found.task_id, found.handle, how="lookup")
-        return {"outcome": "submitted", "task_id": found.task_id}
+        return _submitted(t, found.task_id, found.handle)
     rt.ledger.record_not_accepted(t.id, "ambiguous", f"{why}; provider has no task with our id", final=False)
     return None
 
@@ -170,7 +169,7 @@ async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     t = rt.ledger.take(take_id)
     async with rt.provider(t.provider, _kind(t)) as adapter:
         if t.state in ("submitted", "downloaded"):
-            return {"outcome": "submitted", "task_id": t.provider_task_id}
+            return _submitted(t, t.provider_task_id, t.handle)
         if t.state in ("failed", "needs_review"):
             return _fail("failed", t.failure_class or "provider_error", t.failure_reason or "")
         if t.state == "submitting":  # we crashed during the create call
@@ -217,18 +216,29 @@ async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
             return {"outcome": "retry", "retry_after": 5.0, "reason": e.reason}
         crashpoint("after_create", t.provider)
         rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
-        return {"outcome": "submitted", "task_id": sub.task_id}
+        return _submitted(t, sub.task_id, sub.handle)
+
+
+def _submitted(t: Take, task_id: str | None, handle: dict[str, Any] | None) -> dict[str, Any]:
+    """What polling needs, carried in the submit step's recorded output: no ledger read per poll."""
+    return {
+        "outcome": "submitted",
+        "task_id": task_id,
+        "handle": handle or {},
+        "provider": t.provider,
+        "kind": _kind(t),
+    }
 
 
 @DBOS.step()
-async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any]) -> dict[str, Any]:
+    """Ask the provider once. ``task`` is the submit step's output (provider, kind, task id, handle); a
+    failure is recorded here, a success only by the download that follows (with the result URL)."""
     rt = runtime(plan["project_id"])
-    t = rt.ledger.take(take_id)
-    if t.state == "failed":
-        return {"state": "failed", "failure_class": t.failure_class, "reason": t.failure_reason}
-    async with rt.provider(t.provider, _kind(t)) as adapter:
+    provider = task["provider"]
+    async with rt.provider(provider, task["kind"]) as adapter:
         try:
-            st = await adapter.poll(Submitted(t.provider, t.provider_task_id or "", t.handle or {}))
+            st = await adapter.poll(Submitted(provider, task["task_id"] or "", task["handle"]))
         except STOP_CLASSES as e:
             return {"state": "stop", "failure_class": e.failure_class, "reason": e.reason}
         except ProviderError as e:
@@ -237,7 +247,7 @@ async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
             rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
             return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
     if isinstance(st, Pending):
-        crashpoint("polling", t.provider)
+        crashpoint("polling", provider)
         return {"state": "pending"}
     if isinstance(st, Failed):
         err = st.error
@@ -247,24 +257,24 @@ async def poll_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
     if not st.urls:
         rt.ledger.record_task_failed(take_id, "provider_error", "succeeded without a result URL")
         return {"state": "failed", "failure_class": "provider_error", "reason": "no result URL"}
-    rt.ledger.record_result(take_id, st.urls[0])
     return {"state": "succeeded", "url": st.urls[0], "billed_units": st.billed_units, "unit": st.unit}
 
 
 @DBOS.step()
 async def download_take(
-    plan: dict[str, Any], take_id: int, billed_units: float | None, unit: str | None
+    plan: dict[str, Any], take_id: int, url: str, billed_units: float | None, unit: str | None
 ) -> dict[str, Any]:
-    """Download and hash the result before the take counts as done (provider URLs expire)."""
+    """Download and hash the result before the take counts as done (provider URLs expire). ``url`` comes
+    from the poll that saw the task succeed; the ledger gets it with the download, in one transaction."""
     rt = runtime(plan["project_id"])
     t = rt.ledger.take(take_id)
     if t.state == "downloaded":
         return {"outcome": "ok", "sha256": t.artifact_sha256}
     async with rt.provider(t.provider, _kind(t)) as adapter:
         try:
-            data = await adapter.download(t.result_url or "")
+            data = await adapter.download(url)
         except ResultExpired as e:
-            rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}")
+            rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}", result_url=url)
             return _fail("failed", "provider_error", e.reason)
     sha, path, mime = rt.store.put(data)
     crashpoint("downloading", t.provider)
@@ -289,11 +299,12 @@ async def download_take(
         credits=credits,
         billed_units=billed_units,
         unit=unit,
+        result_url=url,
     )
     return {"outcome": "ok", "sha256": sha}
 
 
-def _reviewed(t: TakeRow) -> dict[str, Any]:
+def _reviewed(t: Take) -> dict[str, Any]:
     """A person's decision overrides the automatic checks."""
     if t.review == "approved":
         return {"verdict": "pass", "reasons": []}

@@ -53,11 +53,11 @@ async def paid_take(
     max_polls = max(1, int(plan["engine"]["poll_timeout"] / interval))
     for _ in range(max_polls):
         await DBOS.sleep_async(interval)  # no task is done the moment it is accepted: wait, then ask
-        st = await poll_take(plan, take_id)
+        st = await poll_take(plan, take_id, sub)
         if st["state"] == "pending":
             continue
         if st["state"] == "succeeded":
-            dl = await download_take(plan, take_id, st.get("billed_units"), st.get("unit"))
+            dl = await download_take(plan, take_id, st["url"], st.get("billed_units"), st.get("unit"))
             return {**base, **dl}
         outcome = "stop" if st["state"] == "stop" else "failed"
         return {**base, "outcome": outcome, "failure_class": st["failure_class"], "reason": st["reason"]}

@@ -6,10 +6,11 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from goldenchain.store.schema import SpendRow, TakeRow
+from goldenchain.store.schema import SpendRow
+from goldenchain.store.takes import Take
 
 
-def summarize(spend: list[SpendRow], takes: list[TakeRow] | None = None) -> dict[str, Any]:
+def summarize(spend: list[SpendRow], takes: list[Take] | None = None) -> dict[str, Any]:
     """Committed spend (and open reservations) by provider, model, shot and day; waste on rejected takes."""
     by_provider: dict[str, float] = defaultdict(float)
     by_model: dict[str, float] = defaultdict(float)

@@ -16,8 +16,7 @@ from goldenchain.assemble.timeline import Cut, total_duration
 from goldenchain.config import Project
 from goldenchain.media import probe_video
 from goldenchain.reports.costs import summarize
-from goldenchain.store.ledger import Ledger
-from goldenchain.store.schema import TakeRow
+from goldenchain.store.ledger import Ledger, Take
 
 
 def _probe(path: Path) -> dict[str, Any]:
@@ -38,7 +37,7 @@ def _thumb(src: Path, dst: Path) -> None:
     dst.write_bytes(buf.getvalue())
 
 
-def _take_json(ledger: Ledger, t: TakeRow) -> dict[str, Any]:
+def _take_json(ledger: Ledger, t: Take) -> dict[str, Any]:
     return {
         "id": t.id,
         "stage": t.stage,

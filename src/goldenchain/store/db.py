@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,10 +63,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         migrate(self.engine)
+        self.reader = self.engine.execution_options(gc_read_only=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(
-            self.engine.execution_options(gc_read_only=True), expire_on_commit=False
-        )
+        self.read_sessions = sessionmaker(self.reader, expire_on_commit=False)
 
     def session(self) -> Session:
         return self.sessions()
@@ -72,6 +73,18 @@ class Database:
     def read_session(self) -> Session:
         """A session for reads only: on SQLite it does not take the write lock."""
         return self.read_sessions()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction on a bare connection (Core statements; SQLite: ``BEGIN IMMEDIATE``)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read-only snapshot on a bare connection: on SQLite it does not take the write lock."""
+        with self.reader.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,14 +17,13 @@ from starlette.routing import Route
 from goldenchain.config import Project
 from goldenchain.errors import LedgerError
 from goldenchain.store.db import Database
-from goldenchain.store.ledger import Ledger
-from goldenchain.store.schema import TakeRow
+from goldenchain.store.ledger import Ledger, Take
 
 _env = Environment(loader=PackageLoader("goldenchain.web", "templates"), autoescape=select_autoescape())
 _env.filters["usd"] = lambda v: "—" if v is None else f"${v:,.2f}"
 
 
-def _take(ledger: Ledger, t: TakeRow) -> dict[str, Any]:
+def _take(ledger: Ledger, t: Take) -> dict[str, Any]:
     return {
         "id": t.id,
         "stage": t.stage,
