@@ -25,42 +25,31 @@ async def bare_state(plan: dict[str, Any], **fields: Any) -> None:
 
 
 @DBOS.step()
-async def bare_check(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+async def bare_check(plan: dict[str, Any], take_id: int, take_no: int, *ids: int) -> dict[str, Any]:
     return {"verdict": "pass", "reasons": []}
 
 
 @DBOS.step()
-async def bare_prepare(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
-    return {"take_id": take_no, "state": "planned", "failure_class": None, "reason": None}
-
-
-@DBOS.step()
-async def bare_submit(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
-    return {"outcome": "submitted", "task_id": uuid.uuid4().hex, "at": time.time()}
+async def bare_start(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
+    return {"take_id": take_no, "outcome": "submitted", "task_id": uuid.uuid4().hex, "at": time.time()}
 
 
 @DBOS.step()
 async def bare_poll(plan: dict[str, Any], take_id: int, at: float) -> dict[str, Any]:
-    done = time.time() - at >= plan["latency"]
-    return {"state": "succeeded" if done else "pending", "billed_units": None, "unit": None}
-
-
-@DBOS.step()
-async def bare_download(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
-    return {"outcome": "ok", "sha256": uuid.uuid4().hex}
+    if time.time() - at < plan["latency"]:
+        return {"state": "pending"}
+    return {"state": "downloaded", "sha256": uuid.uuid4().hex}
 
 
 @DBOS.workflow()
 async def bare_take(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
-    prep = await bare_prepare(plan, stage, take_no, parent)
-    sub = await bare_submit(plan, prep["take_id"])
+    sub = await bare_start(plan, stage, take_no, parent)
     while True:
         await DBOS.sleep_async(plan["poll"])
-        st = await bare_poll(plan, prep["take_id"], sub["at"])
+        st = await bare_poll(plan, sub["take_id"], sub["at"])
         if st["state"] == "pending":
             continue
-        dl = await bare_download(plan, prep["take_id"])
-        return {"take_id": prep["take_id"], "take_no": take_no, **dl}
+        return {"take_id": sub["take_id"], "take_no": take_no, "outcome": "ok", "sha256": st["sha256"]}
 
 
 async def _bare_child(plan: dict[str, Any], stage: str, parent: int | None) -> dict[str, Any]:
@@ -76,13 +65,9 @@ async def _bare_child(plan: dict[str, Any], stage: str, parent: int | None) -> d
 async def bare_shot(plan: dict[str, Any]) -> dict[str, Any]:
     await bare_state(plan, status="running", stage="still")
     still = await _bare_child(plan, "still", None)
-    await bare_state(plan, stage="gate")
-    await bare_check(plan, still["take_id"])
-    await bare_state(plan, stage="video", still_take_id=still["take_id"])
+    await bare_check(plan, still["take_id"], 1)
     clip = await _bare_child(plan, "clip", still["take_id"])
-    await bare_state(plan, stage="qc")
-    await bare_check(plan, clip["take_id"])
-    await bare_state(plan, status="done", stage="done")
+    await bare_check(plan, clip["take_id"], 1, still["take_id"])
     return {"shot": plan["shot"], "status": "done"}
 
 

@@ -1,6 +1,6 @@
 """Provider × fault matrix: every fault of providers.md §5.5, at submit and at poll time where the real API
 allows it, run through the real adapters against the emulator with a money-safe driver that follows the
-orchestration's rules (``orchestration/steps.py``: ``submit_take``, ``poll_take``, ``download_take``).
+orchestration's rules (``orchestration/steps.py``: ``start_take``, ``poll_take`` and its download).
 
 Each row asserts: the accepted (paid) creates in the emulator's log (never more than one per take), the failure
 class recorded first, the final outcome and whether the run continues (the result is downloaded).
@@ -262,7 +262,7 @@ async def _nap(seconds: float) -> None:
 
 
 async def drive(adapter: Any, request: Any) -> Result:
-    """One take, by the rules of ``submit_take`` / ``paid_take`` / ``poll_take`` / ``download_take``."""
+    """One take, by the rules of ``start_take`` / ``paid_take`` / ``poll_take`` (which downloads)."""
     res = Result()
     sub: Submitted | None = None
     for _ in range(MAX_SUBMIT_RETRIES):

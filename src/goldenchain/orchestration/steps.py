@@ -5,12 +5,10 @@ the provider's task id in the ledger right after acceptance, reconciliation by o
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
 from dbos import DBOS
 
-from goldenchain.core.checks import CheckReport, worst_verdict
 from goldenchain.core.keys import take_key
 from goldenchain.core.pricing import actual_usd, clip_price, megapixels, still_price
 from goldenchain.crashpoints import crashpoint
@@ -72,12 +70,11 @@ def _clip_inputs(plan: dict[str, Any], parent_sha: str) -> dict[str, Any]:
     }
 
 
-@DBOS.step()
-async def prepare_take(
-    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
-) -> dict[str, Any]:
-    """Create (or find) the ledger row of this take. Its key fixes what is asked for, once and for all."""
-    rt = runtime(plan["project_id"])
+def _find_or_create(
+    rt: Runtime, plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
+) -> Take:
+    """The ledger row of this take, created on first sight. Its key fixes what is asked for, once and for
+    all: finding it again after a crash gives the same row, never a second take."""
     shot = plan["shot"]
     if stage == "still":
         inputs = _still_inputs(plan, take_no)
@@ -93,7 +90,7 @@ async def prepare_take(
         est = clip_price(v["provider"], v["model"], v["mode"], shot["duration"], plan.get("prices")).usd
         provider, model, seed = v["provider"], v["model"], None
     key = take_key(plan["project_id"], shot["id"], stage, take_no, inputs)
-    t = rt.ledger.get_or_create_take(
+    return rt.ledger.get_or_create_take(
         key,
         project_id=plan["project_id"],
         shot_id=shot["id"],
@@ -106,6 +103,14 @@ async def prepare_take(
         parent_take_id=parent_take_id,
         estimate_usd=est,
     )
+
+
+@DBOS.step()
+async def prepare_take(
+    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
+) -> dict[str, Any]:
+    """Find (or create) the ledger row of this take, without sending anything."""
+    t = _find_or_create(runtime(plan["project_id"]), plan, stage, take_no, parent_take_id)
     return {"take_id": t.id, "state": t.state, "failure_class": t.failure_class, "reason": t.failure_reason}
 
 
@@ -164,11 +169,24 @@ async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> dict[str, 
 
 
 @DBOS.step()
-async def submit_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+async def start_take(
+    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
+) -> dict[str, Any]:
+    """Find or create the take, then, unless it is past that point already, reserve its estimate and send
+    the create call: intent in the ledger first, the provider's task id right after acceptance.
+
+    Outcomes: ``ok`` (downloaded before), ``submitted`` (with what polling needs), ``retry``, or a failure."""
     rt = runtime(plan["project_id"])
-    t = rt.ledger.take(take_id)
+    t = _find_or_create(rt, plan, stage, take_no, parent_take_id)
+    if t.state == "downloaded":
+        return {"take_id": t.id, "outcome": "ok", "sha256": t.artifact_sha256}
+    return {"take_id": t.id, **await _submit(rt, plan, t)}
+
+
+async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
+    take_id = t.id
     async with rt.provider(t.provider, _kind(t)) as adapter:
-        if t.state in ("submitted", "downloaded"):
+        if t.state == "submitted":
             return _submitted(t, t.provider_task_id, t.handle)
         if t.state in ("failed", "needs_review"):
             return _fail("failed", t.failure_class or "provider_error", t.failure_reason or "")
@@ -232,8 +250,11 @@ def _submitted(t: Take, task_id: str | None, handle: dict[str, Any] | None) -> d
 
 @DBOS.step()
 async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any]) -> dict[str, Any]:
-    """Ask the provider once. ``task`` is the submit step's output (provider, kind, task id, handle); a
-    failure is recorded here, a success only by the download that follows (with the result URL)."""
+    """Ask the provider once; on success download the result in the same step. ``task`` is the start step's
+    output (provider, kind, task id, handle), so a poll reads nothing from the ledger.
+
+    States: ``pending``, ``downloaded`` (with its hash), ``failed`` or ``stop``. A crash during the download
+    runs the whole step again: the provider answers the same poll with the same result."""
     rt = runtime(plan["project_id"])
     provider = task["provider"]
     async with rt.provider(provider, task["kind"]) as adapter:
@@ -257,25 +278,23 @@ async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any]) ->
     if not st.urls:
         rt.ledger.record_task_failed(take_id, "provider_error", "succeeded without a result URL")
         return {"state": "failed", "failure_class": "provider_error", "reason": "no result URL"}
-    return {"state": "succeeded", "url": st.urls[0], "billed_units": st.billed_units, "unit": st.unit}
+    return await _download(rt, plan, take_id, st.urls[0], st.billed_units, st.unit)
 
 
-@DBOS.step()
-async def download_take(
-    plan: dict[str, Any], take_id: int, url: str, billed_units: float | None, unit: str | None
+async def _download(
+    rt: Runtime, plan: dict[str, Any], take_id: int, url: str, billed_units: float | None, unit: str | None
 ) -> dict[str, Any]:
-    """Download and hash the result before the take counts as done (provider URLs expire). ``url`` comes
-    from the poll that saw the task succeed; the ledger gets it with the download, in one transaction."""
-    rt = runtime(plan["project_id"])
+    """Download and hash the result before the take counts as done (provider URLs expire). The ledger gets
+    the result URL with the artifact and the committed cost, in one transaction."""
     t = rt.ledger.take(take_id)
     if t.state == "downloaded":
-        return {"outcome": "ok", "sha256": t.artifact_sha256}
+        return {"state": "downloaded", "sha256": t.artifact_sha256}
     async with rt.provider(t.provider, _kind(t)) as adapter:
         try:
             data = await adapter.download(url)
         except ResultExpired as e:
             rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}", result_url=url)
-            return _fail("failed", "provider_error", e.reason)
+            return {"state": "failed", "failure_class": "provider_error", "reason": e.reason}
     sha, path, mime = rt.store.put(data)
     crashpoint("downloading", t.provider)
     meta = await asyncio.to_thread(media_meta, data, mime)
@@ -301,90 +320,7 @@ async def download_take(
         unit=unit,
         result_url=url,
     )
-    return {"outcome": "ok", "sha256": sha}
-
-
-def _reviewed(t: Take) -> dict[str, Any]:
-    """A person's decision overrides the automatic checks."""
-    if t.review == "approved":
-        return {"verdict": "pass", "reasons": []}
-    return {"verdict": "reject", "reasons": [f"rejected in review: {t.review_note or 'no note'}"]}
-
-
-async def _run_checks(rt: Runtime, take_id: int, kind: str, calls: list[Any]) -> dict[str, Any]:
-    """Run every registered check of ``kind`` off the event loop, record them as one report, and say whether
-    the take may go on."""
-    reports: list[CheckReport] = [await asyncio.to_thread(call) for call in calls]
-    checks = [c for r in reports for c in r.checks]
-    worst = worst_verdict([r.verdict for r in reports]) if reports else "pass"
-    merged = CheckReport(
-        reports[0].path if reports else "",
-        worst,
-        sum(r.seconds for r in reports),
-        checks,
-        "; ".join(r.message for r in reports if r.message) or None,
-    )
-    rt.ledger.record_checks(take_id, kind, merged)
-    bad = worst in ("reject", "error")
-    return {"verdict": "reject" if bad else worst, "reasons": merged.reasons if bad else []}
-
-
-@DBOS.step()
-async def gate_still(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
-    rt = runtime(plan["project_id"])
-    t = rt.ledger.take(take_id)
-    if t.review:
-        return _reviewed(t)
-    art = rt.ledger.artifact(t.artifact_sha256 or "")
-    assert art is not None
-    g = plan["gate"]
-    entries = rt.registry.gates["image"] if g.get("enabled", True) else []
-    path = rt.abs_path(art.path)
-    recent: list[str] = []
-    if entries:
-        from goldenchain.gates.image import image_phash
-
-        recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
-        if "phash" not in art.meta:  # for the near-duplicate check of later stills
-            rt.ledger.set_artifact_meta(art.sha256, phash=await asyncio.to_thread(image_phash, path))
-    calls = [
-        functools.partial(
-            e.check,
-            path,
-            profile=g["profile"],
-            aspect=plan["shot"]["aspect"],
-            thresholds=g["thresholds"],
-            recent_hashes=recent,
-        )
-        for e in entries
-    ]
-    return await _run_checks(rt, take_id, "image", calls)
-
-
-@DBOS.step()
-async def check_clip_take(plan: dict[str, Any], take_id: int) -> dict[str, Any]:
-    rt = runtime(plan["project_id"])
-    t = rt.ledger.take(take_id)
-    if t.review:
-        return _reviewed(t)
-    art = rt.ledger.artifact(t.artifact_sha256 or "")
-    assert art is not None
-    still = rt.ledger.artifact(t.request["image_sha256"])
-    d = plan["delivery"]
-    entries = rt.registry.gates["clip"] if plan["qc"].get("enabled", True) else []
-    calls = [
-        functools.partial(
-            e.check,
-            rt.abs_path(art.path),
-            still=rt.abs_path(still.path) if still else None,
-            duration=float(plan["shot"]["duration"]),
-            size=(d["width"], d["height"]),
-            fps=float(d["fps"]),
-            thresholds=plan["qc"]["thresholds"],
-        )
-        for e in entries
-    ]
-    return await _run_checks(rt, take_id, "clip", calls)
+    return {"state": "downloaded", "sha256": sha}
 
 
 @DBOS.step()

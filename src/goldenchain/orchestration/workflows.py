@@ -6,15 +6,8 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from goldenchain.orchestration.steps import (
-    check_clip_take,
-    download_take,
-    gate_still,
-    poll_take,
-    prepare_take,
-    set_shot_state,
-    submit_take,
-)
+from goldenchain.orchestration.checks import check_clip_take, gate_still
+from goldenchain.orchestration.steps import poll_take, prepare_take, set_shot_state, start_take
 
 MAX_SUBMIT_RETRIES = 8
 #: take failures after which another take may succeed; anything else ends the shot
@@ -29,23 +22,27 @@ def queue_name(provider: str) -> str:
 async def paid_take(
     plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
 ) -> dict[str, Any]:
-    """submit (intent first) -> poll with durable sleeps -> download and hash."""
-    prep = await prepare_take(plan, stage, take_no, parent_take_id)
-    take_id = prep["take_id"]
-    base = {"take_id": take_id, "take_no": take_no}
-    if prep["state"] == "downloaded":
-        return {**base, "outcome": "ok"}
-    if prep["state"] in ("failed", "needs_review"):
-        return {**base, "outcome": "failed", "failure_class": prep["failure_class"], "reason": prep["reason"]}
+    """start (find or create, intent first, create call) -> poll after each durable sleep -> download and hash.
 
+    Three steps per take on the happy path: the start, one sleep, and the poll that downloads."""
     sub: dict[str, Any] = {}
     for _ in range(MAX_SUBMIT_RETRIES):
-        sub = await submit_take(plan, take_id)
+        sub = await start_take(plan, stage, take_no, parent_take_id)
         if sub["outcome"] != "retry":
             break
         await DBOS.sleep_async(min(60.0, float(sub.get("retry_after") or 5.0)))
     else:
-        return {**base, "outcome": "failed", "failure_class": "rate_limit", "reason": sub.get("reason", "")}
+        return {
+            "take_id": sub["take_id"],
+            "take_no": take_no,
+            "outcome": "failed",
+            "failure_class": "rate_limit",
+            "reason": sub.get("reason", ""),
+        }
+    take_id = sub["take_id"]
+    base = {"take_id": take_id, "take_no": take_no}
+    if sub["outcome"] == "ok":
+        return {**base, "outcome": "ok", "sha256": sub["sha256"]}
     if sub["outcome"] != "submitted":
         return {**base, **sub}
 
@@ -56,9 +53,8 @@ async def paid_take(
         st = await poll_take(plan, take_id, sub)
         if st["state"] == "pending":
             continue
-        if st["state"] == "succeeded":
-            dl = await download_take(plan, take_id, st["url"], st.get("billed_units"), st.get("unit"))
-            return {**base, **dl}
+        if st["state"] == "downloaded":
+            return {**base, "outcome": "ok", "sha256": st["sha256"]}
         outcome = "stop" if st["state"] == "stop" else "failed"
         return {**base, "outcome": outcome, "failure_class": st["failure_class"], "reason": st["reason"]}
     return {
@@ -105,13 +101,11 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
             if res.get("failure_class") in RETAKE_CLASSES:
                 continue
             return await finish("failed", "still", failures[-1])
-        await set_shot_state(plan, stage="gate")
-        verdict = await gate_still(plan, res["take_id"])
+        verdict = await gate_still(plan, res["take_id"], n)  # also moves the shot to video, or back
         if verdict["verdict"] != "reject":
             still = res
             break
-        failures.append(f"still take {n} rejected by the gate: {'; '.join(verdict['reasons'])}")
-        await set_shot_state(plan, stage="still", detail=failures[-1])
+        failures.append(verdict["detail"])
     if still is None:
         return await finish(
             "failed",
@@ -121,7 +115,6 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
     if plan.get("only") == "stills":
         return await finish("stills_done", "gate", None, still_take_id=still["take_id"])
 
-    await set_shot_state(plan, stage="video", still_take_id=still["take_id"])
     for n in range(1, plan["video"]["max_takes"] + 1):
         res = await _take(plan, "clip", n, still["take_id"])
         if res["outcome"] == "stop":
@@ -133,14 +126,11 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
             if res.get("failure_class") in RETAKE_CLASSES:
                 continue
             return await finish("failed", "video", failures[-1], still_take_id=still["take_id"])
-        await set_shot_state(plan, stage="qc")
-        verdict = await check_clip_take(plan, res["take_id"])
+        verdict = await check_clip_take(plan, res["take_id"], n, still["take_id"])  # a pass marks it done
         if verdict["verdict"] != "reject":
-            return await finish(
-                "done", "done", None, still_take_id=still["take_id"], clip_take_id=res["take_id"]
-            )
-        failures.append(f"clip take {n} rejected by the clip check: {'; '.join(verdict['reasons'])}")
-        await set_shot_state(plan, stage="video", detail=failures[-1])
+            ids = {"still_take_id": still["take_id"], "clip_take_id": res["take_id"]}
+            return {"shot": plan["shot"]["id"], "status": "done", "stage": "done", "detail": None, **ids}
+        failures.append(verdict["detail"])
     return await finish(
         "failed",
         "qc",

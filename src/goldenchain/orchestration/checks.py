@@ -1,0 +1,138 @@
+"""Durable steps between the paid stages: the image gate on a still and the clip check on a clip.
+
+Each step also moves the shot along in the ledger (``gate`` or ``qc`` while it checks, then the next stage, or
+``done``), so the shot workflow needs no separate step for those marks. A person's review overrides both."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+from dbos import DBOS
+
+from goldenchain.core.checks import CheckReport, worst_verdict
+from goldenchain.orchestration.runtime import Runtime, runtime
+from goldenchain.store.ledger import Take
+
+
+def _reviewed(t: Take) -> dict[str, Any]:
+    """A person's decision overrides the automatic checks."""
+    if t.review == "approved":
+        return {"verdict": "pass", "reasons": []}
+    return {"verdict": "reject", "reasons": [f"rejected in review: {t.review_note or 'no note'}"]}
+
+
+async def _run_checks(rt: Runtime, take_id: int, kind: str, calls: list[Any]) -> dict[str, Any]:
+    """Run every registered check of ``kind`` off the event loop, record them as one report, and say whether
+    the take may go on."""
+    reports: list[CheckReport] = [await asyncio.to_thread(call) for call in calls]
+    checks = [c for r in reports for c in r.checks]
+    worst = worst_verdict([r.verdict for r in reports]) if reports else "pass"
+    merged = CheckReport(
+        reports[0].path if reports else "",
+        worst,
+        sum(r.seconds for r in reports),
+        checks,
+        "; ".join(r.message for r in reports if r.message) or None,
+    )
+    rt.ledger.record_checks(take_id, kind, merged)
+    bad = worst in ("reject", "error")
+    return {"verdict": "reject" if bad else worst, "reasons": merged.reasons if bad else []}
+
+
+async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+    t = rt.ledger.take(take_id)
+    if t.review:
+        return _reviewed(t)
+    art = rt.ledger.artifact(t.artifact_sha256 or "")
+    assert art is not None
+    g = plan["gate"]
+    entries = rt.registry.gates["image"] if g.get("enabled", True) else []
+    path = rt.abs_path(art.path)
+    recent: list[str] = []
+    if entries:
+        from goldenchain.gates.image import image_phash
+
+        recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
+        if "phash" not in art.meta:  # for the near-duplicate check of later stills
+            rt.ledger.set_artifact_meta(art.sha256, phash=await asyncio.to_thread(image_phash, path))
+    calls = [
+        functools.partial(
+            e.check,
+            path,
+            profile=g["profile"],
+            aspect=plan["shot"]["aspect"],
+            thresholds=g["thresholds"],
+            recent_hashes=recent,
+        )
+        for e in entries
+    ]
+    return await _run_checks(rt, take_id, "image", calls)
+
+
+async def _check_clip(rt: Runtime, plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+    t = rt.ledger.take(take_id)
+    if t.review:
+        return _reviewed(t)
+    art = rt.ledger.artifact(t.artifact_sha256 or "")
+    assert art is not None
+    still = rt.ledger.artifact(t.request["image_sha256"])
+    d = plan["delivery"]
+    entries = rt.registry.gates["clip"] if plan["qc"].get("enabled", True) else []
+    calls = [
+        functools.partial(
+            e.check,
+            rt.abs_path(art.path),
+            still=rt.abs_path(still.path) if still else None,
+            duration=float(plan["shot"]["duration"]),
+            size=(d["width"], d["height"]),
+            fps=float(d["fps"]),
+            thresholds=plan["qc"]["thresholds"],
+        )
+        for e in entries
+    ]
+    return await _run_checks(rt, take_id, "clip", calls)
+
+
+def _mark(rt: Runtime, plan: dict[str, Any], **fields: Any) -> None:
+    rt.ledger.set_shot(plan["project_id"], plan["shot"]["id"], **fields)
+
+
+@DBOS.step()
+async def gate_still(plan: dict[str, Any], take_id: int, take_no: int) -> dict[str, Any]:
+    """The image gate on a downloaded still. On a pass the shot moves on to video (unless only stills were
+    asked for); on a reject it goes back to stills, with the reasons as its detail."""
+    rt = runtime(plan["project_id"])
+    _mark(rt, plan, stage="gate")
+    verdict = await _gate(rt, plan, take_id)
+    if verdict["verdict"] == "reject":
+        verdict["detail"] = f"still take {take_no} rejected by the gate: {'; '.join(verdict['reasons'])}"
+        _mark(rt, plan, stage="still", detail=verdict["detail"])
+    elif plan.get("only") != "stills":
+        _mark(rt, plan, stage="video", still_take_id=take_id)
+    return verdict
+
+
+@DBOS.step()
+async def check_clip_take(
+    plan: dict[str, Any], take_id: int, take_no: int, still_take_id: int
+) -> dict[str, Any]:
+    """The clip check on a downloaded clip. On a pass the shot is done; on a reject it goes back to video."""
+    rt = runtime(plan["project_id"])
+    _mark(rt, plan, stage="qc")
+    verdict = await _check_clip(rt, plan, take_id)
+    if verdict["verdict"] == "reject":
+        verdict["detail"] = f"clip take {take_no} rejected by the clip check: {'; '.join(verdict['reasons'])}"
+        _mark(rt, plan, stage="video", detail=verdict["detail"])
+    else:
+        _mark(
+            rt,
+            plan,
+            status="done",
+            stage="done",
+            detail=None,
+            still_take_id=still_take_id,
+            clip_take_id=take_id,
+        )
+    return verdict
