@@ -199,3 +199,24 @@ def test_a_failed_poll_recorded_twice_logs_once(tmp_path: Path) -> None:
             r[0] for r in c.exec_driver_sql("select outcome from gc_provider_calls where take_id = ?", (tid,))
         ]
     assert outcomes == ["submitting", "accepted", "failed:provider_error"]
+
+
+def test_a_download_recorded_twice_keeps_the_first(tmp_path: Path) -> None:
+    """A poll step that ran again after a crash downloads again: the take keeps its first artifact and cost."""
+    led = _ledger(tmp_path)
+    tid = _take(led, "k1")
+    led.begin_submit(tid, "r", "acme", BudgetCaps())
+    led.record_submitted(tid, "task-1", {})
+    common: dict = {"rel_path": "a.mp4", "size": 3, "mime": "video/mp4", "meta": {}, "kind": "clip"}
+    extra: dict = {"credits": None, "billed_units": None, "unit": None}
+    first = led.record_downloaded(
+        tid, sha256="aa" * 32, cost_usd=0.4, result_url="http://x/1", **common, **extra
+    )
+    again = led.record_downloaded(
+        tid, sha256="bb" * 32, cost_usd=0.9, result_url="http://x/2", **common, **extra
+    )
+    assert first == again == "aa" * 32
+    t = led.take(tid)
+    assert (t.artifact_sha256, t.cost_usd, t.result_url) == ("aa" * 32, 0.4, "http://x/1")
+    (sp,) = led.spend("p")
+    assert (sp.state, sp.usd) == ("committed", 0.4)

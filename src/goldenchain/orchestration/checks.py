@@ -1,12 +1,14 @@
 """Durable steps between the paid stages: the image gate on a still and the clip check on a clip.
 
-Each step also moves the shot along in the ledger (``gate`` or ``qc`` while it checks, then the next stage, or
-``done``), so the shot workflow needs no separate step for those marks. A person's review overrides both."""
+Each step also moves the shot along in the ledger (``gate`` or ``qc`` while a check runs, then the next stage,
+or ``done``, in the transaction that records the verdict), so the shot workflow needs no separate step for those
+marks. A person's review overrides both."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from dbos import DBOS
@@ -23,9 +25,21 @@ def _reviewed(t: Take) -> dict[str, Any]:
     return {"verdict": "reject", "reasons": [f"rejected in review: {t.review_note or 'no note'}"]}
 
 
-async def _run_checks(rt: Runtime, take_id: int, kind: str, calls: list[Any]) -> dict[str, Any]:
-    """Run every registered check of ``kind`` off the event loop, record them as one report, and say whether
-    the take may go on."""
+#: what the shot becomes after a verdict: the shot's ledger fields (it may add a ``detail`` to the verdict)
+Next = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _mark(rt: Runtime, plan: dict[str, Any], **fields: Any) -> None:
+    rt.ledger.set_shot(plan["project_id"], plan["shot"]["id"], **fields)
+
+
+async def _run_checks(
+    rt: Runtime, plan: dict[str, Any], take_id: int, kind: str, calls: list[Any], after: Next
+) -> dict[str, Any]:
+    """Run every registered check of ``kind`` off the event loop, record them as one report with the shot's
+    next state, and say whether the take may go on."""
+    if calls:  # visible while the checks run
+        _mark(rt, plan, stage="gate" if kind == "image" else "qc")
     reports: list[CheckReport] = [await asyncio.to_thread(call) for call in calls]
     checks = [c for r in reports for c in r.checks]
     worst = worst_verdict([r.verdict for r in reports]) if reports else "pass"
@@ -36,15 +50,23 @@ async def _run_checks(rt: Runtime, take_id: int, kind: str, calls: list[Any]) ->
         checks,
         "; ".join(r.message for r in reports if r.message) or None,
     )
-    rt.ledger.record_checks(take_id, kind, merged)
     bad = worst in ("reject", "error")
-    return {"verdict": "reject" if bad else worst, "reasons": merged.reasons if bad else []}
+    verdict = {"verdict": "reject" if bad else worst, "reasons": merged.reasons if bad else []}
+    shot = (plan["project_id"], plan["shot"]["id"], after(verdict))
+    rt.ledger.record_checks(take_id, kind, merged, shot=shot)
+    return verdict
 
 
-async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+def _reviewed_then(rt: Runtime, plan: dict[str, Any], t: Take, after: Next) -> dict[str, Any]:
+    verdict = _reviewed(t)
+    _mark(rt, plan, **after(verdict))
+    return verdict
+
+
+async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int, after: Next) -> dict[str, Any]:
     t = rt.ledger.take(take_id)
     if t.review:
-        return _reviewed(t)
+        return _reviewed_then(rt, plan, t, after)
     art = rt.ledger.artifact(t.artifact_sha256 or "")
     assert art is not None
     g = plan["gate"]
@@ -68,13 +90,13 @@ async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int) -> dict[str, An
         )
         for e in entries
     ]
-    return await _run_checks(rt, take_id, "image", calls)
+    return await _run_checks(rt, plan, take_id, "image", calls, after)
 
 
-async def _check_clip(rt: Runtime, plan: dict[str, Any], take_id: int) -> dict[str, Any]:
+async def _check_clip(rt: Runtime, plan: dict[str, Any], take_id: int, after: Next) -> dict[str, Any]:
     t = rt.ledger.take(take_id)
     if t.review:
-        return _reviewed(t)
+        return _reviewed_then(rt, plan, t, after)
     art = rt.ledger.artifact(t.artifact_sha256 or "")
     assert art is not None
     still = rt.ledger.artifact(t.request["image_sha256"])
@@ -92,26 +114,23 @@ async def _check_clip(rt: Runtime, plan: dict[str, Any], take_id: int) -> dict[s
         )
         for e in entries
     ]
-    return await _run_checks(rt, take_id, "clip", calls)
-
-
-def _mark(rt: Runtime, plan: dict[str, Any], **fields: Any) -> None:
-    rt.ledger.set_shot(plan["project_id"], plan["shot"]["id"], **fields)
+    return await _run_checks(rt, plan, take_id, "clip", calls, after)
 
 
 @DBOS.step()
 async def gate_still(plan: dict[str, Any], take_id: int, take_no: int) -> dict[str, Any]:
     """The image gate on a downloaded still. On a pass the shot moves on to video (unless only stills were
     asked for); on a reject it goes back to stills, with the reasons as its detail."""
-    rt = runtime(plan["project_id"])
-    _mark(rt, plan, stage="gate")
-    verdict = await _gate(rt, plan, take_id)
-    if verdict["verdict"] == "reject":
-        verdict["detail"] = f"still take {take_no} rejected by the gate: {'; '.join(verdict['reasons'])}"
-        _mark(rt, plan, stage="still", detail=verdict["detail"])
-    elif plan.get("only") != "stills":
-        _mark(rt, plan, stage="video", still_take_id=take_id)
-    return verdict
+
+    def after(verdict: dict[str, Any]) -> dict[str, Any]:
+        if verdict["verdict"] == "reject":
+            verdict["detail"] = f"still take {take_no} rejected by the gate: {'; '.join(verdict['reasons'])}"
+            return {"stage": "still", "detail": verdict["detail"]}
+        if plan.get("only") == "stills":
+            return {"stage": "gate"}
+        return {"stage": "video", "still_take_id": take_id}
+
+    return await _gate(runtime(plan["project_id"]), plan, take_id, after)
 
 
 @DBOS.step()
@@ -119,20 +138,13 @@ async def check_clip_take(
     plan: dict[str, Any], take_id: int, take_no: int, still_take_id: int
 ) -> dict[str, Any]:
     """The clip check on a downloaded clip. On a pass the shot is done; on a reject it goes back to video."""
-    rt = runtime(plan["project_id"])
-    _mark(rt, plan, stage="qc")
-    verdict = await _check_clip(rt, plan, take_id)
-    if verdict["verdict"] == "reject":
-        verdict["detail"] = f"clip take {take_no} rejected by the clip check: {'; '.join(verdict['reasons'])}"
-        _mark(rt, plan, stage="video", detail=verdict["detail"])
-    else:
-        _mark(
-            rt,
-            plan,
-            status="done",
-            stage="done",
-            detail=None,
-            still_take_id=still_take_id,
-            clip_take_id=take_id,
-        )
-    return verdict
+
+    def after(verdict: dict[str, Any]) -> dict[str, Any]:
+        if verdict["verdict"] == "reject":
+            reasons = "; ".join(verdict["reasons"])
+            verdict["detail"] = f"clip take {take_no} rejected by the clip check: {reasons}"
+            return {"stage": "video", "detail": verdict["detail"]}
+        ids = {"still_take_id": still_take_id, "clip_take_id": take_id}
+        return {"status": "done", "stage": "done", "detail": None, **ids}
+
+    return await _check_clip(runtime(plan["project_id"]), plan, take_id, after)

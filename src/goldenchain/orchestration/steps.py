@@ -238,13 +238,16 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
 
 
 def _submitted(t: Take, task_id: str | None, handle: dict[str, Any] | None) -> dict[str, Any]:
-    """What polling needs, carried in the submit step's recorded output: no ledger read per poll."""
+    """What polling and the download need, carried in the start step's recorded output: no ledger read."""
     return {
         "outcome": "submitted",
         "task_id": task_id,
         "handle": handle or {},
         "provider": t.provider,
         "kind": _kind(t),
+        "stage": t.stage,
+        "model": t.model,
+        "estimate_usd": t.estimate_usd,
     }
 
 
@@ -278,42 +281,46 @@ async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any]) ->
     if not st.urls:
         rt.ledger.record_task_failed(take_id, "provider_error", "succeeded without a result URL")
         return {"state": "failed", "failure_class": "provider_error", "reason": "no result URL"}
-    return await _download(rt, plan, take_id, st.urls[0], st.billed_units, st.unit)
+    return await _download(rt, plan, take_id, task, st.urls[0], st.billed_units, st.unit)
 
 
 async def _download(
-    rt: Runtime, plan: dict[str, Any], take_id: int, url: str, billed_units: float | None, unit: str | None
+    rt: Runtime,
+    plan: dict[str, Any],
+    take_id: int,
+    task: dict[str, Any],
+    url: str,
+    billed_units: float | None,
+    unit: str | None,
 ) -> dict[str, Any]:
     """Download and hash the result before the take counts as done (provider URLs expire). The ledger gets
     the result URL with the artifact and the committed cost, in one transaction."""
-    t = rt.ledger.take(take_id)
-    if t.state == "downloaded":
-        return {"state": "downloaded", "sha256": t.artifact_sha256}
-    async with rt.provider(t.provider, _kind(t)) as adapter:
+    provider, stage, model, estimate = task["provider"], task["stage"], task["model"], task["estimate_usd"]
+    async with rt.provider(provider, task["kind"]) as adapter:
         try:
             data = await adapter.download(url)
         except ResultExpired as e:
             rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}", result_url=url)
             return {"state": "failed", "failure_class": "provider_error", "reason": e.reason}
     sha, path, mime = rt.store.put(data)
-    crashpoint("downloading", t.provider)
+    crashpoint("downloading", provider)
     meta = await asyncio.to_thread(media_meta, data, mime)
-    if t.stage == "still":
+    if stage == "still":
         if unit == "megapixels" and billed_units:
-            price = still_price(t.provider, t.model, meta["width"], meta["height"], plan.get("prices"))
+            price = still_price(provider, model, meta["width"], meta["height"], plan.get("prices"))
             cost, credits = price.usd * billed_units / megapixels(meta["width"], meta["height"]), None
         else:
-            cost, credits = t.estimate_usd, None
+            cost, credits = estimate, None
     else:
-        cost, credits = actual_usd(t.provider, billed_units, unit, t.estimate_usd)
-    rt.ledger.record_downloaded(
+        cost, credits = actual_usd(provider, billed_units, unit, estimate)
+    sha = rt.ledger.record_downloaded(
         take_id,
         sha256=sha,
         rel_path=str(path.relative_to(rt.project.root)),
         size=len(data),
         mime=mime,
         meta=meta,
-        kind=t.stage,
+        kind=stage,
         cost_usd=round(cost, 6),
         credits=credits,
         billed_units=billed_units,

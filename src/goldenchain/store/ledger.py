@@ -7,9 +7,9 @@ state the next run can read and resume from.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import select
 
 from goldenchain.errors import LedgerError
 from goldenchain.store.db import Database
@@ -22,12 +22,9 @@ from goldenchain.store.schema import (
     SpendRow,
     TakeRow,
 )
-from goldenchain.store.takes import ACTIVE_SPEND, Artifact, BudgetCaps, Take, TakeLedger, today
+from goldenchain.store.takes import ACTIVE_SPEND, SHOT_UPDATE, Artifact, BudgetCaps, Take, TakeLedger, today
 
 __all__ = ["ACTIVE_SPEND", "Artifact", "BudgetCaps", "Ledger", "Take", "today"]
-
-_SH = cast(Table, ShotRow.__table__)
-_UPDATE_SHOT = update(_SH).where(_SH.c.project_id == bindparam("pid"), _SH.c.shot_id == bindparam("sid"))
 
 
 def _grant_retake(shot: ShotRow, stage: str, detail: str) -> None:
@@ -122,7 +119,7 @@ class Ledger(TakeLedger):
 
     def set_shot(self, project_id: str, shot_id: str, **fields: Any) -> None:
         with self.db.write() as c:
-            done = c.execute(_UPDATE_SHOT, {"pid": project_id, "sid": shot_id, **fields})
+            done = c.execute(SHOT_UPDATE, {"pid": project_id, "sid": shot_id, **fields})
             if done.rowcount == 0:
                 raise LedgerError(f"unknown shot {shot_id}")
 

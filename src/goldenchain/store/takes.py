@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, 
 from goldenchain.core.checks import CheckReport
 from goldenchain.errors import BudgetExceeded, LedgerError
 from goldenchain.store.db import Database
-from goldenchain.store.schema import ArtifactRow, CheckRow, ProviderCallRow, SpendRow, TakeRow
+from goldenchain.store.schema import ArtifactRow, CheckRow, ProviderCallRow, ShotRow, SpendRow, TakeRow
 
 ACTIVE_SPEND = ("reserved", "committed")
 
@@ -26,6 +26,7 @@ _A = cast(Table, ArtifactRow.__table__)
 _S = cast(Table, SpendRow.__table__)
 _C = cast(Table, CheckRow.__table__)
 _P = cast(Table, ProviderCallRow.__table__)
+_SH = cast(Table, ShotRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ _INSERT_ARTIFACT = insert(_A)
 _UPDATE_ARTIFACT = update(_A).where(_A.c.sha256 == bindparam("sha"))
 _DELETE_CHECKS = delete(_C).where(_C.c.take_id == bindparam("tid"), _C.c.kind == bindparam("kind"))
 _INSERT_CHECK = insert(_C)
+SHOT_UPDATE = update(_SH).where(_SH.c.project_id == bindparam("pid"), _SH.c.shot_id == bindparam("sid"))
 
 
 def _used(cond: Any) -> Any:
@@ -316,11 +318,16 @@ class TakeLedger:
         billed_units: float | None,
         unit: str | None,
         result_url: str | None = None,
-    ) -> None:
+    ) -> str:
         """The result is on our disk and hashed: only now is the take done and its cost committed. The
-        provider's result URL (from the poll that saw the task succeed) is written in the same transaction."""
+        provider's result URL (from the poll that saw the task succeed) is written in the same transaction.
+
+        Returns the take's artifact hash. A take downloaded before (a step that ran again after a crash)
+        keeps its first artifact and cost."""
         with self.db.write() as c:
             t = self._locked_take(c, take_id)
+            if t.state == "downloaded" and t.artifact_sha256:
+                return t.artifact_sha256
             if c.execute(_ARTIFACT, {"sha": sha256}).first() is None:
                 c.execute(
                     _INSERT_ARTIFACT,
@@ -350,8 +357,18 @@ class TakeLedger:
             if result_url:
                 self._log(c, take_id, "poll", "succeeded", t.provider_task_id)
             self._log(c, take_id, "download", "stored", t.provider_task_id, sha256)
+        return sha256
 
-    def record_checks(self, take_id: int, kind: str, report: CheckReport) -> None:
+    def record_checks(
+        self,
+        take_id: int,
+        kind: str,
+        report: CheckReport,
+        *,
+        shot: tuple[str, str, dict[str, Any]] | None = None,
+    ) -> None:
+        """The verdict of every check of ``kind`` on a take; with ``shot`` = (project, shot id, fields), the
+        shot's next state is written in the same transaction."""
         with self.db.write() as c:
             t = self._locked_take(c, take_id)
             c.execute(_DELETE_CHECKS, {"tid": take_id, "kind": kind})
@@ -380,6 +397,10 @@ class TakeLedger:
             elif t.failure_class in ("gate_reject", "qc_reject"):  # re-checked (new thresholds), now passes
                 values["failure_class"] = values["failure_reason"] = None
             self._set(c, take_id, **values)
+            if shot is not None:
+                project_id, shot_id, fields = shot
+                if c.execute(SHOT_UPDATE, {"pid": project_id, "sid": shot_id, **fields}).rowcount == 0:
+                    raise LedgerError(f"unknown shot {shot_id}")
 
     # --- artifacts ---------------------------------------------------------------------------------------
 
