@@ -54,3 +54,32 @@ def test_crash_and_resume(tmp_path: Path, point: str) -> None:
             assert held and all(t["failure_class"] == "ambiguous" and t["provider"] == "fal" for t in held)
         st = run_cli(["status", str(project), "--json"], emu.env())
         assert [s["status"] for s in json.loads(st.stdout)] == ["done", "done"]
+
+
+def test_a_run_left_by_an_older_release_is_taken_over(tmp_path: Path) -> None:
+    """On one machine, shots left unfinished by a release with another engine version are cancelled and tried
+    again by this one (nothing else would ever resume them); their paid takes are reused, not paid twice."""
+    import sqlite3
+
+    project = make_project(tmp_path / "shoot", shots=2)
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.4, log_path=None) as emu:
+        env = {
+            **emu.env(),
+            "GOLDENCHAIN_CRASHPOINT": "polling@kling",
+            "GOLDENCHAIN_CRASHPOINT_MARK": str(tmp_path / "crashed"),
+        }
+        r = run_cli(["run", str(project), "--quiet"], env)
+        assert r.returncode == -signal.SIGKILL, r.stdout + r.stderr
+        with sqlite3.connect(project / ".goldenchain" / "state.db") as db:  # as an older release left it
+            n = db.execute(
+                "update workflow_status set application_version = 'goldenchain-wf-0' where status = 'PENDING'"
+            ).rowcount
+        assert n >= 2
+        r2 = run_cli(["run", str(project), "--quiet"], {**emu.env()}, timeout=120)
+        assert r2.returncode == 0, r2.stdout + r2.stderr
+        creates = accepted_creates(emu.requests)
+        assert creates and all(n == 1 for n in creates.values()), creates
+        assert report(project)["shots_done"] == 2
+        with sqlite3.connect(project / ".goldenchain" / "state.db") as db:
+            left = db.execute("select count(*) from workflow_status where status = 'PENDING'").fetchone()[0]
+        assert left == 0

@@ -87,9 +87,20 @@ async def _workflow_id_for(
 ) -> tuple[str, bool]:
     """The workflow to start or re-attach to, and whether it already finished with the shot done.
     ``wf``: the shot's current workflow id; ``status``: the engine's status of it (None if it never ran)."""
-    if status is None or status.status not in engine.FINISHED:
+    stranded = (
+        status is not None
+        and status.status not in engine.FINISHED
+        and status.app_version not in (None, engine.APP_VERSION)
+        and not engine.is_team(rt.project.database_url)
+    )
+    if stranded:
+        # left unfinished by an older release: no process of this one resumes it, and on one machine no old
+        # worker is left to finish it. Cancel it (and its takes' workflows, which would hold provider slots)
+        # and start a new attempt; its paid takes are found again by their keys, never paid for twice.
+        await DBOS.cancel_workflow_async(wf, cancel_children=True)
+    elif status is None or status.status not in engine.FINISHED:
         return wf, False
-    if status.status == "SUCCESS" and row.status in ("done", "stills_done"):
+    if status is not None and status.status == "SUCCESS" and row.status in ("done", "stills_done"):
         handle: Any = await DBOS.retrieve_workflow_async(wf)
         out = await handle.get_result()
         if out.get("status") in ("done", "stills_done"):
