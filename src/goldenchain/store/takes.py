@@ -184,6 +184,24 @@ class TakeLedger:
         c.execute(_UPDATE_TAKE, {"tid": take_id, **values})
 
     @staticmethod
+    def _ensure_artifact(
+        c: Connection, sha256: str, kind: str, rel_path: str, size: int, mime: str, meta: dict[str, Any]
+    ) -> None:
+        """The artifact's row, added unless this content is stored already (the store is by content)."""
+        if c.execute(_ARTIFACT, {"sha": sha256}).first() is None:
+            c.execute(
+                _INSERT_ARTIFACT,
+                {
+                    "sha256": sha256,
+                    "kind": kind,
+                    "path": rel_path,
+                    "size_bytes": size,
+                    "mime": mime,
+                    "meta": meta,
+                },
+            )
+
+    @staticmethod
     def _locked_take(c: Connection, take_id: int) -> Take:
         row = c.execute(_TAKE_BY_ID, {"tid": take_id}).first()
         if row is None:
@@ -328,18 +346,7 @@ class TakeLedger:
             t = self._locked_take(c, take_id)
             if t.state == "downloaded" and t.artifact_sha256:
                 return t.artifact_sha256
-            if c.execute(_ARTIFACT, {"sha": sha256}).first() is None:
-                c.execute(
-                    _INSERT_ARTIFACT,
-                    {
-                        "sha256": sha256,
-                        "kind": kind,
-                        "path": rel_path,
-                        "size_bytes": size,
-                        "mime": mime,
-                        "meta": meta,
-                    },
-                )
+            self._ensure_artifact(c, sha256, kind, rel_path, size, mime, meta)
             self._set(
                 c,
                 take_id,
@@ -414,15 +421,4 @@ class TakeLedger:
         self, sha256: str, kind: str, rel_path: str, size: int, mime: str, meta: dict[str, Any]
     ) -> None:
         with self.db.write() as c:
-            if c.execute(_ARTIFACT, {"sha": sha256}).first() is None:
-                c.execute(
-                    _INSERT_ARTIFACT,
-                    {
-                        "sha256": sha256,
-                        "kind": kind,
-                        "path": rel_path,
-                        "size_bytes": size,
-                        "mime": mime,
-                        "meta": meta,
-                    },
-                )
+            self._ensure_artifact(c, sha256, kind, rel_path, size, mime, meta)
