@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dbos import DBOS
 
 from goldenchain.core.checks import CheckReport, worst_verdict
 from goldenchain.orchestration.runtime import Runtime, runtime
-from goldenchain.store.ledger import Take
+from goldenchain.store.ledger import Artifact, Take
 
 
 def _reviewed(t: Take) -> dict[str, Any]:
@@ -27,6 +27,8 @@ def _reviewed(t: Take) -> dict[str, Any]:
 
 #: what the shot becomes after a verdict: the shot's ledger fields (it may add a ``detail`` to the verdict)
 Next = Callable[[dict[str, Any]], dict[str, Any]]
+#: the checks to run on a take and its artifact (calls that each return a CheckReport)
+CallsFor = Callable[[Take, Artifact], Awaitable[list[Any]]]
 
 
 def _mark(rt: Runtime, plan: dict[str, Any], **fields: Any) -> None:
@@ -57,18 +59,22 @@ async def _run_checks(
     return verdict
 
 
-def _reviewed_then(rt: Runtime, plan: dict[str, Any], t: Take, after: Next) -> dict[str, Any]:
-    verdict = _reviewed(t)
-    _mark(rt, plan, **after(verdict))
-    return verdict
-
-
-async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int, after: Next) -> dict[str, Any]:
+async def _check(
+    rt: Runtime, plan: dict[str, Any], take_id: int, kind: str, after: Next, calls_for: CallsFor
+) -> dict[str, Any]:
+    """The verdict on a downloaded take: a person's review if there is one, else the checks ``calls_for``
+    builds for the take and its artifact; the shot moves on as ``after`` says."""
     t = rt.ledger.take(take_id)
     if t.review:
-        return _reviewed_then(rt, plan, t, after)
+        verdict = _reviewed(t)
+        _mark(rt, plan, **after(verdict))
+        return verdict
     art = rt.ledger.artifact(t.artifact_sha256 or "")
     assert art is not None
+    return await _run_checks(rt, plan, take_id, kind, await calls_for(t, art), after)
+
+
+async def _gate_calls(rt: Runtime, plan: dict[str, Any], t: Take, art: Artifact) -> list[Any]:
     g = plan["gate"]
     entries = rt.registry.gates["image"] if g.get("enabled", True) else []
     path = rt.abs_path(art.path)
@@ -79,7 +85,7 @@ async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int, after: Next) ->
         recent = rt.ledger.recent_still_hashes(plan["project_id"], t.shot_id)
         if "phash" not in art.meta:  # for the near-duplicate check of later stills
             rt.ledger.set_artifact_meta(art.sha256, phash=await asyncio.to_thread(image_phash, path))
-    calls = [
+    return [
         functools.partial(
             e.check,
             path,
@@ -90,19 +96,13 @@ async def _gate(rt: Runtime, plan: dict[str, Any], take_id: int, after: Next) ->
         )
         for e in entries
     ]
-    return await _run_checks(rt, plan, take_id, "image", calls, after)
 
 
-async def _check_clip(rt: Runtime, plan: dict[str, Any], take_id: int, after: Next) -> dict[str, Any]:
-    t = rt.ledger.take(take_id)
-    if t.review:
-        return _reviewed_then(rt, plan, t, after)
-    art = rt.ledger.artifact(t.artifact_sha256 or "")
-    assert art is not None
+async def _clip_calls(rt: Runtime, plan: dict[str, Any], t: Take, art: Artifact) -> list[Any]:
     still = rt.ledger.artifact(t.request["image_sha256"])
     d = plan["delivery"]
     entries = rt.registry.gates["clip"] if plan["qc"].get("enabled", True) else []
-    calls = [
+    return [
         functools.partial(
             e.check,
             rt.abs_path(art.path),
@@ -114,7 +114,6 @@ async def _check_clip(rt: Runtime, plan: dict[str, Any], take_id: int, after: Ne
         )
         for e in entries
     ]
-    return await _run_checks(rt, plan, take_id, "clip", calls, after)
 
 
 @DBOS.step()
@@ -130,7 +129,8 @@ async def gate_still(plan: dict[str, Any], take_id: int, take_no: int) -> dict[s
             return {"stage": "gate"}
         return {"stage": "video", "still_take_id": take_id}
 
-    return await _gate(runtime(plan["project_id"]), plan, take_id, after)
+    rt = runtime(plan["project_id"])
+    return await _check(rt, plan, take_id, "image", after, functools.partial(_gate_calls, rt, plan))
 
 
 @DBOS.step()
@@ -147,4 +147,5 @@ async def check_clip_take(
         ids = {"still_take_id": still_take_id, "clip_take_id": take_id}
         return {"status": "done", "stage": "done", "detail": None, **ids}
 
-    return await _check_clip(runtime(plan["project_id"]), plan, take_id, after)
+    rt = runtime(plan["project_id"])
+    return await _check(rt, plan, take_id, "clip", after, functools.partial(_clip_calls, rt, plan))
