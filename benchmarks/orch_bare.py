@@ -11,7 +11,8 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 from orch_common import QUEUE_POLL, _emit, _self_cpu
 
-from goldenchain.orchestration.engine import shot_slots, wait_all
+from goldenchain.orchestration.awaiting import announce_end, await_workflow, set_fallback_tick, wait_all
+from goldenchain.orchestration.engine import EMBEDDED_TICK, TEAM_TICK, shot_slots
 
 
 # --- the bare DBOS floor ---------------------------------------------------------------------------------
@@ -43,6 +44,7 @@ async def bare_poll(plan: dict[str, Any], take_id: int, at: float) -> dict[str, 
 
 @DBOS.workflow()
 async def bare_take(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
+    announce_end()
     sub = await bare_start(plan, stage, take_no, parent)
     while True:
         await DBOS.sleep_async(plan["poll"])
@@ -57,12 +59,13 @@ async def _bare_child(plan: dict[str, Any], stage: str, parent: int | None) -> d
     assert q is not None
     with SetWorkflowID(f"{DBOS.workflow_id}/{stage}/1"):
         handle = await q.enqueue_async(bare_take, plan, stage, 1, parent)
-    result: dict[str, Any] = await handle.get_result()
+    result: dict[str, Any] = await await_workflow(handle)
     return result
 
 
 @DBOS.workflow()
 async def bare_shot(plan: dict[str, Any]) -> dict[str, Any]:
+    announce_end()
     await bare_state(plan, status="running", stage="still")
     still = await _bare_child(plan, "still", None)
     await bare_check(plan, still["take_id"], 1)
@@ -82,6 +85,7 @@ def _bare_launch(url: str, executor_id: str | None, listen: list[str] | None) ->
     if executor_id:
         config["executor_id"] = executor_id
     DBOS(config=config)  # type: ignore[arg-type]
+    set_fallback_tick(EMBEDDED_TICK if listen is None and not url.startswith("postgres") else TEAM_TICK)
     if listen is not None:
         DBOS.listen_queues(listen)
     DBOS.launch()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from dbos import DBOS
+
+from goldenchain.orchestration.awaiting import FINISHED, await_workflow, set_fallback_tick, statuses, wait_all
 
 #: Pinned: a new release that changes the workflows' step order bumps this, so shots started by an older
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
 APP_VERSION = "goldenchain-wf-2"
 SHOT_QUEUE = "gc-shots"
-FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+#: status reads between two local ends: on one machine every end is announced in this process
+EMBEDDED_TICK, TEAM_TICK = 5.0, 1.0
+
+__all__ = ["APP_VERSION", "FINISHED", "SHOT_QUEUE", "await_workflow", "launch", "statuses", "wait_all"]
 
 
 def is_team(database_url: str) -> bool:
@@ -41,41 +44,11 @@ def launch(database_url: str, *, executor_id: str | None = None, listen: list[st
         config["executor_id"] = executor_id
     logging.getLogger("dbos").setLevel(logging.WARNING)
     DBOS(config=config)  # type: ignore[arg-type]
+    # the all-in-one run on one machine runs every workflow it waits for; a worker or a team client does not
+    set_fallback_tick(EMBEDDED_TICK if listen is None and not is_team(database_url) else TEAM_TICK)
     if listen is not None:
         DBOS.listen_queues(listen)
     DBOS.launch()
-
-
-async def statuses(workflow_ids: Sequence[str], *, finished_only: bool = False) -> list[Any]:
-    """The engine's status rows of these workflows (those it knows), a few hundred ids per query."""
-    out: list[Any] = []
-    for i in range(0, len(workflow_ids), 500):
-        out += await DBOS.list_workflows_async(
-            workflow_ids=list(workflow_ids[i : i + 500]),
-            status=list(FINISHED) if finished_only else None,
-            load_input=False,
-            load_output=False,
-        )
-    return out
-
-
-async def wait_all(handles: Sequence[Any], tick: float = 1.0) -> list[Any]:
-    """The results of many workflows (an exception where one failed), in the handles' order.
-
-    One status query per tick for all of them, then one read per finished workflow: awaiting each handle
-    instead would poll the database once a second per workflow, which costs more CPU than the engine itself
-    at a thousand shots."""
-    pending = {h.workflow_id: h for h in handles}
-    results: dict[str, Any] = {}
-    while pending:
-        for st in await statuses(list(pending), finished_only=True):
-            try:
-                results[st.workflow_id] = await pending.pop(st.workflow_id).get_result()
-            except Exception as exc:  # a failed workflow is a result too
-                results[st.workflow_id] = exc
-        if pending:
-            await asyncio.sleep(tick)
-    return [results[h.workflow_id] for h in handles]
 
 
 def shot_slots(slots: list[int], configured: int | None) -> int:

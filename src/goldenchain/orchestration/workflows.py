@@ -6,6 +6,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
+from goldenchain.orchestration.awaiting import announce_end, await_workflow
 from goldenchain.orchestration.checks import check_clip_take, gate_still
 from goldenchain.orchestration.steps import poll_take, prepare_take, set_shot_state, start_take
 
@@ -25,6 +26,7 @@ async def paid_take(
     """start (find or create, intent first, create call) -> poll after each durable sleep -> download and hash.
 
     Three steps per take on the happy path: the start, one sleep, and the poll that downloads."""
+    announce_end()
     sub: dict[str, Any] = {}
     for _ in range(MAX_SUBMIT_RETRIES):
         sub = await start_take(plan, stage, take_no, parent_take_id)
@@ -71,13 +73,14 @@ async def _take(plan: dict[str, Any], stage: str, take_no: int, parent: int | No
     assert queue is not None, f"queue {queue_name(provider)} is not registered"
     with SetWorkflowID(f"{DBOS.workflow_id}/{stage}/{take_no}"):
         handle = await queue.enqueue_async(paid_take, plan, stage, take_no, parent)
-    result: dict[str, Any] = await handle.get_result()
+    result: dict[str, Any] = await await_workflow(handle)
     return result
 
 
 @DBOS.workflow()
 async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
     """still -> image gate -> (re-roll with a new seed on reject) -> image-to-video -> clip check."""
+    announce_end()
     failures: list[str] = []
 
     async def finish(status: str, stage: str, detail: str | None = None, **ids: Any) -> dict[str, Any]:
