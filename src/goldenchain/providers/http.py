@@ -26,6 +26,7 @@ import httpx
 
 from goldenchain.core.retry import Outcome, backoff_delay, create_may_retry, read_may_retry
 from goldenchain.errors import ProviderError, ProviderFailed, ProviderTimeout, SubmissionUncertain
+from goldenchain.providers.transport import AiohttpTransport
 
 __all__ = [
     "CREATE_POLICY",
@@ -48,9 +49,9 @@ logger = logging.getLogger("goldenchain.providers")
 
 #: never unbounded: connect fast, allow slow reads (downloads of clips), bounded pool wait
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
-#: A bounded pool: the client scans every pooled connection on each request, so dozens of idle sockets left
-#: by a burst of polls cost more CPU than they save; a request waits for a free one instead (a create that
-#: times out waiting for the pool was never sent: ``classify`` calls that a connect error).
+#: A bounded pool: a burst of polls reuses a few connections instead of leaving dozens of idle sockets; a
+#: request waits for a free one instead (a create that times out waiting for the pool was never sent:
+#: ``classify`` calls that a connect error).
 DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -86,7 +87,11 @@ def make_client(
     if timeout.connect is None or timeout.read is None or timeout.write is None or timeout.pool is None:
         raise ValueError("every timeout (connect, read, write, pool) must be set")
     return httpx.AsyncClient(
-        base_url=base_url, timeout=timeout, transport=transport, follow_redirects=True, limits=DEFAULT_LIMITS
+        base_url=base_url,
+        timeout=timeout,
+        transport=transport or AiohttpTransport(DEFAULT_LIMITS),
+        follow_redirects=True,
+        limits=DEFAULT_LIMITS,
     )
 
 
