@@ -173,15 +173,20 @@ async def run_project(
             plans[sid] = plan, _workflow_id(plan, plan_identity(plan), rows[sid].generation)
         # one status query for every shot's current workflow, not one per shot
         statuses = {st.workflow_id: st for st in await engine.statuses([wf for _, wf in plans.values()])}
+        to_start: dict[str, str] = {}
         for sid in wanted:
             plan, current = plans[sid]
             wf, done = await _workflow_id_for(rt, rows[sid], plan, current, statuses.get(current))
             if done:
                 handles.append((sid, await DBOS.retrieve_workflow_async(wf)))
-                continue
-            rt.ledger.set_shot(project.id, sid, workflow_id=wf)
+            else:
+                to_start[sid] = wf
+        rt.ledger.set_workflow_ids(project.id, to_start)  # one transaction, then the shots start in order
+        for sid, wf in to_start.items():
             with SetWorkflowID(wf):
-                handles.append((sid, await shot_queue.enqueue_async(shot_workflow, plan)))
+                handles.append((sid, await shot_queue.enqueue_async(shot_workflow, plans[sid][0])))
+        order = {sid: i for i, sid in enumerate(wanted)}
+        handles.sort(key=lambda h: order[h[0]])  # results in the shot list's order
 
         async def report_progress(show: ProgressFn) -> None:
             while True:

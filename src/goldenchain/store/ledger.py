@@ -123,6 +123,15 @@ class Ledger(TakeLedger):
             if done.rowcount == 0:
                 raise LedgerError(f"unknown shot {shot_id}")
 
+    def set_workflow_ids(self, project_id: str, workflow_ids: dict[str, str]) -> None:
+        """Each shot's current workflow id, all in one transaction (a run starts hundreds of shots)."""
+        if not workflow_ids:
+            return
+        rows = [{"pid": project_id, "sid": sid, "workflow_id": wf} for sid, wf in workflow_ids.items()]
+        with self.db.write() as c:
+            if c.execute(SHOT_UPDATE, rows).rowcount != len(rows):
+                raise LedgerError("unknown shot among " + ", ".join(sorted(workflow_ids)[:5]))
+
     def review_take(self, take_id: int, decision: str, note: str | None = None) -> Take:
         """A person approves or rejects a finished take. A rejected accepted take sends its shot back for a
         new take on the next run; an approved one overrides an automatic reject."""
