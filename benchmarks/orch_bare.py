@@ -9,10 +9,16 @@ import uuid
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
-from orch_common import QUEUE_POLL, _emit, _self_cpu
+from orch_common import _emit, _self_cpu
 
 from goldenchain.orchestration.awaiting import announce_end, await_workflow, set_fallback_tick, wait_all
-from goldenchain.orchestration.engine import EMBEDDED_TICK, TEAM_TICK, shot_slots
+from goldenchain.orchestration.engine import (
+    EMBEDDED_TICK,
+    SHOT_QUEUE_POLL,
+    TAKE_QUEUE_POLL,
+    TEAM_TICK,
+    shot_slots,
+)
 
 
 # --- the bare DBOS floor ---------------------------------------------------------------------------------
@@ -36,9 +42,11 @@ async def bare_start(plan: dict[str, Any], stage: str, take_no: int, parent: int
 
 
 @DBOS.step()
-async def bare_poll(plan: dict[str, Any], take_id: int, at: float) -> dict[str, Any]:
+async def bare_poll(plan: dict[str, Any], take_id: int, at: float, due: float) -> dict[str, Any]:
+    if due > time.time():
+        await asyncio.sleep(due - time.time())
     if time.time() - at < plan["latency"]:
-        return {"state": "pending"}
+        return {"state": "pending", "at": time.time()}
     return {"state": "downloaded", "sha256": uuid.uuid4().hex}
 
 
@@ -46,10 +54,11 @@ async def bare_poll(plan: dict[str, Any], take_id: int, at: float) -> dict[str, 
 async def bare_take(plan: dict[str, Any], stage: str, take_no: int, parent: int | None) -> dict[str, Any]:
     announce_end()
     sub = await bare_start(plan, stage, take_no, parent)
+    due = sub["at"] + plan["poll"]
     while True:
-        await DBOS.sleep_async(plan["poll"])
-        st = await bare_poll(plan, sub["take_id"], sub["at"])
+        st = await bare_poll(plan, sub["take_id"], sub["at"], due)
         if st["state"] == "pending":
+            due = st["at"] + plan["poll"]
             continue
         return {"take_id": sub["take_id"], "take_no": take_no, "outcome": "ok", "sha256": st["sha256"]}
 
@@ -93,10 +102,12 @@ def _bare_launch(url: str, executor_id: str | None, listen: list[str] | None) ->
 
 async def _bare_register(k: int) -> None:
     await DBOS.register_queue_async(
-        "bare-shots", global_concurrency=shot_slots([k, k], None), polling_interval_sec=QUEUE_POLL
+        "bare-shots", global_concurrency=shot_slots([k, k], None), polling_interval_sec=SHOT_QUEUE_POLL
     )
     for stage in ("still", "clip"):
-        await DBOS.register_queue_async(_bare_q(stage), global_concurrency=k, polling_interval_sec=QUEUE_POLL)
+        await DBOS.register_queue_async(
+            _bare_q(stage), global_concurrency=k, polling_interval_sec=TAKE_QUEUE_POLL
+        )
 
 
 async def bare_client(url: str, n: int, k: int, latency: float, poll: float, team: bool) -> None:

@@ -11,8 +11,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "@@BENCH "
-#: mirrors goldenchain.orchestration.engine.register_queues (queue polling)
-QUEUE_POLL = 0.2
 TARGET_N, TARGET_L, TARGET_K = 1000, 5.0, 50
 WALL_TARGET, CPU_TARGET = 1.10, 1.5
 

@@ -7,15 +7,17 @@ For every configuration (backend, workers, N) it runs two things, one after the 
 
 * **ours**: N shots through the real chain (``run_project``: one ``shot_workflow`` per shot on ``gc-shots``, a
   ``paid_take`` child workflow per take on ``gc-fal`` / ``gc-kling``: start (find or create, reserve, create
-  call), then ``DBOS.sleep_async`` and a poll that downloads) against the emulator, scenario ``clean``, task latency L, ``[engine.concurrency] fal = kling = K``.
-  On SQLite the ``run`` process does everything; on PostgreSQL it only enqueues and follows, and W
-  ``goldenchain worker`` processes do the work.
+  call), then polls, each waiting inside its step for its due time, the last one downloading) against the
+  emulator, scenario ``clean``, task latency L, ``[engine.concurrency] fal = kling = K``. On SQLite the ``run``
+  process does everything; on PostgreSQL it only enqueues and follows, and W ``goldenchain worker`` processes
+  do the work.
 * **bare**: a standalone DBOS app with the same shape and no work: the same queues (``shots`` at the engine's
-  default of 1.5x the provider slots, two take queues at K, queue polling 0.2 s), one shot workflow per shot
-  with the same 3 steps (running, gate, clip check), two child workflows per shot enqueued and awaited the
-  same way, each with a start step and the same number of polls (a poll answers "pending" until L seconds have
-  passed since the start step, then "downloaded"), each after the same ``DBOS.sleep_async(poll)`` sleep; the
-  client follows the shots with the engine's ``wait_all``. On SQLite its file is in WAL mode, like the ledger's. This is the engine's floor.
+  default of 1.5x the provider slots, two take queues at K, the engine's queue polling intervals), one shot
+  workflow per shot with the same 3 steps (running, gate, clip check), two child workflows per shot enqueued
+  and awaited the same way (``awaiting.await_workflow``, the workflows announcing their end), each with a
+  start step and the same polls at the same due times (a poll answers "pending" until L seconds have passed
+  since the start step, then "downloaded"); the client follows the shots with the engine's ``wait_all``. On
+  SQLite its file is in WAL mode, like the ledger's. This is the engine's floor.
 
 What is excluded: media work. The emulator runs in this process (a thread) with its renderers replaced, for
 this script only, by tiny generators (a flat 576x320 PNG, a 2-frame 32x32 H.264 MP4, each made unique); the

@@ -11,7 +11,7 @@ from goldenchain.orchestration.awaiting import FINISHED, await_workflow, set_fal
 
 #: Pinned: a new release that changes the workflows' step order bumps this, so shots started by an older
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
-APP_VERSION = "goldenchain-wf-2"
+APP_VERSION = "goldenchain-wf-3"
 SHOT_QUEUE = "gc-shots"
 #: status reads between two local ends: on one machine every end is announced in this process
 EMBEDDED_TICK, TEAM_TICK = 5.0, 1.0
@@ -61,12 +61,21 @@ def shot_slots(slots: list[int], configured: int | None) -> int:
     return max(4, (3 * sum(slots) + 1) // 2)
 
 
-async def register_queues(concurrency: dict[str, int], *, shots: int, poll: float = 0.2) -> None:
+#: seconds between two looks at a queue for work to start: a provider slot freed waits half of that on
+#: average before its next take starts, and provider slots are what a run pays for in time
+SHOT_QUEUE_POLL, TAKE_QUEUE_POLL = 0.2, 0.1
+
+
+async def register_queues(concurrency: dict[str, int], *, shots: int) -> None:
     from goldenchain.orchestration.workflows import queue_name
 
-    await DBOS.register_queue_async(SHOT_QUEUE, global_concurrency=shots, polling_interval_sec=poll)
+    await DBOS.register_queue_async(
+        SHOT_QUEUE, global_concurrency=shots, polling_interval_sec=SHOT_QUEUE_POLL
+    )
     for provider, k in concurrency.items():
-        await DBOS.register_queue_async(queue_name(provider), global_concurrency=k, polling_interval_sec=poll)
+        await DBOS.register_queue_async(
+            queue_name(provider), global_concurrency=k, polling_interval_sec=TAKE_QUEUE_POLL
+        )
 
 
 def provider_concurrency(project: Any) -> dict[str, int]:

@@ -5,6 +5,7 @@ the provider's task id in the ledger right after acceptance, reconciliation by o
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from dbos import DBOS
@@ -241,6 +242,7 @@ def _submitted(t: Take, task_id: str | None, handle: dict[str, Any] | None) -> d
     """What polling and the download need, carried in the start step's recorded output: no ledger read."""
     return {
         "outcome": "submitted",
+        "accepted_at": time.time(),
         "task_id": task_id,
         "handle": handle or {},
         "provider": t.provider,
@@ -252,12 +254,17 @@ def _submitted(t: Take, task_id: str | None, handle: dict[str, Any] | None) -> d
 
 
 @DBOS.step()
-async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any]) -> dict[str, Any]:
-    """Ask the provider once; on success download the result in the same step. ``task`` is the start step's
-    output (provider, kind, task id, handle), so a poll reads nothing from the ledger.
+async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any], due: float) -> dict[str, Any]:
+    """At ``due`` (epoch seconds; at once if past), ask the provider once; on success download the result in
+    the same step. ``task`` is the start step's output (provider, kind, task id, handle), so a poll reads
+    nothing from the ledger.
 
-    States: ``pending``, ``downloaded`` (with its hash), ``failed`` or ``stop``. A crash during the download
-    runs the whole step again: the provider answers the same poll with the same result."""
+    States: ``pending`` (with ``at``, when it asked), ``downloaded`` (with its hash), ``failed`` or ``stop``.
+    A crash during the download runs the whole step again: the provider answers the same poll with the same
+    result."""
+    wait = due - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
     rt = runtime(plan["project_id"])
     provider = task["provider"]
     async with rt.provider(provider, task["kind"]) as adapter:
@@ -267,12 +274,12 @@ async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any]) ->
             return {"state": "stop", "failure_class": e.failure_class, "reason": e.reason}
         except ProviderError as e:
             if e.retryable:
-                return {"state": "pending", "note": e.reason}
+                return {"state": "pending", "note": e.reason, "at": time.time()}
             rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
             return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
     if isinstance(st, Pending):
         crashpoint("polling", provider)
-        return {"state": "pending"}
+        return {"state": "pending", "at": time.time()}
     if isinstance(st, Failed):
         err = st.error
         rt.ledger.record_task_failed(take_id, err.failure_class, err.reason)

@@ -23,9 +23,11 @@ def queue_name(provider: str) -> str:
 async def paid_take(
     plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
 ) -> dict[str, Any]:
-    """start (find or create, intent first, create call) -> poll after each durable sleep -> download and hash.
+    """start (find or create, intent first, create call) -> polls, each at its due time -> download and hash.
 
-    Three steps per take on the happy path: the start, one sleep, and the poll that downloads."""
+    Two steps per take on the happy path: the start, and the poll that downloads. A poll's due time comes from
+    recorded outputs (the acceptance, then each poll's end), so it is the same when a step runs again after a
+    crash; the step waits for it itself, which records one operation per poll instead of a sleep and a poll."""
     announce_end()
     sub: dict[str, Any] = {}
     for _ in range(MAX_SUBMIT_RETRIES):
@@ -50,10 +52,11 @@ async def paid_take(
 
     interval = float(plan["engine"]["poll_interval"])
     max_polls = max(1, int(plan["engine"]["poll_timeout"] / interval))
+    due = float(sub["accepted_at"]) + interval  # no task is done the moment it is accepted: wait, then ask
     for _ in range(max_polls):
-        await DBOS.sleep_async(interval)  # no task is done the moment it is accepted: wait, then ask
-        st = await poll_take(plan, take_id, sub)
+        st = await poll_take(plan, take_id, sub, due)
         if st["state"] == "pending":
+            due = float(st["at"]) + interval
             continue
         if st["state"] == "downloaded":
             return {**base, "outcome": "ok", "sha256": st["sha256"]}
