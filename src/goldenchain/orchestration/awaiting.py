@@ -75,12 +75,26 @@ def _announce(wid: str) -> None:
             lst.loop.call_soon_threadsafe(lst._wake, wid)
 
 
+#: workflows running in this process now: their end will be announced here, so a waiter need not read
+_running_here: set[str] = set()
+#: seconds between two status reads while the awaited workflow runs in this process (a guard only)
+LOCAL_TICK = 10.0
+
+
+def _ended_here(wid: str) -> None:
+    with _lock:
+        _running_here.discard(wid)
+    _announce(wid)
+
+
 def announce_end() -> None:
     """Call first in a workflow body: when the task running it finishes, waiters here are woken."""
     wid = DBOS.workflow_id
     task = asyncio.current_task()
     if wid is not None and task is not None:
-        task.add_done_callback(lambda _t: _announce(wid))
+        with _lock:
+            _running_here.add(wid)
+        task.add_done_callback(lambda _t: _ended_here(wid))
 
 
 async def _ended(workflow_id: str) -> bool:
@@ -95,10 +109,11 @@ async def _ended(workflow_id: str) -> bool:
 
 async def await_workflow(handle: Any) -> Any:
     """The result of one workflow, as soon as it has ended."""
-    listener = _Listener([handle.workflow_id])
+    wid = handle.workflow_id
+    listener = _Listener([wid])
     try:
-        while not await _ended(handle.workflow_id):
-            if await listener.wait(_fallback["tick"]):
+        while not await _ended(wid):
+            if await listener.wait(LOCAL_TICK if wid in _running_here else _fallback["tick"]):
                 break
     finally:
         listener.close()
