@@ -12,13 +12,7 @@ from dbos import DBOS, SetWorkflowID
 from orch_common import _emit, _self_cpu
 
 from goldenchain.orchestration.awaiting import announce_end, await_workflow, set_fallback_tick, wait_all
-from goldenchain.orchestration.engine import (
-    EMBEDDED_TICK,
-    SHOT_QUEUE_POLL,
-    TAKE_QUEUE_POLL,
-    TEAM_TICK,
-    shot_slots,
-)
+from goldenchain.orchestration.engine import SHOT_QUEUE_POLL, TAKE_QUEUE_POLL, fallback_tick, shot_slots
 
 
 # --- the bare DBOS floor ---------------------------------------------------------------------------------
@@ -94,7 +88,7 @@ def _bare_launch(url: str, executor_id: str | None, listen: list[str] | None) ->
     if executor_id:
         config["executor_id"] = executor_id
     DBOS(config=config)  # type: ignore[arg-type]
-    set_fallback_tick(EMBEDDED_TICK if listen is None and not url.startswith("postgres") else TEAM_TICK)
+    set_fallback_tick(fallback_tick(url, listen))
     if listen is not None:
         DBOS.listen_queues(listen)
     DBOS.launch()

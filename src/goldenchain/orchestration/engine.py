@@ -7,7 +7,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from goldenchain.orchestration.awaiting import FINISHED, await_workflow, set_fallback_tick, statuses, wait_all
+from goldenchain.orchestration.awaiting import FINISHED, set_fallback_tick, statuses, wait_all
 
 #: Pinned: a new release that changes the workflows' step order bumps this, so shots started by an older
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
@@ -16,7 +16,7 @@ SHOT_QUEUE = "gc-shots"
 #: status reads between two local ends: on one machine every end is announced in this process
 EMBEDDED_TICK, TEAM_TICK = 5.0, 1.0
 
-__all__ = ["APP_VERSION", "FINISHED", "SHOT_QUEUE", "await_workflow", "launch", "statuses", "wait_all"]
+__all__ = ["APP_VERSION", "FINISHED", "SHOT_QUEUE", "launch", "statuses", "wait_all"]
 
 
 def is_team(database_url: str) -> bool:
@@ -32,6 +32,12 @@ def system_database_url(database_url: str) -> str:
     return database_url
 
 
+def fallback_tick(database_url: str, listen: list[str] | None) -> float:
+    """Seconds between two status reads of an awaited workflow whose end is not announced here: the
+    all-in-one run on one machine runs every workflow it waits for; a worker or a team client does not."""
+    return EMBEDDED_TICK if listen is None and not is_team(database_url) else TEAM_TICK
+
+
 def launch(database_url: str, *, executor_id: str | None = None, listen: list[str] | None = None) -> None:
     config: dict[str, Any] = {
         "name": "goldenchain",
@@ -44,8 +50,7 @@ def launch(database_url: str, *, executor_id: str | None = None, listen: list[st
         config["executor_id"] = executor_id
     logging.getLogger("dbos").setLevel(logging.WARNING)
     DBOS(config=config)  # type: ignore[arg-type]
-    # the all-in-one run on one machine runs every workflow it waits for; a worker or a team client does not
-    set_fallback_tick(EMBEDDED_TICK if listen is None and not is_team(database_url) else TEAM_TICK)
+    set_fallback_tick(fallback_tick(database_url, listen))
     if listen is not None:
         DBOS.listen_queues(listen)
     DBOS.launch()
