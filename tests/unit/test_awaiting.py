@@ -1,6 +1,6 @@
 """Waiting for workflows (``orchestration/awaiting.py``) on a real engine, in a child process of its own (the
 engine is one per process): a take's end in the same process wakes its shot at once and is recorded once; an
-end nobody announces is still found by the status fallback."""
+end nobody announces is still found by the status fallback, and one that ended before the wait began at once."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ SCRIPT = textwrap.dedent(
             with SetWorkflowID(f"p{i}"):
                 handles.append(await top.enqueue_async(parent, announce))
         results = await wait_all(handles, tick=tick)
+        t = time.monotonic()  # awaiting one that ended long ago (a replay does this): no tick to wait for
+        late = await await_workflow(await DBOS.retrieve_workflow_async("p1/child"))
+        late_waited = time.monotonic() - t
         con = sqlite3.connect(db)
         ops = {
             wid: [r[0] for r in con.execute(
@@ -53,7 +56,7 @@ SCRIPT = textwrap.dedent(
             )]
             for wid in ("p0", "p1")
         }
-        print(json.dumps({"results": results, "ops": ops}))
+        print(json.dumps({"results": results, "ops": ops, "late": [late, late_waited]}))
         DBOS.destroy(workflow_completion_timeout_sec=0)
 
     asyncio.run(main(sys.argv[1], float(sys.argv[2])))
@@ -83,7 +86,9 @@ def test_a_local_end_wakes_the_waiter_and_status_reads_are_not_recorded(tmp_path
     assert announced["waited"] < 1.5
     # not announced: found by a status read on the fallback tick
     assert silent["waited"] >= 1.5
+    # one that has ended already is read within the watcher's gap, not a tick later
+    assert got["late"][0] == "done" and got["late"][1] < 1.0
     # either way the parent records what it enqueued and the child's result, never the reads in between
     for ops in got["ops"].values():
-        assert "DBOS.getStatus" not in ops
+        assert "DBOS.getStatus" not in ops and "DBOS.listWorkflows" not in ops
         assert ops.count("DBOS.getResult") == 1

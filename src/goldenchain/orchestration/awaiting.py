@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dbos import DBOS
+
+log = logging.getLogger(__name__)
 
 FINISHED = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 
@@ -97,25 +100,110 @@ def announce_end() -> None:
         task.add_done_callback(lambda _t: _ended_here(wid))
 
 
-async def _ended(workflow_id: str) -> bool:
-    """Whether it has ended: a plain read, outside the calling workflow's context. Inside a workflow the
-    engine would record each look as a step; what is recorded is the result alone, as ``get_result`` does,
-    so a replay after a crash takes the same steps however many looks the first run took."""
-    st = await asyncio.get_running_loop().run_in_executor(
-        None, contextvars.Context().run, DBOS.get_workflow_status, workflow_id
-    )
-    return st is not None and st.status in FINISHED
+def _read_ended(workflow_ids: list[str]) -> list[str]:
+    """Which of these have ended: one plain read of their status rows (no inputs, no outputs), run in a fresh
+    context so that inside a workflow the engine does not record it as a step. What a workflow records is the
+    result alone (``get_result``), so a replay after a crash takes the same steps however many reads the first
+    run made."""
+    out: list[str] = []
+    for i in range(0, len(workflow_ids), 500):
+        rows = contextvars.Context().run(
+            DBOS.list_workflows,
+            workflow_ids=workflow_ids[i : i + 500],
+            status=list(FINISHED),
+            load_input=False,
+            load_output=False,
+        )
+        out += [r.workflow_id for r in rows]
+    return out
+
+
+#: the least time between a read for newly awaited ids and the read before it (new ids are read soon, so a
+#: replay that awaits a workflow ended long ago goes on at once; the gap makes a burst of them one read)
+KICK_GAP = 0.2
+
+
+class _Watcher:
+    """One per event loop: every id awaited there whose end may not be announced here is read in one query a
+    tick (ids running here only every :data:`LOCAL_TICK`), and ids newly awaited within :data:`KICK_GAP`.
+    An end it reads is announced like a local one. Awaiting a workflow costs no read of its own."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.ids: dict[str, int] = {}
+        self.fresh: set[str] = set()
+        self.kick = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, wid: str) -> None:
+        self.ids[wid] = self.ids.get(wid, 0) + 1
+        self.fresh.add(wid)
+        self.kick.set()
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    def discard(self, wid: str) -> None:
+        n = self.ids.get(wid, 0) - 1
+        if n > 0:
+            self.ids[wid] = n
+        else:
+            self.ids.pop(wid, None)
+            self.fresh.discard(wid)
+
+    async def _run(self) -> None:
+        now = self.loop.time
+        last = last_all = now() - KICK_GAP
+        while self.ids:
+            tick = _fallback["tick"]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.kick.wait(), max(0.0, last + tick - now()))
+            if self.kick.is_set():  # new ids: read them soon, with whatever else is due by then
+                await asyncio.sleep(max(0.0, last + KICK_GAP - now()))
+                self.kick.clear()
+            if now() - last_all >= LOCAL_TICK:
+                ids, last_all = list(self.ids), now()
+            elif now() - last >= tick:
+                ids = [w for w in self.ids if w not in _running_here or w in self.fresh]
+            else:
+                ids = list(self.fresh & self.ids.keys())
+            self.fresh.clear()
+            last = now()
+            if not ids:
+                continue
+            try:
+                ended = await self.loop.run_in_executor(None, _read_ended, ids)
+            except Exception:  # the database is away for a moment: the next tick reads again
+                log.warning("reading workflow statuses failed; reading again in %.1f s", tick, exc_info=True)
+                continue
+            for wid in ended:
+                _announce(wid)
+
+
+_watchers: dict[asyncio.AbstractEventLoop, _Watcher] = {}
+
+
+def _watcher() -> _Watcher:
+    loop = asyncio.get_running_loop()
+    w = _watchers.get(loop)
+    if w is None:
+        for old in [lp for lp in _watchers if lp.is_closed()]:
+            del _watchers[old]
+        w = _watchers[loop] = _Watcher(loop)
+    return w
 
 
 async def await_workflow(handle: Any) -> Any:
-    """The result of one workflow, as soon as it has ended."""
+    """The result of one workflow, as soon as it has ended: woken by its announced end, or by this loop's
+    watcher reading that it has ended (elsewhere, or before this wait began)."""
     wid = handle.workflow_id
     listener = _Listener([wid])
+    watcher = _watcher()
+    watcher.add(wid)
     try:
-        while not await _ended(wid):
-            if await listener.wait(LOCAL_TICK if wid in _running_here else _fallback["tick"]):
-                break
+        while not await listener.wait(3600.0):
+            pass
     finally:
+        watcher.discard(wid)
         listener.close()
     return await handle.get_result()
 

@@ -309,7 +309,7 @@ async def _download(
         except ResultExpired as e:
             rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}", result_url=url)
             return {"state": "failed", "failure_class": "provider_error", "reason": e.reason}
-    sha, path, mime = rt.store.put(data)
+    sha, path, mime = await asyncio.to_thread(rt.store.put, data)  # it syncs the file: off the event loop
     crashpoint("downloading", provider)
     meta = await asyncio.to_thread(media_meta, data, mime)
     if stage == "still":
