@@ -14,7 +14,7 @@ from goldenchain.orchestration.awaiting import FINISHED, set_fallback_tick, stat
 APP_VERSION = "goldenchain-wf-3"
 SHOT_QUEUE = "gc-shots"
 #: status reads between two local ends: on one machine every end is announced in this process
-EMBEDDED_TICK, TEAM_TICK = 5.0, 1.0
+EMBEDDED_TICK, TEAM_TICK = 5.0, 0.25
 
 __all__ = ["APP_VERSION", "FINISHED", "SHOT_QUEUE", "launch", "statuses", "wait_all"]
 

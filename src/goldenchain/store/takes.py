@@ -96,10 +96,11 @@ def today() -> str:
 # --- prebuilt statements ---------------------------------------------------------------------------------
 _TAKE_BY_ID = select(_T).where(_T.c.id == bindparam("tid"))
 _TAKE_BY_KEY = select(_T).where(_T.c.idempotency_key == bindparam("key"))
-_INSERT_TAKE = insert(_T)
+_INSERT_TAKE = insert(_T).returning(*_T.c)
 #: the SET clause comes from the keys of the parameters (one compiled form per key set, cached); ``updated_at``
 #: is set by its column's ``onupdate``
 _UPDATE_TAKE = update(_T).where(_T.c.id == bindparam("tid"))
+_UPDATE_TAKE_RETURNING = _UPDATE_TAKE.returning(*_T.c)
 _LOG = insert(_P)
 _SPEND_BY_TAKE = select(_S.c.id).where(_S.c.take_id == bindparam("tid"))
 _INSERT_SPEND = insert(_S)
@@ -159,10 +160,9 @@ class TakeLedger:
         with self.db.write() as c:
             row = c.execute(_TAKE_BY_KEY, {"key": key}).first()
             if row is None:
-                c.execute(
+                row = c.execute(
                     _INSERT_TAKE, {"idempotency_key": key, "state": "pending", "submit_attempts": 0, **fields}
-                )
-                row = c.execute(_TAKE_BY_KEY, {"key": key}).one()
+                ).one()
             return _take(row)
 
     @staticmethod
@@ -266,16 +266,18 @@ class TakeLedger:
                 else:
                     c.execute(_UPDATE_SPEND, {**spend, "tid": take_id})
                 attempts = t.submit_attempts + 1
-                self._set(
-                    c,
-                    take_id,
-                    state="submitting",
-                    failure_class=None,
-                    failure_reason=None,
-                    submit_attempts=attempts,
-                )
                 self._log(c, take_id, "intent", "submitting", detail=f"attempt {attempts}")
-                t = self._locked_take(c, take_id)
+                row = c.execute(
+                    _UPDATE_TAKE_RETURNING,
+                    {
+                        "tid": take_id,
+                        "state": "submitting",
+                        "failure_class": None,
+                        "failure_reason": None,
+                        "submit_attempts": attempts,
+                    },
+                ).one()
+                t = _take(row)
         if blocked is not None:
             raise blocked
         return t
@@ -361,9 +363,21 @@ class TakeLedger:
                 _UPDATE_SPEND,
                 {"tid": take_id, "state": "committed", "usd": cost_usd, "credits": credits},
             )
-            if result_url:
-                self._log(c, take_id, "poll", "succeeded", t.provider_task_id)
-            self._log(c, take_id, "download", "stored", t.provider_task_id, sha256)
+            logs: list[tuple[str, str, str | None]] = [("poll", "succeeded", None)] if result_url else []
+            logs.append(("download", "stored", sha256))
+            c.execute(
+                _LOG,
+                [
+                    {
+                        "take_id": take_id,
+                        "op": op,
+                        "outcome": out,
+                        "provider_task_id": t.provider_task_id,
+                        "detail": d,
+                    }
+                    for op, out, d in logs
+                ],
+            )
         return sha256
 
     def record_checks(
