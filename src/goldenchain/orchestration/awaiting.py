@@ -5,9 +5,10 @@ A shot waits on each of its takes that way, and the run waits on every shot: at 
 dozens of reads a second for nothing, and up to a second between a take's end and its shot moving on.
 
 Here a workflow body calls :func:`announce_end` first; when its task finishes (its outcome is recorded by
-then), every waiter in this process is woken through its own event loop. Waiters still read the status table
-on a slower tick, so an end in another process (team mode, a recovery) is seen too. The result itself always
-comes from the engine (``get_result``), so a replay after a crash reads the same recorded value."""
+then), every waiter in this process is woken through its own event loop. For ends in other processes (team
+mode, a recovery) one watcher per event loop reads the status rows of every workflow awaited there in one
+query a tick, without their inputs or outputs. The result itself always comes from the engine
+(``get_result``), so a replay after a crash reads the same recorded value."""
 
 from __future__ import annotations
 

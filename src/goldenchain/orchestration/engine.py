@@ -13,7 +13,9 @@ from goldenchain.orchestration.awaiting import FINISHED, set_fallback_tick, stat
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
 APP_VERSION = "goldenchain-wf-3"
 SHOT_QUEUE = "gc-shots"
-#: status reads between two local ends: on one machine every end is announced in this process
+#: seconds between two status reads of the workflows a process awaits: on one machine every end is announced
+#: in this process, so the read is a guard; in team mode most ends happen in another worker, and one read
+#: covers every awaited workflow of the process, so it can be frequent
 EMBEDDED_TICK, TEAM_TICK = 5.0, 0.25
 
 __all__ = ["APP_VERSION", "FINISHED", "SHOT_QUEUE", "launch", "statuses", "wait_all"]

@@ -94,6 +94,12 @@ class Database:
         self.engine = make_engine(url)
         migrate(self.engine)
         self.reader = self.engine.execution_options(gc_read_only=True)
+        #: single-statement reads: on PostgreSQL in autocommit (no BEGIN and ROLLBACK round trips around them)
+        self.one_reader = (
+            self.reader
+            if url.startswith("sqlite")
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.reader, expire_on_commit=False)
 
@@ -112,8 +118,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """One read-only snapshot on a bare connection: on SQLite it does not take the write lock."""
-        with self.reader.connect() as conn:
+        """One read-only statement on a bare connection: on SQLite it does not take the write lock, on
+        PostgreSQL it runs in autocommit (each statement is its own snapshot: use a read session for more)."""
+        with self.one_reader.connect() as conn:
             yield conn
 
     def dispose(self) -> None:
