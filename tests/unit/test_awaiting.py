@@ -45,7 +45,7 @@ SCRIPT = textwrap.dedent(
         for i, announce in enumerate((True, False)):
             with SetWorkflowID(f"p{i}"):
                 handles.append(await top.enqueue_async(parent, announce))
-        results = await wait_all(handles, tick=tick)
+        results = await wait_all(handles)
         t = time.monotonic()  # awaiting one that ended long ago (a replay does this): no tick to wait for
         late = await await_workflow(await DBOS.retrieve_workflow_async("p1/child"))
         late_waited = time.monotonic() - t

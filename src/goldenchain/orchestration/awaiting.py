@@ -101,22 +101,26 @@ def announce_end() -> None:
         task.add_done_callback(lambda _t: _ended_here(wid))
 
 
-def _read_ended(workflow_ids: list[str]) -> list[str]:
-    """Which of these have ended: one plain read of their status rows (no inputs, no outputs), run in a fresh
-    context so that inside a workflow the engine does not record it as a step. What a workflow records is the
-    result alone (``get_result``), so a replay after a crash takes the same steps however many reads the first
-    run made."""
-    out: list[str] = []
+def _status_rows(workflow_ids: Sequence[str], *, finished_only: bool) -> list[Any]:
+    """The engine's status rows of these workflows (those it knows; no inputs, no outputs), a few hundred ids
+    per query. Run in a fresh context, so that inside a workflow the engine does not record the read as a
+    step: what a workflow records is the result alone (``get_result``), so a replay after a crash takes the
+    same steps however many reads the first run made."""
+    out: list[Any] = []
     for i in range(0, len(workflow_ids), 500):
-        rows = contextvars.Context().run(
+        out += contextvars.Context().run(
             DBOS.list_workflows,
-            workflow_ids=workflow_ids[i : i + 500],
-            status=list(FINISHED),
+            workflow_ids=list(workflow_ids[i : i + 500]),
+            status=list(FINISHED) if finished_only else None,
             load_input=False,
             load_output=False,
         )
-        out += [r.workflow_id for r in rows]
     return out
+
+
+def _read_ended(workflow_ids: list[str]) -> list[str]:
+    """Which of these have ended: one plain read of their status rows."""
+    return [r.workflow_id for r in _status_rows(workflow_ids, finished_only=True)]
 
 
 #: the least time between a read for newly awaited ids and the read before it (new ids are read soon, so a
@@ -209,44 +213,23 @@ async def await_workflow(handle: Any) -> Any:
     return await handle.get_result()
 
 
-async def statuses(workflow_ids: Sequence[str], *, finished_only: bool = False) -> list[Any]:
+async def statuses(workflow_ids: Sequence[str]) -> list[Any]:
     """The engine's status rows of these workflows (those it knows), a few hundred ids per query."""
-    out: list[Any] = []
-    for i in range(0, len(workflow_ids), 500):
-        out += await DBOS.list_workflows_async(
-            workflow_ids=list(workflow_ids[i : i + 500]),
-            status=list(FINISHED) if finished_only else None,
-            load_input=False,
-            load_output=False,
-        )
-    return out
+    return await asyncio.to_thread(_status_rows, workflow_ids, finished_only=False)
 
 
-async def wait_all(handles: Sequence[Any], tick: float | None = None) -> list[Any]:
+async def wait_all(handles: Sequence[Any]) -> list[Any]:
     """The results of many workflows (an exception where one failed), in the handles' order.
 
-    The ids announced here are read as they end; every ``tick`` seconds one status query covers all the
-    others. Awaiting each handle instead would read the database once a second per workflow, which costs
-    more CPU than the engine itself at a thousand shots."""
-    pending = {h.workflow_id: h for h in handles}
-    results: dict[str, Any] = {}
-    listener = _Listener(pending)
-    loop = asyncio.get_running_loop()
-    every = tick if tick is not None else _fallback["tick"]
-    try:
-        check, last_full = list(pending), loop.time()
-        while pending:
-            for st in await statuses(check, finished_only=True):
-                try:
-                    results[st.workflow_id] = await pending.pop(st.workflow_id).get_result()
-                except Exception as exc:  # a failed workflow is a result too
-                    results[st.workflow_id] = exc
-            if not pending:
-                break
-            ended = await listener.wait(max(0.0, last_full + every - loop.time()))
-            check = [w for w in ended if w in pending]
-            if not check or loop.time() - last_full >= every:
-                check, last_full = list(pending), loop.time()
-    finally:
-        listener.close()
-    return [results[h.workflow_id] for h in handles]
+    Each is awaited like one (:func:`await_workflow`): the ones that end here are read as they end, and this
+    loop's watcher covers all the others in one status query a tick. Awaiting each handle with the engine's
+    own ``get_result`` would read the database once a second per workflow, which costs more CPU than the
+    engine itself at a thousand shots."""
+
+    async def one(handle: Any) -> Any:
+        try:
+            return await await_workflow(handle)
+        except Exception as exc:  # a failed workflow is a result too
+            return exc
+
+    return list(await asyncio.gather(*(one(h) for h in handles)))
