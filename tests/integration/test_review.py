@@ -4,6 +4,7 @@ new clip take and delivers it; re-roll asks for a new still."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import httpx
@@ -16,15 +17,21 @@ from tests.integration.helpers import accepted_creates, make_project, report, ru
 
 async def _client_calls(project_dir: Path) -> dict[str, object]:
     app = create_app(load_project(project_dir))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://review") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
+    ) as c:
         page = await c.get("/")
+        m = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+        assert m is not None
+        csrf = m.group(1)
+        write = {"accept": "application/json", "origin": "http://127.0.0.1:8765"}
         shots = (await c.get("/api/shots")).json()
         clip = next(t for t in shots[0]["takes"] if t["id"] == shots[0]["clip_take_id"])
         media = await c.get(f"/media/{clip['sha256']}")
         rejected = await c.post(
-            f"/takes/{clip['id']}/reject?note=horse+melts", headers={"accept": "application/json"}
+            f"/takes/{clip['id']}/reject", data={"csrf": csrf, "note": "horse melts"}, headers=write
         )
-        again = await c.post(f"/takes/{clip['id']}/reject", headers={"accept": "application/json"})
+        again = await c.post(f"/takes/{clip['id']}/reject", data={"csrf": csrf}, headers=write)
         missing = await c.get("/media/" + "0" * 64)
         after = (await c.get("/api/shots")).json()
     return {

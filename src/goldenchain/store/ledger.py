@@ -17,6 +17,7 @@ from goldenchain.store.schema import (
     ArtifactRow,
     CheckRow,
     ProjectRow,
+    ReviewEventRow,
     RunRow,
     ShotRow,
     SpendRow,
@@ -132,9 +133,17 @@ class Ledger(TakeLedger):
             if c.execute(SHOT_UPDATE, rows).rowcount != len(rows):
                 raise LedgerError("unknown shot among " + ", ".join(sorted(workflow_ids)[:5]))
 
-    def review_take(self, take_id: int, decision: str, note: str | None = None) -> Take:
+    def review_take(
+        self,
+        take_id: int,
+        decision: str,
+        note: str | None = None,
+        *,
+        who: str = "local",
+        reason: str | None = None,
+    ) -> Take:
         """A person approves or rejects a finished take. A rejected accepted take sends its shot back for a
-        new take on the next run; an approved one overrides an automatic reject."""
+        new take on the next run; an approved one overrides an automatic reject. Logged with ``who``."""
         if decision not in ("approved", "rejected"):
             raise LedgerError(f"unknown review decision {decision!r}")
         with self.db.session() as s, s.begin():
@@ -142,6 +151,17 @@ class Ledger(TakeLedger):
             if t is None or t.state != "downloaded":
                 raise LedgerError("only a downloaded take can be reviewed")
             t.review, t.review_note = decision, note
+            s.add(
+                ReviewEventRow(
+                    project_id=t.project_id,
+                    shot_id=t.shot_id,
+                    take_id=t.id,
+                    action=decision,
+                    who=who,
+                    reason=reason,
+                    note=note,
+                )
+            )
             shot = s.scalar(
                 select(ShotRow).where(ShotRow.project_id == t.project_id, ShotRow.shot_id == t.shot_id)
             )
@@ -157,8 +177,8 @@ class Ledger(TakeLedger):
                 shot.status, shot.detail = "needs_retake", f"{t.stage} take {t.take_no} approved in review"
         return self.take(take_id)
 
-    def reroll(self, project_id: str, shot_id: str, stage: str) -> None:
-        """Ask for one more take of ``stage`` on the next run, rejecting the current one."""
+    def reroll(self, project_id: str, shot_id: str, stage: str, *, who: str = "local") -> None:
+        """Ask for one more take of ``stage`` on the next run, rejecting the current one. Logged with ``who``."""
         with self.db.session() as s, s.begin():
             shot = s.scalar(
                 select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
@@ -166,11 +186,29 @@ class Ledger(TakeLedger):
             if shot is None:
                 raise LedgerError(f"unknown shot {shot_id}")
             current = shot.still_take_id if stage == "still" else shot.clip_take_id
+            s.add(
+                ReviewEventRow(
+                    project_id=project_id,
+                    shot_id=shot_id,
+                    take_id=current,
+                    action="reroll",
+                    who=who,
+                    note=stage,
+                )
+            )
             if current is not None:
                 t = s.get(TakeRow, current)
                 if t is not None:
                     t.review, t.review_note = "rejected", "re-roll requested"
             _grant_retake(shot, stage, f"{stage} re-roll requested")
+
+    def review_events(self, project_id: str, shot_id: str | None = None) -> list[ReviewEventRow]:
+        """Every review write, oldest first (one shot's, or the project's)."""
+        q = select(ReviewEventRow).where(ReviewEventRow.project_id == project_id)
+        if shot_id is not None:
+            q = q.where(ReviewEventRow.shot_id == shot_id)
+        with self.db.read_session() as s:
+            return list(s.scalars(q.order_by(ReviewEventRow.id)))
 
     def checks(self, take_id: int) -> list[CheckRow]:
         with self.db.read_session() as s:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -160,3 +161,19 @@ class RunRow(Base):
     force_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     lint_errors: Mapped[list | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReviewEventRow(Base):
+    """Append-only log of every write a person made through the review app (or any other review client)."""
+
+    __tablename__ = "gc_review_events"
+    __table_args__ = (Index("ix_gc_review_events_shot", "project_id", "shot_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(120))
+    shot_id: Mapped[str] = mapped_column(String(120))
+    take_id: Mapped[int | None] = mapped_column(ForeignKey("gc_takes.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(20))  # approved | rejected | chosen | reroll | prompt
+    who: Mapped[str] = mapped_column(String(120))  # the token's name, or "local"
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)  # failure taxonomy class
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -8,18 +8,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from goldenchain.config import Project
 from goldenchain.errors import LedgerError
 from goldenchain.store.db import Database
 from goldenchain.store.ledger import Ledger, Take
+from goldenchain.web.security import Guard, GuardMiddleware
 
-_env = Environment(loader=PackageLoader("goldenchain.web", "templates"), autoescape=select_autoescape())
+# Every template is HTML whatever its file name says: escape always (``select_autoescape`` goes by extension,
+# and ``*.html.j2`` is not one it knows).
+_env = Environment(loader=PackageLoader("goldenchain.web", "templates"), autoescape=True)
+STATIC = Path(__file__).parent / "static"
 _env.filters["usd"] = lambda v: "—" if v is None else f"${v:,.2f}"
 
 
@@ -65,13 +71,30 @@ def shots_view(project: Project, ledger: Ledger) -> list[dict[str, Any]]:
     return out
 
 
-def create_app(project: Project, db: Database | None = None) -> Starlette:
+def _who(request: Request) -> str:
+    return str(getattr(request.state, "who", "local"))
+
+
+def _form(request: Request) -> dict[str, str]:
+    return dict(getattr(request.state, "form", {}) or {})
+
+
+def create_app(project: Project, db: Database | None = None, guard: Guard | None = None) -> Starlette:
+    """The review app. ``guard`` says who may connect and which writes are believed (loopback only, no token,
+    by default); every write is logged in the ledger with the caller's name."""
     db = db or Database(project.database_url)
     ledger = Ledger(db)
+    guard = guard or Guard()
+    ledger.ensure_project(  # the page lists every shot of the list, run or not
+        project.id,
+        project.config.project.client,
+        str(project.root),
+        [s.model_dump() for s in project.shots.shots],
+    )
 
     async def index(request: Request) -> Response:
         html = _env.get_template("review.html.j2").render(
-            project=project.id, shots=shots_view(project, ledger)
+            project=project.id, shots=shots_view(project, ledger), csrf=request.state.csrf
         )
         return HTMLResponse(html)
 
@@ -90,14 +113,16 @@ def create_app(project: Project, db: Database | None = None) -> Starlette:
     def _decide(decision: str) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
             take_id = int(request.path_params["take_id"])
-            note = request.query_params.get("note")
+            form = _form(request)
+            note = (form.get("note") or "").strip()[:2000] or None
+            reason = (form.get("reason") or "").strip()[:40] or None
             try:
-                t = ledger.review_take(take_id, decision, note)
+                t = ledger.review_take(take_id, decision, note, who=_who(request), reason=reason)
             except LedgerError as e:
                 return JSONResponse({"error": str(e)}, status_code=409)
             if "application/json" in request.headers.get("accept", ""):
                 return JSONResponse({"take": t.id, "review": t.review})
-            return RedirectResponse(f"/#shot-{t.shot_id}", status_code=303)
+            return RedirectResponse("/", status_code=303)
 
         return handler
 
@@ -106,12 +131,12 @@ def create_app(project: Project, db: Database | None = None) -> Starlette:
         if stage not in ("still", "clip"):
             return JSONResponse({"error": "stage must be still or clip"}, status_code=400)
         try:
-            ledger.reroll(project.id, shot_id, stage)
+            ledger.reroll(project.id, shot_id, stage, who=_who(request))
         except LedgerError as e:
             return JSONResponse({"error": str(e)}, status_code=404)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"shot": shot_id, "reroll": stage})
-        return RedirectResponse(f"/#shot-{shot_id}", status_code=303)
+        return RedirectResponse("/", status_code=303)
 
     routes = [
         Route("/", index),
@@ -120,6 +145,7 @@ def create_app(project: Project, db: Database | None = None) -> Starlette:
         Route("/takes/{take_id:int}/approve", _decide("approved"), methods=["POST"]),
         Route("/takes/{take_id:int}/reject", _decide("rejected"), methods=["POST"]),
         Route("/shots/{shot}/reroll", reroll, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
     @contextlib.asynccontextmanager
@@ -127,6 +153,6 @@ def create_app(project: Project, db: Database | None = None) -> Starlette:
         yield
         db.dispose()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(GuardMiddleware, guard=guard)])
     app.state.project_root = Path(project.root)
     return app
