@@ -1,5 +1,8 @@
 """One autouse fixture isolates every test: all user state under a temporary GOLDENCHAIN_HOME, no provider
-keys or base URLs from the developer's environment, no third-party plugins."""
+keys or base URLs from the developer's environment, no third-party plugins.
+
+With GOLDENCHAIN_TEST_STRICT=1 (scripts/test.sh sets it) a PostgreSQL or browser test that skips fails
+instead, with the skip's reason: the suite the project ships must have run them, not passed over them."""
 
 from __future__ import annotations
 
@@ -9,6 +12,34 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+#: tests that must run, never skip, in a strict run: by marker, by folder, or by needing a PostgreSQL database
+STRICT_MARKERS = ("postgres", "browser")
+STRICT_FIXTURES = ("pg_url",)
+
+
+def _must_run(item: pytest.Item) -> bool:
+    if any(item.get_closest_marker(m) is not None for m in STRICT_MARKERS):
+        return True
+    if any(f in getattr(item, "fixturenames", ()) for f in STRICT_FIXTURES):
+        return True
+    try:
+        folders = item.path.relative_to(item.config.rootpath).parts[:-1]
+    except ValueError:
+        folders = item.path.parts[:-1]
+    return any(part in STRICT_MARKERS for part in folders)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    strict = os.environ.get("GOLDENCHAIN_TEST_STRICT") == "1"
+    if strict and report.skipped and not hasattr(report, "wasxfail") and _must_run(item):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in a strict run (GOLDENCHAIN_TEST_STRICT=1), which must run it: {reason}"
+    return report
+
 
 ENV_NAMES = (
     "FAL_KEY",
