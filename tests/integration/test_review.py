@@ -4,6 +4,7 @@ new clip take and delivers it; re-roll asks for a new still."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import httpx
 
 from goldenchain.config import load_project
 from goldenchain.emulator import Emulator
+from goldenchain.store.db import Database
+from goldenchain.store.ledger import Ledger
 from goldenchain.web.app import create_app
 from tests.integration.helpers import accepted_creates, make_project, report, run_cli
 
@@ -21,7 +24,7 @@ async def _client_calls(project_dir: Path) -> dict[str, object]:
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
     ) as c:
         page = await c.get("/")
-        m = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+        m = re.search(r'name="csrf" (?:value|content)="([0-9a-f]+)"', page.text)
         assert m is not None
         csrf = m.group(1)
         write = {"accept": "application/json", "origin": "http://127.0.0.1:8765"}
@@ -69,3 +72,126 @@ def test_reject_in_review_makes_one_new_take(tmp_path: Path) -> None:
         clips = [t for t in shot["takes"] if t["stage"] == "clip"]
         assert [t["take"] for t in clips] == [1, 2]
         assert shot["clip"] is not None
+
+
+async def _day_of_review(project_dir: Path) -> dict[str, object]:
+    """Reject with a reason, refuse an unconfirmed re-roll, edit a prompt: what a producer does in a day."""
+    app = create_app(load_project(project_dir))
+    origin = "http://127.0.0.1:8765"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin) as c:
+        page = await c.get("/shots/s01")
+        m = re.search(r'name="csrf" (?:value|content)="([0-9a-f]+)"', page.text)
+        assert m is not None
+        csrf, write = m.group(1), {"accept": "application/json", "origin": origin}
+        v0 = (await c.get("/api/version")).json()["version"]
+        shots = (await c.get("/api/shots")).json()
+        clip = next(t for t in shots[0]["takes"] if t["id"] == shots[0]["clip_take_id"])
+        bad_reason = await c.post(
+            f"/takes/{clip['id']}/reject", data={"csrf": csrf, "reason": "nope"}, headers=write
+        )
+        rejected = await c.post(
+            f"/takes/{clip['id']}/reject",
+            data={"csrf": csrf, "reason": "warp", "note": "background melts"},
+            headers=write,
+        )
+        v1 = (await c.get("/api/version")).json()["version"]
+        unconfirmed = await c.post("/shots/s02/reroll", data={"csrf": csrf, "stage": "clip"}, headers=write)
+        prompt = await c.post(
+            "/shots/s02/prompt",
+            data={
+                "csrf": csrf,
+                "field": "prompt",
+                "text": "Wide shot of a red barn, soft light",
+                "rerun": "yes",
+            },
+            headers=write,
+        )
+        failures = await c.get("/failures")
+        shot_page = await c.get("/shots/s01")
+        filtered = await c.get("/?filter=rejected")
+        done = await c.get("/?filter=done")
+    return {
+        "v": (v0, v1),
+        "bad_reason": bad_reason.status_code,
+        "rejected": rejected.status_code,
+        "unconfirmed": unconfirmed.status_code,
+        "prompt": prompt.status_code,
+        "failures": failures.text,
+        "shot_page": shot_page.text,
+        "filtered": filtered.text,
+        "done": done.text,
+        "clip": clip,
+    }
+
+
+async def _choose(project_dir: Path, take_id: int) -> int:
+    app = create_app(load_project(project_dir))
+    origin = "http://127.0.0.1:8765"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin) as c:
+        page = await c.get("/")
+        m = re.search(r'name="csrf" (?:value|content)="([0-9a-f]+)"', page.text)
+        assert m is not None
+        r = await c.post(
+            f"/takes/{take_id}/choose",
+            data={"csrf": m.group(1)},
+            headers={"accept": "application/json", "origin": origin},
+        )
+        return r.status_code
+
+
+def test_reasons_prompt_edits_and_use_this_take(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "shoot", shots=2)
+    before_yaml = (project / "shots.yaml").read_text()
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.3) as emu:
+        assert run_cli(["run", str(project), "--quiet"], emu.env()).returncode == 0
+        out = asyncio.run(_day_of_review(project))
+        assert out["bad_reason"] == 400 and out["rejected"] == 200
+        assert out["unconfirmed"] == 400  # a re-roll costs money: never without its confirmation
+        assert out["prompt"] == 200
+        v0, v1 = out["v"]  # type: ignore[misc]
+        assert v0 != v1  # live views see the change
+        assert "background melts" in str(out["failures"]) and "human" in str(out["failures"])
+        assert 'data-shot="s01"' in str(out["filtered"])  # rejected: the person's "no"
+        assert "data-shot=" not in str(out["done"])  # both shots wait for the next run
+        after_yaml = (project / "shots.yaml").read_text()
+        assert 'prompt: "Wide shot of a red barn, soft light"' in after_yaml
+        # only that one line changed: the rest of the file is as the user wrote it
+        changed = [
+            a for a, b in zip(before_yaml.splitlines(), after_yaml.splitlines(), strict=True) if a != b
+        ]
+        assert len(changed) == 1 and "green valley" in changed[0]
+
+        fails = run_cli(["failures", str(project), "--json"], emu.env())
+        human = [r for r in json.loads(fails.stdout) if r["reason"] == "human"]
+        assert [(r["shot"], r["stage"], r["message"]) for r in human] == [
+            ("s01", "clip", "warp: background melts"),
+            ("s02", "still", "prompt changed"),
+        ]
+
+        n = len(emu.requests)
+        r = run_cli(["run", str(project), "--quiet"], emu.env())
+        assert r.returncode == 0, r.stdout + r.stderr
+        bodies = [q for q in emu.requests[n:] if q.get("accepted")]
+        # s01: one new clip; s02: a new still with the new prompt, and a clip from it
+        assert len(bodies) == 3, bodies
+        shots = {s["id"]: s for s in report(project)["shots"]}
+        assert shots["s02"]["prompt"] == "Wide shot of a red barn, soft light"
+        clips = [t for t in shots["s01"]["takes"] if t["stage"] == "clip"]
+        assert [t["take"] for t in clips] == [1, 2]
+        first = out["clip"]["id"]  # type: ignore[index]
+        assert asyncio.run(_choose(project, first)) == 200  # the person prefers the first clip after all
+
+    db = Database(load_project(project).database_url)
+    try:
+        led = Ledger(db)
+        row = led.shot(load_project(project).id, "s01")
+        assert row.clip_take_id == first and row.status == "done"
+        events = [(e.action, e.who, e.reason) for e in led.review_events(load_project(project).id)]
+    finally:
+        db.dispose()
+    assert events == [
+        ("rejected", "local", "warp"),
+        ("prompt", "local", None),
+        ("reroll", "local", None),
+        ("chosen", "local", None),
+    ]

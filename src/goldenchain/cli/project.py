@@ -235,30 +235,18 @@ def estimate_cmd(project: str, as_json: bool) -> int:
 @click.command("failures")
 @_project_arg
 @click.option(
-    "--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, ...)."
+    "--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, human, ...)."
 )
 @click.option("--json", "as_json", is_flag=True)
 def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     """The failure archive: every rejected or failed take with its reason."""
     p = load_project(project)
     ledger = open_ledger(p)
-    takes = [t for t in (ledger.takes(p.id) if ledger else []) if t.failure_class]
-    if reason:
-        takes = [t for t in takes if t.failure_class == reason]
-    rows = [
-        {
-            "shot": t.shot_id,
-            "stage": t.stage,
-            "take": t.take_no,
-            "provider": t.provider,
-            "model": t.model,
-            "reason": t.failure_class,
-            "message": t.failure_reason,
-            "cost_usd": t.cost_usd,
-            "provider_task_id": t.provider_task_id,
-        }
-        for t in takes
-    ]
+    from goldenchain.reports.failures import failure_rows
+
+    rows = failure_rows(ledger.takes(p.id) if ledger else [], reason)
+    for r in rows:
+        r.pop("take_id")
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return 0

@@ -22,7 +22,7 @@ def _reviewed(t: Take) -> dict[str, Any]:
     """A person's decision overrides the automatic checks."""
     if t.review == "approved":
         return {"verdict": "pass", "reasons": []}
-    return {"verdict": "reject", "reasons": [f"rejected in review: {t.review_note or 'no note'}"]}
+    return {"verdict": "reject", "reasons": [t.review_note or "no note"], "by": "review"}
 
 
 #: what the shot becomes after a verdict: the shot's ledger fields (it may add a ``detail`` to the verdict)
@@ -123,7 +123,8 @@ async def gate_still(plan: dict[str, Any], take_id: int, take_no: int) -> dict[s
 
     def after(verdict: dict[str, Any]) -> dict[str, Any]:
         if verdict["verdict"] == "reject":
-            verdict["detail"] = f"still take {take_no} rejected by the gate: {'; '.join(verdict['reasons'])}"
+            by = "in review" if verdict.get("by") == "review" else "by the gate"
+            verdict["detail"] = f"still take {take_no} rejected {by}: {'; '.join(verdict['reasons'])}"
             return {"stage": "still", "detail": verdict["detail"]}
         if plan.get("only") == "stills":
             return {"stage": "gate"}
@@ -142,7 +143,8 @@ async def check_clip_take(
     def after(verdict: dict[str, Any]) -> dict[str, Any]:
         if verdict["verdict"] == "reject":
             reasons = "; ".join(verdict["reasons"])
-            verdict["detail"] = f"clip take {take_no} rejected by the clip check: {reasons}"
+            by = "in review" if verdict.get("by") == "review" else "by the clip check"
+            verdict["detail"] = f"clip take {take_no} rejected {by}: {reasons}"
             return {"stage": "video", "detail": verdict["detail"]}
         ids = {"still_take_id": still_take_id, "clip_take_id": take_id}
         return {"status": "done", "stage": "done", "detail": None, **ids}

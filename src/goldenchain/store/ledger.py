@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from goldenchain.errors import LedgerError
 from goldenchain.store.db import Database
@@ -177,7 +177,9 @@ class Ledger(TakeLedger):
                 shot.status, shot.detail = "needs_retake", f"{t.stage} take {t.take_no} approved in review"
         return self.take(take_id)
 
-    def reroll(self, project_id: str, shot_id: str, stage: str, *, who: str = "local") -> None:
+    def reroll(
+        self, project_id: str, shot_id: str, stage: str, *, who: str = "local", why: str = "re-roll requested"
+    ) -> None:
         """Ask for one more take of ``stage`` on the next run, rejecting the current one. Logged with ``who``."""
         with self.db.session() as s, s.begin():
             shot = s.scalar(
@@ -199,8 +201,85 @@ class Ledger(TakeLedger):
             if current is not None:
                 t = s.get(TakeRow, current)
                 if t is not None:
-                    t.review, t.review_note = "rejected", "re-roll requested"
-            _grant_retake(shot, stage, f"{stage} re-roll requested")
+                    t.review, t.review_note = "rejected", why
+            _grant_retake(shot, stage, f"{stage} {why}")
+
+    def choose_take(self, take_id: int, *, who: str = "local") -> Take:
+        """A person puts this take in the cut (instead of the last one that passed). A clip brings its own
+        still along and makes the shot done; a still is chosen only with a clip made from it, or before any clip
+        exists (then the next run makes the clip from it)."""
+        with self.db.session() as s, s.begin():
+            t = s.get(TakeRow, take_id)
+            if t is None or t.state != "downloaded":
+                raise LedgerError("only a downloaded take can be chosen")
+            shot = s.scalar(
+                select(ShotRow).where(ShotRow.project_id == t.project_id, ShotRow.shot_id == t.shot_id)
+            )
+            assert shot is not None
+            t.review = "approved"
+            if t.stage == "clip":
+                shot.clip_take_id, shot.still_take_id = t.id, t.parent_take_id
+                shot.status, shot.stage = "done", "done"
+                shot.detail = f"clip take {t.take_no} chosen in review by {who}"
+            else:
+                clip = s.scalar(
+                    select(TakeRow)
+                    .where(TakeRow.parent_take_id == t.id, TakeRow.state == "downloaded")
+                    .where(TakeRow.review.is_(None) | (TakeRow.review != "rejected"))
+                    .order_by(TakeRow.take_no.desc())
+                )
+                if clip is None and shot.clip_take_id is not None:
+                    raise LedgerError(
+                        "no clip was made from this still: re-roll the clip from it, or choose one of its clips"
+                    )
+                shot.still_take_id = t.id
+                if clip is not None:
+                    shot.clip_take_id, shot.status, shot.stage = clip.id, "done", "done"
+                shot.detail = f"still take {t.take_no} chosen in review by {who}"
+            s.add(
+                ReviewEventRow(
+                    project_id=t.project_id, shot_id=t.shot_id, take_id=t.id, action="chosen", who=who
+                )
+            )
+        return self.take(take_id)
+
+    def log_review(self, project_id: str, shot_id: str, action: str, *, who: str, note: str | None) -> None:
+        """A review write that lives outside the ledger's own rows (a prompt edited in the shot list)."""
+        with self.db.session() as s, s.begin():
+            s.add(ReviewEventRow(project_id=project_id, shot_id=shot_id, action=action, who=who, note=note))
+
+    def version(self, project_id: str) -> str:
+        """Changes whenever a shot's state, a take's state or verdict, or a review changes: what live views
+        poll for (a digest, since timestamps may hold only whole seconds)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        with self.db.read_session() as s:
+            for row in s.execute(
+                select(
+                    ShotRow.shot_id,
+                    ShotRow.status,
+                    ShotRow.stage,
+                    ShotRow.detail,
+                    ShotRow.still_take_id,
+                    ShotRow.clip_take_id,
+                ).where(ShotRow.project_id == project_id)
+            ):
+                h.update(repr(tuple(row)).encode())
+            for trow in s.execute(
+                select(TakeRow.id, TakeRow.state, TakeRow.verdict, TakeRow.review, TakeRow.cost_usd).where(
+                    TakeRow.project_id == project_id
+                )
+            ):
+                h.update(repr(tuple(trow)).encode())
+            h.update(
+                repr(
+                    s.scalar(
+                        select(func.max(ReviewEventRow.id)).where(ReviewEventRow.project_id == project_id)
+                    )
+                ).encode()
+            )
+        return h.hexdigest()[:16]
 
     def review_events(self, project_id: str, shot_id: str | None = None) -> list[ReviewEventRow]:
         """Every review write, oldest first (one shot's, or the project's)."""
