@@ -30,7 +30,22 @@ def fal_client(emu: Emulator, run: bool = False, timeout: float = 10.0) -> httpx
     return httpx.Client(base_url=base, headers={"Authorization": f"Key {env['FAL_KEY']}"}, timeout=timeout)
 
 
-def wait_kling(client: httpx.Client, task_id: str, family: str = "image2video", limit: float = 10) -> dict:
+class HeldClock:
+    """The emulator's clock (a task's state follows the time since it was accepted), held still and moved on
+    by the test: what a poll sees then follows the steps the test took, never how fast a busy machine ran it."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.t = time.time()
+        emu._ctx.now = self  # type: ignore[method-assign]
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def wait_kling(client: httpx.Client, task_id: str, family: str = "image2video", limit: float = 30) -> dict:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         r = client.get(f"/v1/videos/{family}/{task_id}")

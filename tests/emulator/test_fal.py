@@ -9,10 +9,10 @@ from PIL import Image
 
 from goldenchain.emulator import Emulator
 
-from .conftest import fal_client
+from .conftest import HeldClock, fal_client
 
 
-def _wait(c: httpx.Client, status_url: str, logs: str = "1", limit: float = 10) -> list[dict]:
+def _wait(c: httpx.Client, status_url: str, logs: str = "1", limit: float = 30) -> list[dict]:
     seen: list[dict] = []
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -33,6 +33,7 @@ def test_auth_required(clean: Emulator) -> None:
 
 
 def test_queue_flow_flux(clean: Emulator) -> None:
+    clock = HeldClock(clean)
     base = clean.env()["FAL_QUEUE_URL"]
     with fal_client(clean) as c:
         r = c.post("/fal-ai/flux/dev", json={"prompt": "a red fox in snow", "seed": 42, "output_format": "png",
@@ -44,10 +45,13 @@ def test_queue_flow_flux(clean: Emulator) -> None:
         assert sub["status_url"] == f"{base}/fal-ai/flux/requests/{rid}/status"  # path segment dropped
         assert sub["response_url"] == f"{base}/fal-ai/flux/requests/{rid}"
         assert sub["cancel_url"] == f"{base}/fal-ai/flux/requests/{rid}/cancel"
-        seen = _wait(c, sub["status_url"], logs="true")
-        states = [s["status"] for s in seen]
-        assert states[0] == "IN_QUEUE" and "queue_position" in seen[0]
-        assert "IN_PROGRESS" in states and all("logs" in s for s in seen if s["status"] != "IN_QUEUE")
+        seen = []
+        for step in (0.0, clean.latency / 2, clean.latency):  # 0, 1/2 and 3/2 of the latency after acceptance
+            clock.advance(step)
+            seen.append(c.get(sub["status_url"], params={"logs": "true"}).json())
+        assert [s["status"] for s in seen] == ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+        assert seen[0]["queue_position"] == 0 and "logs" not in seen[0]
+        assert all("logs" in s and "queue_position" not in s for s in seen[1:])
         assert isinstance(seen[-1]["metrics"]["inference_time"], float)
         assert seen[-1]["logs"] and c.get(sub["status_url"], params={"logs": "0"}).json()["logs"] is None
         out = c.get(sub["response_url"]).json()
@@ -55,7 +59,7 @@ def test_queue_flow_flux(clean: Emulator) -> None:
         assert len(out["images"]) == 2
         img0 = out["images"][0]
         assert (img0["width"], img0["height"], img0["content_type"]) == (1824, 1024, "image/png")
-        data = httpx.get(img0["url"]).content
+        data = httpx.get(img0["url"], timeout=60).content
         assert c.put(sub["cancel_url"]).json()["status"] == "ALREADY_COMPLETED"
     with Image.open(io.BytesIO(data)) as img:
         assert img.format == "PNG" and img.size == (1824, 1024)
@@ -68,7 +72,7 @@ def test_run_sync_enum_size_jpeg(clean: Emulator, size: str, expect: tuple[int, 
         out = c.post("/fal-ai/flux/schnell", json={"prompt": "a bridge", "image_size": size}).json()
     img = out["images"][0]
     assert (img["width"], img["height"]) == expect and img["content_type"] == "image/jpeg"
-    with Image.open(io.BytesIO(httpx.get(img["url"]).content)) as decoded:
+    with Image.open(io.BytesIO(httpx.get(img["url"], timeout=60).content)) as decoded:
         assert decoded.format == "JPEG" and decoded.size == expect
 
 

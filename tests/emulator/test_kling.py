@@ -9,7 +9,7 @@ import pytest
 
 from goldenchain.emulator import Emulator
 
-from .conftest import kling_client, kling_token, wait_kling
+from .conftest import HeldClock, kling_client, kling_token, wait_kling
 
 
 def _body(still: str, **extra: object) -> dict:
@@ -51,6 +51,7 @@ def test_wrong_issuer_rejected(clean: Emulator) -> None:
 
 
 def test_image2video_lifecycle_and_clip(clean: Emulator, still_b64: str) -> None:
+    clock = HeldClock(clean)
     with kling_client(clean) as c:
         r = c.post("/v1/videos/image2video", json=_body(still_b64, external_task_id="shot-1",
                    camera_control={"type": "simple", "config": {"horizontal": 5}}))  # fmt: skip
@@ -62,14 +63,19 @@ def test_image2video_lifecycle_and_clip(clean: Emulator, still_b64: str) -> None
         assert data["task_info"] == {"external_task_id": "shot-1"}
         assert data["created_at"] > 1_600_000_000_000  # ms
         seen = []
-        while True:
-            d = c.get(f"/v1/videos/image2video/{data['task_id']}").json()["data"]
-            if not seen or seen[-1] != d["task_status"]:
-                seen.append(d["task_status"])
-            if d["task_status"] == "succeed":
-                break
-            time.sleep(0.02)
-        assert seen == ["submitted", "processing", "succeed"]
+        for step in (0.0, clean.latency / 6, clean.latency / 3, clean.latency / 3, clean.latency / 3):
+            clock.advance(step)  # 0, 1/6, 1/2, 5/6 and 7/6 of the latency after acceptance
+            seen.append(c.get(f"/v1/videos/image2video/{data['task_id']}").json()["data"])
+        assert [d["task_status"] for d in seen] == [
+            "submitted",
+            "submitted",
+            "processing",
+            "processing",
+            "succeed",
+        ]
+        assert seen[2]["updated_at"] == seen[3]["updated_at"]  # processing since 1/3 of the latency (in ms)
+        assert abs(seen[2]["updated_at"] - data["created_at"] - clean.latency / 3 * 1000) <= 1
+        d = seen[-1]
         assert d["final_unit_deduction"] == "3.5"
         video = d["task_result"]["videos"][0]
         assert video["duration"] == "5" and video["id"]

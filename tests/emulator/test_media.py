@@ -16,9 +16,9 @@ def _luma(img) -> np.ndarray:
 
 
 def test_still_is_good_and_deterministic() -> None:
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time of this process: other processes on a busy machine do not count
     img = render_still("Medium shot of a dragon, neutral overcast lighting", 7, 1824, 1024)
-    elapsed = time.perf_counter() - t
+    cpu = time.process_time() - t
     assert img.size == (1824, 1024) and img.mode == "RGB"
     y = _luma(img)
     assert np.percentile(y, 99) > 0.32 * 255 * 1.5
@@ -33,7 +33,7 @@ def test_still_is_good_and_deterministic() -> None:
     assert np.array_equal(np.asarray(img), np.asarray(again))
     other = render_still("Medium shot of a dragon, neutral overcast lighting", 8, 1824, 1024)
     assert np.abs(_luma(other) - y).mean() > 5
-    assert elapsed < 2.0  # ~0.35 s measured on 2 cores; generous for loaded CI
+    assert cpu < 4.0  # 0.3-0.7 s of CPU measured (the first still of a process is the slowest)
 
 
 def test_bad_still_is_dark() -> None:
@@ -77,11 +77,11 @@ def test_clip(camera, defect) -> None:
 
 def test_clip_mp4_faststart_and_1080p_speed() -> None:
     png = encode_image(render_still("city", 2, 1824, 1024), "png")
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time of this process (the encoder's threads included), not the wall clock
     mp4 = render_clip(png, 5, 1920, 1080, 24, {"type": "simple", "config": {"horizontal": 4}}, None)
-    elapsed = time.perf_counter() - t
+    cpu = time.process_time() - t
     assert mp4.index(b"moov") < mp4.index(b"mdat")  # +faststart
     with av.open(io.BytesIO(mp4)) as container:
         assert container.streams.video[0].frames in (0, 120)
         assert sum(1 for _ in container.decode(video=0)) == 120
-    assert elapsed < 8.0  # ~1.6 s measured on 2 cores
+    assert cpu < 12.0  # ~1.3 s of CPU measured

@@ -53,7 +53,8 @@ def test_demo_plan(still_b64: str, tmp_path) -> None:
         assert outs[2].json()["detail"][0]["type"] == "content_policy_violation"
         lumas = []
         for o in (outs[0], outs[1]):
-            img = Image.open(io.BytesIO(httpx.get(o.json()["images"][0]["url"]).content)).convert("L")
+            png = httpx.get(o.json()["images"][0]["url"], timeout=60).content
+            img = Image.open(io.BytesIO(png)).convert("L")
             lumas.append(np.percentile(np.asarray(img), 99))
         assert lumas[0] < 0.25 * 255 < 0.32 * 255 < lumas[1]  # 1st FLUX result is dark, 2nd is fine
         with kling_client(emu) as c:
@@ -86,12 +87,11 @@ def test_demo_plan(still_b64: str, tmp_path) -> None:
 
 
 def test_flaky_create_stall_then_reconcile(still_b64: str) -> None:
-    with Emulator(scenario="flaky", latency=0.1) as emu, kling_client(emu, timeout=1.0) as c:
+    # the stalls last until the client gives up (its read timeout); every other answer comes in milliseconds
+    with Emulator(scenario="flaky", latency=0.1) as emu, kling_client(emu, timeout=2.0) as c:
         assert c.post("/v1/videos/image2video", json=_i2v(still_b64, "a")).json()["code"] == 1302
-        t0 = time.monotonic()
-        with pytest.raises(httpx.ReadTimeout):
+        with pytest.raises(httpx.ReadTimeout):  # held without an answer until the client gave up
             c.post("/v1/videos/image2video", json=_i2v(still_b64, "a"))
-        assert time.monotonic() - t0 < 3
         # The create was accepted although no answer came: reconcile by external_task_id, do not resubmit.
         r = c.get("/v1/videos/image2video", params={"external_task_id": "a"})  # poll #1
         assert r.status_code == 200 and r.json()["data"]["task_info"]["external_task_id"] == "a"

@@ -31,10 +31,10 @@ def test_serve_prints_exports_and_stops_on_sigterm(tmp_path) -> None:
             "/kling"
         )
         r = httpx.post(env["FAL_RUN_URL"] + "/fal-ai/flux/schnell", json={"prompt": "x"},
-                       headers={"Authorization": f"Key {env['FAL_KEY']}"})  # fmt: skip
+                       headers={"Authorization": f"Key {env['FAL_KEY']}"}, timeout=60)  # fmt: skip
         assert r.status_code == 200
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=30) == 0
         assert '"provider":"fal"' in log.read_text()
     finally:
         if proc.poll() is None:

@@ -35,7 +35,7 @@ def test_generate(clean: Emulator, fmt: str) -> None:
     assert item["index"] == 1
     if fmt == "url":
         assert item["type"] == "url"
-        data = httpx.get(item["url"]).content
+        data = httpx.get(item["url"], timeout=60).content
     else:
         assert item["type"] == "b64_json"
         data = base64.b64decode(item["b64_json"])
