@@ -11,6 +11,10 @@ import pytest
 from goldenchain.emulator import Emulator
 from goldenchain.emulator.media import encode_image, render_still
 
+from .clock import HeldClock
+
+__all__ = ["HeldClock", "fal_client", "kling_client", "kling_token", "wait_kling"]
+
 
 def kling_token(env: dict[str, str], nbf: float = -5, exp: float = 1800, secret: str | None = None) -> str:
     now = int(time.time())
@@ -28,21 +32,6 @@ def fal_client(emu: Emulator, run: bool = False, timeout: float = 10.0) -> httpx
     env = emu.env()
     base = env["FAL_RUN_URL"] if run else env["FAL_QUEUE_URL"]
     return httpx.Client(base_url=base, headers={"Authorization": f"Key {env['FAL_KEY']}"}, timeout=timeout)
-
-
-class HeldClock:
-    """The emulator's clock (a task's state follows the time since it was accepted), held still and moved on
-    by the test: what a poll sees then follows the steps the test took, never how fast a busy machine ran it."""
-
-    def __init__(self, emu: Emulator) -> None:
-        self.t = time.time()
-        emu._ctx.now = self  # type: ignore[method-assign]
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def wait_kling(client: httpx.Client, task_id: str, family: str = "image2video", limit: float = 30) -> dict:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from goldenchain.emulator import Emulator, Fault
+from tests.emulator.clock import TickingClock
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def test_submit_status_result(fal: fal_client.SyncClient, emu: Emulator) -> None
     assert emu.count(provider="fal", accepted_creates=True) == 1
 
 
-def test_subscribe_with_logs_and_queue_updates(fal: fal_client.SyncClient) -> None:
+def test_subscribe_with_logs_and_queue_updates(fal: fal_client.SyncClient, emu: Emulator) -> None:
+    TickingClock(emu, emu.latency / 4)  # every poll a quarter of the way on: queued, in progress, completed
     updates: list[object] = []
     enqueued: list[str] = []
     out = fal.subscribe(

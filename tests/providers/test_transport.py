@@ -143,13 +143,16 @@ async def test_a_dropped_answer_means_sent_no_answer(client_for: Callable[..., h
 
 
 async def test_a_late_answer_is_a_read_timeout(client_for: Callable[..., httpx.AsyncClient]) -> None:
+    answered = asyncio.Event()  # the server answers only after the client has given up
+
     async def stall(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(5)
+        await answered.wait()
 
     async with Server(stall) as srv:
         c = client_for(srv.url, timeout=httpx.Timeout(connect=2.0, read=0.2, write=2.0, pool=2.0))
         with pytest.raises(httpx.ReadTimeout) as ei:
             await c.post("/create", json={})
+        answered.set()
         assert classify(ei.value) == "sent_no_answer" and len(srv.requests) == 1
 
 
@@ -167,9 +170,10 @@ async def test_a_cut_body_is_a_read_error() -> None:
 
 
 async def test_waiting_for_a_pooled_connection_sends_nothing() -> None:
-    release = asyncio.Event()
+    arrived, release = asyncio.Event(), asyncio.Event()
 
     async def hold(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        arrived.set()
         await release.wait()
         await echo(head, reader, writer)
 
@@ -178,7 +182,7 @@ async def test_waiting_for_a_pooled_connection_sends_nothing() -> None:
         transport = AiohttpTransport(httpx.Limits(max_connections=1))
         async with httpx.AsyncClient(base_url=srv.url, timeout=timeout, transport=transport) as c:
             first = asyncio.create_task(c.get("/slow"))
-            await asyncio.sleep(0.1)
+            await asyncio.wait_for(arrived.wait(), 30)  # the only connection is taken by the first request
             with pytest.raises(httpx.ConnectTimeout) as ei:
                 await c.post("/create", json={})
             assert classify(ei.value) == "connect_error" and len(srv.requests) == 1
