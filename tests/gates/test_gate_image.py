@@ -114,12 +114,22 @@ def test_blurred_image_rejected(save, good_rgb):
     assert c.verdict == "reject" and c.score < c.threshold
 
 
-def test_banded_gradient_flagged(save):
+def test_clearly_banded_still_is_rejected(save):
+    # a smooth sky-like gradient quantised to 16 levels, 8 code values apart: wide flat bands, false contours
     x = np.linspace(0, 1, 1024)[None, :] * 0.6 + np.linspace(0, 1, 1024)[:, None] * 0.4
     smooth = 40 + 120 * x
-    banded = (smooth // 8 * 8).astype(np.uint8)  # 5-bit steps
-    c = by_name(check_image(save(np.dstack([banded] * 3), "band.png")), "banding")
-    assert c.verdict in ("warn", "reject") and c.score >= 5 and c.direction == "higher_is_worse"
+    banded = (smooth // 8 * 8).astype(np.uint8)
+    assert len(np.unique(banded)) == 16
+    r = check_image(save(np.dstack([banded] * 3), "band.png"))
+    c = by_name(r, "banding")
+    assert c.verdict == "reject" and c.direction == "higher_is_worse"
+    assert c.score >= c.threshold == 10.0  # CAMBI at or past the reject line, not in the warn band
+    assert r.verdict == "reject" and [k.name for k in r.checks if k.verdict == "reject"] == ["banding"]
+    assert any("banding" in reason for reason in r.reasons)
+    # the same gradient, dithered at full 8-bit depth: no banding
+    rng = np.random.default_rng(0)
+    dithered = np.clip(np.floor(smooth + rng.uniform(-1.0, 1.0, smooth.shape) + 0.5), 0, 255).astype(np.uint8)
+    assert by_name(check_image(save(np.dstack([dithered] * 3), "dithered.png")), "banding").verdict == "pass"
 
 
 def test_subject_cut_off_warns(save, natural):
