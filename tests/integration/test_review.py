@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from goldenchain.config import load_project
 from goldenchain.emulator import Emulator
@@ -61,6 +62,9 @@ def test_reject_in_review_makes_one_new_take(tmp_path: Path) -> None:
         assert media.content[4:8] == b"ftyp"
         assert out["rejected"].status_code == 200  # type: ignore[union-attr]
         assert out["missing"].status_code == 404  # type: ignore[union-attr]
+        again = out["again"]  # the same rejection again (a double submit) changes nothing and grants no take
+        assert isinstance(again, httpx.Response) and again.status_code == 200
+        assert again.json() == {"take": out["clip"]["id"], "review": "rejected"}  # type: ignore[index]
         after = out["after"][0]  # type: ignore[index]
         assert after["status"] == "needs_retake" and "horse melts" in after["detail"]
 
@@ -72,6 +76,14 @@ def test_reject_in_review_makes_one_new_take(tmp_path: Path) -> None:
         clips = [t for t in shot["takes"] if t["stage"] == "clip"]
         assert [t["take"] for t in clips] == [1, 2]
         assert shot["clip"] is not None
+        # the person's "no" counts everywhere: the report, status, waste and cost per accepted clip
+        assert [(t["review"], t["review_note"]) for t in clips] == [("rejected", "horse melts"), (None, None)]
+        st = json.loads(run_cli(["status", str(project), "--json"], emu.env()).stdout)[0]
+        assert "clip1:rejected in review" in st["verdicts"] and "clip2:pass" in st["verdicts"]
+        costs = json.loads(run_cli(["costs", str(project), "--json"], emu.env()).stdout)
+        assert costs["waste_usd"] == pytest.approx(clips[0]["cost_usd"]) and costs["waste_usd"] > 0
+        assert costs["accepted_clips"] == 1  # one shot, one clip in the cut
+        assert costs["cost_per_accepted_clip"] == pytest.approx(costs["total_usd"])
 
 
 async def _day_of_review(project_dir: Path) -> dict[str, object]:

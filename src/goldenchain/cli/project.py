@@ -178,7 +178,11 @@ def status_cmd(project: str, as_json: bool) -> int:
                     "still": sum(1 for t in tk if t.stage == "still"),
                     "clip": sum(1 for t in tk if t.stage == "clip"),
                 },
-                "verdicts": [f"{t.stage}{t.take_no}:{t.verdict or t.state}" for t in tk],
+                "verdicts": [
+                    f"{t.stage}{t.take_no}:"
+                    + (f"{t.review} in review" if t.review else (t.verdict or t.state))
+                    for t in tk
+                ],
                 "spend_usd": spend_by_shot.get(s.id, 0.0),
             }
         )

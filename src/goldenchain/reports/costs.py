@@ -10,6 +10,20 @@ from goldenchain.store.schema import SpendRow
 from goldenchain.store.takes import Take
 
 
+def is_accepted(t: Take) -> bool:
+    """A person's decision first, then the checks'."""
+    if t.review:
+        return t.review == "approved"
+    return t.state == "downloaded" and t.verdict in ("pass", "warn")
+
+
+def is_waste(t: Take) -> bool:
+    """Money that bought nothing usable: a take rejected by a person or a check, or one that failed."""
+    if t.review:
+        return t.review == "rejected"
+    return t.verdict == "reject" or t.state in ("failed", "needs_review")
+
+
 def summarize(spend: list[SpendRow], takes: list[Take] | None = None) -> dict[str, Any]:
     """Committed spend (and open reservations) by provider, model, shot and day; waste on rejected takes."""
     by_provider: dict[str, float] = defaultdict(float)
@@ -48,10 +62,9 @@ def summarize(spend: list[SpendRow], takes: list[Take] | None = None) -> dict[st
     }
     if takes is not None:
         cost = {t.id: (t.cost_usd or 0.0) for t in takes}
-        wasted = sum(
-            cost[t.id] for t in takes if t.verdict == "reject" or t.state in ("failed", "needs_review")
-        )
-        accepted = [t for t in takes if t.stage == "clip" and t.verdict in ("pass", "warn")]
+        wasted = sum(cost[t.id] for t in takes if is_waste(t))
+        # one accepted clip per shot at most: the clip a person chose or approved, else one that passed
+        accepted = {t.shot_id for t in takes if t.stage == "clip" and is_accepted(t)}
         out["waste_usd"] = round(wasted, 4)
         out["waste_share"] = round(wasted / total, 4) if total else 0.0
         out["accepted_clips"] = len(accepted)

@@ -47,6 +47,8 @@ def _take_json(ledger: Ledger, t: Take) -> dict[str, Any]:
         "seed": t.seed,
         "state": t.state,
         "verdict": t.verdict,
+        "review": t.review,
+        "review_note": t.review_note,
         "failure_class": t.failure_class,
         "reason": t.failure_reason,
         "provider_task_id": t.provider_task_id,

@@ -150,6 +150,8 @@ class Ledger(TakeLedger):
             t = s.get(TakeRow, take_id)
             if t is None or t.state != "downloaded":
                 raise LedgerError("only a downloaded take can be reviewed")
+            if t.review == decision and not note:  # the same click again (a double submit): nothing new
+                return self.take(take_id)
             t.review, t.review_note = decision, note
             s.add(
                 ReviewEventRow(
