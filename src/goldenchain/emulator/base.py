@@ -9,9 +9,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .scenarios import FaultPlan
+
+if TYPE_CHECKING:
+    from .callbacks import Callbacks
 
 __all__ = ["Context", "FileStore", "Request", "Response", "json_response", "new_id"]
 
@@ -120,6 +123,13 @@ class Context:
     keys: dict[str, str]
     stopping: threading.Event
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: sends the providers' callbacks (webhooks) when a task that asked for one ends
+    callbacks: Callbacks | None = None
+
+    def callback(self, provider: str, url: Any, at: float, build: Callable[[], Any]) -> None:
+        """Send ``build()`` to a task's callback URL at ``at`` (nothing without a URL or a sender)."""
+        if self.callbacks is not None and isinstance(url, str) and url:
+            self.callbacks.schedule(provider, url, at, build)
 
     @staticmethod
     def now() -> float:

@@ -172,6 +172,9 @@ class Fal:
         payload = {
             "status": "IN_QUEUE",
             "request_id": job.request_id,
+        if job.fault != "stuck":  # fal POSTs the outcome to ?fal_webhook= when the request completes
+            self.ctx.callback("fal", req.query.get("fal_webhook"), now + self.ctx.latency,
+                              lambda: self._webhook_body(job))  # fmt: skip
             "gateway_request_id": job.request_id,
             **self._urls(job),
             "queue_position": max(0, position),
@@ -184,6 +187,15 @@ class Fal:
             return "COMPLETED"
         if now - job.created < lat / 3:
             return "IN_QUEUE"
+    def _webhook_body(self, job: _Job) -> dict[str, Any] | None:
+        if job.cancelled:
+            return None
+        body: dict[str, Any] = {"request_id": job.request_id, "gateway_request_id": job.request_id}
+        if job.error is not None:
+            status, err, _ = job.error
+            return {**body, "status": "ERROR", "error": f"Invalid status code: {status}", "payload": err}
+        return {**body, "status": "OK", "payload": self._output(job)}
+
         if now - job.created < lat or job.fault == "stuck":
             return "IN_PROGRESS"
         return "COMPLETED"

@@ -183,6 +183,14 @@ class Kling:
             return Response(action=kind.split("_", 1)[0], log=log)
         data = {
             "task_id": task_id,
+        hook = body.get("callback_url")  # Kling POSTs the task on each status change
+        lat = self.ctx.latency
+
+        def state() -> dict[str, Any]:
+            return self._task_json(task, self.ctx.now())
+
+        for at in (now + lat / 3, now + lat) if task_fault != "stuck" else (now + lat / 3,):
+            self.ctx.callback("kling", hook, at, state)
             "task_status": "submitted",
             "task_info": {"external_task_id": ext} if ext else {},
             "created_at": _ms(now),

@@ -294,6 +294,10 @@ class Replicate:
             finish = p.created + self.ctx.latency
             if p.fault != "stuck" and finish - now <= wait:
                 self.ctx.sleep(finish - now + 0.005)
+        events = body.get("webhook_events_filter") or ["start", "output", "logs", "completed"]
+        if fault != "stuck" and isinstance(events, list) and "completed" in events:  # the prediction, signed
+            self.ctx.callback("replicate", body.get("webhook"), now + self.ctx.latency,
+                              lambda: self._json(p, self.ctx.now()))  # fmt: skip
                 state = self._state(p, self.ctx.now())
             else:
                 self.ctx.sleep(wait)

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .base import Context, FileStore, Request, Response, json_response
+from .callbacks import REPLICATE_WEBHOOK_SECRET, Callbacks, fal_public_key
 from .fal import Fal
 from .kling import Kling
 from .replicate import Replicate
@@ -34,6 +35,7 @@ DEFAULT_KEYS = {
     "FAL_KEY": "emu-fal-0001:5e0c7f3a9b2d4e61",
     "REPLICATE_API_TOKEN": "r8_emulator0000000000000000000000000000",
     "TOGETHER_API_KEY": "emu-together-0001",
+    "REPLICATE_WEBHOOK_SECRET": REPLICATE_WEBHOOK_SECRET,
 }
 MOUNTS = ("/kling", "/fal-queue", "/fal-run", "/files", "/replicate", "/together")
 
@@ -126,8 +128,9 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self.files = FileStore(lambda: self.base_url)
         self._ctx = Context(
-            lambda: self.base_url, self.latency, self.plan, self.files, self.keys, self._stopping
-        )
+            lambda: self.base_url, self.latency, self.plan, self.files, self.keys, self._stopping,
+            callbacks=self.callbacks,
+        )  # fmt: skip
         self.kling = Kling(self._ctx)
         self.fal = Fal(self._ctx)
         self.replicate = Replicate(self._ctx)
@@ -135,6 +138,7 @@ class Emulator:
 
     # lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Emulator:
+        self.callbacks = Callbacks(self._stopping, replicate_secret=self.keys["REPLICATE_WEBHOOK_SECRET"])
         if self._server is not None:
             return self
         server = _Server((self.host, self.port), _Handler)
@@ -193,6 +197,9 @@ class Emulator:
         path_prefix: str | None = None,
         accepted_creates: bool = False,
     ) -> int:
+            # what checks its callbacks (webhooks): Replicate's whsec_ secret, fal's public key
+            "REPLICATE_WEBHOOK_SECRET": self.keys["REPLICATE_WEBHOOK_SECRET"],
+            "FAL_WEBHOOK_PUBLIC_KEY": fal_public_key(),
         with self._log_lock:
             entries = list(self.requests)
         return sum(
