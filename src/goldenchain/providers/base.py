@@ -47,6 +47,8 @@ class StillRequest:
     model: str
     external_id: str  # our idempotency key for this take
     output_format: Literal["png", "jpeg"] = "png"
+    #: where the provider may POST when the task ends (a hint only; see docs/webhooks.md)
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ClipRequest:
     negative_prompt: str | None = None
     cfg_scale: float = 0.5
     motion: int | None = None  # percent 0-100
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class TextClipRequest:
     camera: Camera | None = None
     negative_prompt: str | None = None
     cfg_scale: float = 0.5
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class Provider(Protocol):
     kind: ClassVar[Literal["t2i", "i2v"]]
     #: can a create that may or may not have been accepted be found again by our own id?
     lookup_by_external_id: ClassVar[bool]
+    # An adapter that sends a request's ``callback_url`` with the create says so with a class attribute
+    # ``webhooks`` naming its receiver route (``"kling"``, ``"fal"``, ``"replicate"``: ``/hooks/<name>``);
+    # the engine then polls it only as a fallback.
 
     def check_inputs(self, request: Any) -> None: ...
 

@@ -24,6 +24,8 @@ class FalQueueAdapter:
 
     name: ClassVar[str]
     lookup_by_external_id: ClassVar[bool] = False
+    #: submits with ``?fal_webhook=`` when the request has a ``callback_url``
+    webhooks: ClassVar[str] = "fal"
 
     def __init__(
         self,

@@ -88,7 +88,7 @@ class FalKlingImageToVideo(FalQueueAdapter):
 
     async def submit(self, request: ClipRequest) -> Submitted:
         body = self.build_body(request)
-        submitted = await self.queue.submit(request.model, body)
+        submitted = await self.queue.submit(request.model, body, webhook=request.callback_url)
         handle = dict(submitted.handle)
         handle.update(external_id=request.external_id, duration=request.duration)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)

@@ -163,13 +163,17 @@ class FalQueue:
     def _same_origin(self, url: object) -> bool:
         return isinstance(url, str) and _origin(url) == _origin(self.queue_url)
 
-    async def submit(self, endpoint: str, arguments: dict[str, Any]) -> Submitted:
-        """POST the input to ``{queue_url}/{endpoint}`` once (resent only after a connect error or a 429)."""
+    async def submit(self, endpoint: str, arguments: dict[str, Any], webhook: str | None = None) -> Submitted:
+        """POST the input to ``{queue_url}/{endpoint}`` once (resent only after a connect error or a 429);
+        with ``webhook``, fal POSTs the outcome there (``?fal_webhook=``)."""
         split_endpoint(endpoint)
         url = f"{self.queue_url}/{endpoint.strip('/')}"
+        params = {"fal_webhook": webhook} if webhook else None
 
         def build() -> httpx.Request:
-            return self.client.build_request("POST", url, json=arguments, headers=self._headers())
+            return self.client.build_request(
+                "POST", url, json=arguments, params=params, headers=self._headers()
+            )
 
         response = await send_create(
             self.client,

@@ -91,7 +91,7 @@ class FalFluxTextToImage(FalQueueAdapter):
     async def submit(self, request: StillRequest) -> Submitted:
         body = self.build_body(request)
         model = request.model or DEFAULT_MODEL
-        submitted = await self.queue.submit(model, body)
+        submitted = await self.queue.submit(model, body, webhook=request.callback_url)
         handle = dict(submitted.handle)
         handle.update(external_id=request.external_id, width=request.width, height=request.height)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)

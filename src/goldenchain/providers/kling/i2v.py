@@ -68,6 +68,8 @@ class KlingImageToVideo:
     name: ClassVar[str] = "kling"
     kind: ClassVar[Literal["t2i", "i2v", "t2v"]] = "i2v"
     lookup_by_external_id: ClassVar[bool] = True
+    #: sends ``callback_url`` with the create when the request has one (Kling POSTs the task on changes)
+    webhooks: ClassVar[str] = "kling"
     #: the task family's path; text-to-video shares everything else
     path: ClassVar[str] = _PATH
 
@@ -178,6 +180,8 @@ class KlingImageToVideo:
 
     async def submit(self, request: Any) -> Submitted:
         body = self.build_body(request)
+        if getattr(request, "callback_url", None):
+            body["callback_url"] = request.callback_url
         handle = {"external_task_id": request.external_id}
         response = await self._call("POST", self.path, json=body, create=True)
         if response.status_code >= 500 or body_of(response).get("code") in SERVER_CODES:

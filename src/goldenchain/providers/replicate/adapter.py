@@ -21,6 +21,8 @@ class ReplicateAdapter:
 
     name: ClassVar[str]
     lookup_by_external_id: ClassVar[bool] = False
+    #: creates with ``webhook`` (events: completed) when the request has a ``callback_url``
+    webhooks: ClassVar[str] = "replicate"
 
     def __init__(
         self,

@@ -173,9 +173,13 @@ class ReplicateAPI:
     def error(self, response: httpx.Response, task_id: str | None = None) -> ProviderError:
         return replicate_error(self.provider, response, secrets=self.secrets, task_id=task_id)
 
-    async def create(self, model: str, inputs: dict[str, Any]) -> Submitted:
-        """``POST /v1/models/{owner}/{name}/predictions`` with ``{"input": inputs}``, once."""
+    async def create(self, model: str, inputs: dict[str, Any], webhook: str | None = None) -> Submitted:
+        """``POST /v1/models/{owner}/{name}/predictions`` with ``{"input": inputs}``, once; with ``webhook``,
+        Replicate POSTs the prediction there when it completes (``webhook_events_filter: ["completed"]``)."""
         url = f"{self.base_url}/v1/models/{model.strip('/')}/predictions"
+        payload: dict[str, Any] = {"input": inputs}
+        if webhook:
+            payload.update(webhook=webhook, webhook_events_filter=["completed"])
         headers = self._headers()
         timeout: httpx.Timeout | None = None
         if self.wait is not None:
@@ -187,10 +191,8 @@ class ReplicateAPI:
 
         def build() -> httpx.Request:
             if timeout is None:
-                return self.client.build_request("POST", url, json={"input": inputs}, headers=headers)
-            return self.client.build_request(
-                "POST", url, json={"input": inputs}, headers=headers, timeout=timeout
-            )
+                return self.client.build_request("POST", url, json=payload, headers=headers)
+            return self.client.build_request("POST", url, json=payload, headers=headers, timeout=timeout)
 
         response = await send_create(
             self.client, build, provider=self.provider, policy=self._create_policy,

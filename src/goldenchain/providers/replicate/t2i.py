@@ -79,7 +79,7 @@ class ReplicateFluxTextToImage(ReplicateAdapter):
 
     async def submit(self, request: StillRequest) -> Submitted:
         body = self.build_body(request)
-        submitted = await self.api.create(request.model, body)
+        submitted = await self.api.create(request.model, body, webhook=request.callback_url)
         handle = dict(submitted.handle)
         handle.update(external_id=request.external_id, seed=request.seed)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
