@@ -132,6 +132,15 @@ class EngineSection(_Strict):
     #: provider slots of [engine.concurrency]
     shot_concurrency: int | None = Field(None, ge=1)
     concurrency: dict[str, int] = Field(default_factory=lambda: {"fal": 4, "kling": 3})
+    #: provider callbacks wake a waiting take (docs/webhooks.md); polling stays as the fallback
+    webhooks: bool = False
+    #: the public base URL that reaches this process's receiver (env GOLDENCHAIN_WEBHOOK_URL overrides);
+    #: unset: the receiver's own loopback address (the emulator, or a provider on this machine)
+    webhook_url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    #: where the run's receiver listens, host:port (port 0: a free one)
+    webhook_listen: str = Field("127.0.0.1:0", pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")
+    #: seconds between two polls of a take created with a callback; default 6x poll_interval, at least 30
+    webhook_poll_interval: float | None = Field(None, gt=0)
 
 
 class LintRuleSpec(_Strict):
@@ -319,7 +328,14 @@ DEFAULT_URLS = {
     "REPLICATE_BASE_URL": "https://api.replicate.com",
     "TOGETHER_BASE_URL": "https://api.together.xyz",
 }
-SECRET_NAMES = ("FAL_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "REPLICATE_API_TOKEN", "TOGETHER_API_KEY")
+SECRET_NAMES = (
+    "FAL_KEY",
+    "KLING_ACCESS_KEY",
+    "KLING_SECRET_KEY",
+    "REPLICATE_API_TOKEN",
+    "TOGETHER_API_KEY",
+    "REPLICATE_WEBHOOK_SECRET",
+)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from goldenchain.config import Project
 from goldenchain.core.keys import canonical_hash
 from goldenchain.errors import UsageError
 from goldenchain.orchestration import engine
+from goldenchain.orchestration.hints import start_webhooks
 from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.workflows import shot_workflow
 from goldenchain.store.schema import ShotRow
@@ -152,8 +153,12 @@ async def run_project(
     )
     RUNTIMES[project.id] = rt
     run_id = uuid.uuid4().hex[:12]
-    rt.ledger.start_run(run_id, project.id, max_cost, force_reason, lint_errors)
     team = engine.is_team(project.database_url)
+    # before the engine, which may resume a take at once; in team mode the workers run takes and receive
+    hooks = None if team else start_webhooks(project)
+    if hooks is not None:
+        rt.hub, rt.callback_base = hooks.hub, hooks.base_url
+    rt.ledger.start_run(run_id, project.id, max_cost, force_reason, lint_errors)
     # team mode: this process only enqueues and follows; `goldenchain worker` processes do the work
     engine.launch(
         project.database_url, executor_id=f"client-{run_id}" if team else None, listen=[] if team else None
@@ -214,3 +219,5 @@ async def run_project(
         await rt.aclose()
         RUNTIMES.pop(project.id, None)
         rt.db.dispose()
+        if hooks is not None:
+            hooks.close()

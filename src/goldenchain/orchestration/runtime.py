@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from goldenchain.config import Project
+from goldenchain.orchestration.hints import WebhookHub
 from goldenchain.plugins.manager import Registry, get_registry
 from goldenchain.store.artifacts import ArtifactStore
 from goldenchain.store.db import Database
@@ -23,6 +24,9 @@ class Runtime:
     ledger: Ledger
     store: ArtifactStore
     registry: Registry
+    #: with webhooks on: the hub that callbacks wake, and the base URL the providers POST to
+    hub: WebhookHub | None = None
+    callback_base: str | None = None
     #: adapters reused across steps on the same event loop (one HTTP connection pool per provider)
     _adapters: dict[tuple[str, str, int], Any] = field(default_factory=dict)
 
@@ -45,6 +49,14 @@ class Runtime:
         loop = id(asyncio.get_running_loop())
         for key in [k for k in self._adapters if k[2] == loop]:
             await self._adapters.pop(key).aclose()
+
+    def callback_url(self, adapter: Any) -> str | None:
+        """Where this adapter's provider should POST when a task ends; None with webhooks off or for a
+        provider without them."""
+        route = getattr(adapter, "webhooks", None)
+        if self.hub is None or not self.callback_base or not isinstance(route, str):
+            return None
+        return f"{self.callback_base.rstrip('/')}/hooks/{route}"
 
     def abs_path(self, rel: str) -> Path:
         return self.project.root / rel

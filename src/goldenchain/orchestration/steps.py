@@ -5,6 +5,7 @@ the provider's task id in the ledger right after acceptance, reconciliation by o
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -149,6 +150,11 @@ def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest:
     )
 
 
+def _hook(rt: Runtime, adapter: Any) -> str | None:
+    """The receiver route that wakes this adapter's takes, now that a create went out (None: webhooks off)."""
+    return str(adapter.webhooks) if rt.callback_url(adapter) else None
+
+
 def _fail(outcome: str, cls: str, reason: str, **extra: Any) -> dict[str, Any]:
     return {"outcome": outcome, "failure_class": cls, "reason": reason, **extra}
 
@@ -164,7 +170,7 @@ async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> dict[str, 
     found = await adapter.find_by_external_id(t.idempotency_key)
     if found is not None:
         rt.ledger.record_submitted(t.id, found.task_id, found.handle, how="lookup")
-        return _submitted(t, found.task_id, found.handle)
+        return _submitted(t, found.task_id, found.handle, _hook(rt, adapter))
     rt.ledger.record_not_accepted(t.id, "ambiguous", f"{why}; provider has no task with our id", final=False)
     return None
 
@@ -181,14 +187,17 @@ async def start_take(
     t = _find_or_create(rt, plan, stage, take_no, parent_take_id)
     if t.state == "downloaded":
         return {"take_id": t.id, "outcome": "ok", "sha256": t.artifact_sha256}
-    return {"take_id": t.id, **await _submit(rt, plan, t)}
+    out = await _submit(rt, plan, t)
+    if out["outcome"] == "submitted" and out["hook"] and rt.hub is not None:
+        rt.hub.expect(out["hook"], out["task_id"] or "")  # its callback may come before the first poll
+    return {"take_id": t.id, **out}
 
 
 async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
     take_id = t.id
     async with rt.provider(t.provider, _kind(t)) as adapter:
         if t.state == "submitted":
-            return _submitted(t, t.provider_task_id, t.handle)
+            return _submitted(t, t.provider_task_id, t.handle, _hook(rt, adapter))
         if t.state in ("failed", "needs_review"):
             return _fail("failed", t.failure_class or "provider_error", t.failure_reason or "")
         if t.state == "submitting":  # we crashed during the create call
@@ -196,7 +205,7 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
             if res is not None:
                 return res
             t = rt.ledger.take(take_id)
-        request = _build_request(rt, t)
+        request = dataclasses.replace(_build_request(rt, t), callback_url=rt.callback_url(adapter))
         try:
             adapter.check_inputs(request)
         except (InvalidInput, ValueError) as e:
@@ -235,12 +244,16 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
             return {"outcome": "retry", "retry_after": 5.0, "reason": e.reason}
         crashpoint("after_create", t.provider)
         rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
-        return _submitted(t, sub.task_id, sub.handle)
+        return _submitted(t, sub.task_id, sub.handle, _hook(rt, adapter))
 
 
-def _submitted(t: Take, task_id: str | None, handle: dict[str, Any] | None) -> dict[str, Any]:
-    """What polling and the download need, carried in the start step's recorded output: no ledger read."""
+def _submitted(
+    t: Take, task_id: str | None, handle: dict[str, Any] | None, hook: str | None = None
+) -> dict[str, Any]:
+    """What polling and the download need, carried in the start step's recorded output: no ledger read.
+    ``hook``: the receiver route whose callbacks wake this take's polls (None: polling alone)."""
     return {
+        "hook": hook,
         "outcome": "submitted",
         "accepted_at": time.time(),
         "task_id": task_id,
@@ -262,10 +275,21 @@ async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any], du
     States: ``pending`` (with ``at``, when it asked), ``downloaded`` (with its hash), ``failed`` or ``stop``.
     A crash during the download runs the whole step again: the provider answers the same poll with the same
     result."""
-    wait = due - time.time()
-    if wait > 0:
-        await asyncio.sleep(wait)
     rt = runtime(plan["project_id"])
+    hook, hub = task.get("hook"), rt.hub
+    wait = due - time.time()
+    if hook and hub is not None and task["task_id"]:
+        # a callback for this task ends the wait early; the query below still decides (a hint records nothing)
+        await hub.wait(hook, task["task_id"], wait)
+    elif wait > 0:
+        await asyncio.sleep(wait)
+    st = await _poll_once(rt, plan, take_id, task)
+    if hook and hub is not None and st["state"] != "pending":
+        hub.forget(hook, task["task_id"] or "")
+    return st
+
+
+async def _poll_once(rt: Runtime, plan: dict[str, Any], take_id: int, task: dict[str, Any]) -> dict[str, Any]:
     provider = task["provider"]
     async with rt.provider(provider, task["kind"]) as adapter:
         try:

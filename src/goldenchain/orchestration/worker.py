@@ -11,6 +11,7 @@ from dbos import DBOS
 
 from goldenchain.config import Project
 from goldenchain.orchestration import engine
+from goldenchain.orchestration.hints import start_webhooks
 from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.workflows import queue_name
 
@@ -33,7 +34,10 @@ async def serve_worker(
 ) -> None:
     """Listen to ``queues`` (all of the project's by default) until SIGINT/SIGTERM. A worker restarted with the
     same ``executor_id`` resumes what it was doing when it died; ``recover`` takes over other dead workers' ids."""
+    hooks = start_webhooks(project)  # this worker's takes are woken by callbacks to its own receiver
     rt = Runtime.open(project)
+    if hooks is not None:
+        rt.hub, rt.callback_base = hooks.hub, hooks.base_url
     RUNTIMES[project.id] = rt
     listen = queues or all_queues(project)
     engine.launch(project.database_url, executor_id=executor_id or default_executor_id(), listen=listen)
@@ -54,3 +58,5 @@ async def serve_worker(
         await rt.aclose()
         RUNTIMES.pop(project.id, None)
         rt.db.dispose()
+        if hooks is not None:
+            hooks.close()

@@ -8,6 +8,7 @@ from dbos import DBOS, SetWorkflowID
 
 from goldenchain.orchestration.awaiting import announce_end, await_workflow
 from goldenchain.orchestration.checks import check_clip_take, gate_still
+from goldenchain.orchestration.hints import fallback_interval
 from goldenchain.orchestration.steps import poll_take, prepare_take, set_shot_state, start_take
 
 MAX_SUBMIT_RETRIES = 8
@@ -50,7 +51,10 @@ async def paid_take(
     if sub["outcome"] != "submitted":
         return {**base, **sub}
 
-    interval = float(plan["engine"]["poll_interval"])
+    # a take created with a callback is woken by it; polling is then only the fallback, and slow
+    interval = (
+        fallback_interval(plan["engine"]) if sub.get("hook") else float(plan["engine"]["poll_interval"])
+    )
     max_polls = max(1, int(plan["engine"]["poll_timeout"] / interval))
     due = float(sub["accepted_at"]) + interval  # no task is done the moment it is accepted: wait, then ask
     for _ in range(max_polls):
