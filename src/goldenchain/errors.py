@@ -16,6 +16,7 @@
     │   ├── SubmissionUncertain    a create call may have been accepted         failure_class = "ambiguous"
     │   └── ResultExpired          the result file is gone (404 on download)    failure_class = "provider_error"
     ├── BudgetExceeded             the next paid call would overspend a budget
+    ├── ProjectLocked              another run holds the project (the message names it): exit 1
     └── LedgerError                the ledger is in a state that needs a human
 
 Messages never contain secrets: providers build them from response bodies and status codes only.
@@ -34,6 +35,7 @@ __all__ = [
     "ModerationError",
     "ProviderError",
     "ProviderFailed",
+    "ProjectLocked",
     "ProviderTimeout",
     "RateLimited",
     "ResultExpired",
@@ -163,3 +165,7 @@ class BudgetExceeded(GoldenchainError):
 
 class LedgerError(GoldenchainError):
     pass
+
+
+class ProjectLocked(GoldenchainError):
+    """Another run holds this project's lock; the message names the holder (exit 1)."""

@@ -46,7 +46,6 @@ def execute_run(
 ) -> int:
     from goldenchain.cli.progress import RunProgress
     from goldenchain.orchestration.run import run_project
-    from goldenchain.reports.deliver import build_deliverables
     from goldenchain.store.db import Database
     from goldenchain.store.ledger import Ledger
 
@@ -63,11 +62,53 @@ def execute_run(
             )
         )
 
-    if quiet:
-        result = run()
-    else:
-        with RunProgress(console) as on_progress:
-            result = run(on_progress)
+    from goldenchain.store.lock import run_lock
+
+    with run_lock(project.state_dir):
+        _engine_log_to_file(project)
+        try:
+            if quiet:
+                result = run()
+            else:
+                with RunProgress(console) as on_progress:
+                    result = run(on_progress)
+        except KeyboardInterrupt:
+            db = Database(project.database_url)
+            try:
+                n = Ledger(db).interrupt(project.id)
+            finally:
+                db.dispose()
+            err_console.print(
+                f"interrupted: {n} shot(s) left where they were; paid tasks in flight are kept and "
+                "collected by the next `goldenchain run`"
+            )
+            raise
+        return _deliver(project, result, only)
+
+
+def _engine_log_to_file(project: Project) -> None:
+    """The engine's own warnings go to .goldenchain/logs/engine.log, not the terminal."""
+    import logging
+
+    logs = project.state_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logging.getLogger("dbos")
+    path = str(logs / "engine.log")
+    if not any(getattr(h, "baseFilename", None) == path for h in log.handlers):
+        for h in list(log.handlers):  # the engine's console handler, from an earlier launch in this process
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
+                log.removeHandler(h)
+        fh = logging.FileHandler(path, encoding="utf-8")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(fh)
+    log.propagate = False
+
+
+def _deliver(project: Project, result: Any, only: str | None) -> int:
+    from goldenchain.reports.deliver import build_deliverables
+    from goldenchain.store.db import Database
+    from goldenchain.store.ledger import Ledger
+
     db = Database(project.database_url)
     try:
         report = build_deliverables(project, Ledger(db), assemble=only != "stills")

@@ -99,6 +99,22 @@ class Ledger(TakeLedger):
             if r is not None:
                 r.status, r.stop_reason = status, reason
 
+    def interrupt(self, project_id: str) -> int:
+        """After Ctrl-C: the project's running runs and the shots they left running say so. Paid tasks in
+        flight are left alone; the next run collects them. Returns how many shots were interrupted."""
+        with self.db.session() as s, s.begin():
+            for r in s.scalars(
+                select(RunRow).where(RunRow.project_id == project_id, RunRow.status == "running")
+            ):
+                r.status, r.stop_reason = "interrupted", "interrupted (Ctrl-C)"
+            n = 0
+            for shot in s.scalars(
+                select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.status == "running")
+            ):
+                shot.status, n = "interrupted", n + 1
+                shot.detail = f"interrupted at {shot.stage}: the next run goes on from here (paid tasks in flight are kept)"
+            return n
+
     def run(self, run_id: str) -> RunRow | None:
         with self.db.read_session() as s:
             return s.get(RunRow, run_id)
