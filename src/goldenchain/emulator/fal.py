@@ -166,27 +166,21 @@ class Fal:
             self.jobs[job.request_id] = job
             position = sum(1 for j in self.jobs.values() if self._state(j, now) == "IN_QUEUE") - 1
         self._prepare(job)
+        if job.fault != "stuck":  # fal POSTs the outcome to ?fal_webhook= when the request completes
+            self.ctx.callback("fal", req.query.get("fal_webhook"), now + self.ctx.latency,
+                              lambda: self._webhook_body(job))  # fmt: skip
         log: dict[str, Any] = {"task_id": job.request_id, "accepted": True}
         if kind in ("drop_after_accept", "stall_after_accept"):
             return Response(action=kind.split("_", 1)[0], log={**log, "fault": kind})
         payload = {
             "status": "IN_QUEUE",
             "request_id": job.request_id,
-        if job.fault != "stuck":  # fal POSTs the outcome to ?fal_webhook= when the request completes
-            self.ctx.callback("fal", req.query.get("fal_webhook"), now + self.ctx.latency,
-                              lambda: self._webhook_body(job))  # fmt: skip
             "gateway_request_id": job.request_id,
             **self._urls(job),
             "queue_position": max(0, position),
         }
         return json_response(200, payload, {"x-fal-request-id": job.request_id}, **log)
 
-    def _state(self, job: _Job, now: float) -> str:
-        lat = self.ctx.latency
-        if job.cancelled:
-            return "COMPLETED"
-        if now - job.created < lat / 3:
-            return "IN_QUEUE"
     def _webhook_body(self, job: _Job) -> dict[str, Any] | None:
         if job.cancelled:
             return None
@@ -196,6 +190,12 @@ class Fal:
             return {**body, "status": "ERROR", "error": f"Invalid status code: {status}", "payload": err}
         return {**body, "status": "OK", "payload": self._output(job)}
 
+    def _state(self, job: _Job, now: float) -> str:
+        lat = self.ctx.latency
+        if job.cancelled:
+            return "COMPLETED"
+        if now - job.created < lat / 3:
+            return "IN_QUEUE"
         if now - job.created < lat or job.fault == "stuck":
             return "IN_PROGRESS"
         return "COMPLETED"

@@ -177,12 +177,6 @@ class Kling:
             if ext is not None:
                 self.by_external[ext] = task_id
         task.results = self._results(task, image)
-        log.update(task_id=task_id, accepted=True)
-        if kind in ("drop_after_accept", "stall_after_accept"):
-            log["fault"] = kind
-            return Response(action=kind.split("_", 1)[0], log=log)
-        data = {
-            "task_id": task_id,
         hook = body.get("callback_url")  # Kling POSTs the task on each status change
         lat = self.ctx.latency
 
@@ -191,6 +185,12 @@ class Kling:
 
         for at in (now + lat / 3, now + lat) if task_fault != "stuck" else (now + lat / 3,):
             self.ctx.callback("kling", hook, at, state)
+        log.update(task_id=task_id, accepted=True)
+        if kind in ("drop_after_accept", "stall_after_accept"):
+            log["fault"] = kind
+            return Response(action=kind.split("_", 1)[0], log=log)
+        data = {
+            "task_id": task_id,
             "task_status": "submitted",
             "task_info": {"external_task_id": ext} if ext else {},
             "created_at": _ms(now),

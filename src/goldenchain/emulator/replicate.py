@@ -285,6 +285,10 @@ class Replicate:
         p.output = self._flux_output(p, spec) if family == "flux" else self._kling_output(p, spec)
         with self.ctx.lock:
             self.predictions[pid] = p
+        events = body.get("webhook_events_filter") or ["start", "output", "logs", "completed"]
+        if fault != "stuck" and isinstance(events, list) and "completed" in events:  # the prediction, signed
+            self.ctx.callback("replicate", body.get("webhook"), now + self.ctx.latency,
+                              lambda: self._json(p, self.ctx.now()))  # fmt: skip
         log: dict[str, Any] = {"task_id": pid, "accepted": True}
         if kind in ("drop_after_accept", "stall_after_accept"):
             return Response(action=kind.split("_", 1)[0], log={**log, "fault": kind})
@@ -294,10 +298,6 @@ class Replicate:
             finish = p.created + self.ctx.latency
             if p.fault != "stuck" and finish - now <= wait:
                 self.ctx.sleep(finish - now + 0.005)
-        events = body.get("webhook_events_filter") or ["start", "output", "logs", "completed"]
-        if fault != "stuck" and isinstance(events, list) and "completed" in events:  # the prediction, signed
-            self.ctx.callback("replicate", body.get("webhook"), now + self.ctx.latency,
-                              lambda: self._json(p, self.ctx.now()))  # fmt: skip
                 state = self._state(p, self.ctx.now())
             else:
                 self.ctx.sleep(wait)

@@ -127,6 +127,7 @@ class Emulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.files = FileStore(lambda: self.base_url)
+        self.callbacks = Callbacks(self._stopping, replicate_secret=self.keys["REPLICATE_WEBHOOK_SECRET"])
         self._ctx = Context(
             lambda: self.base_url, self.latency, self.plan, self.files, self.keys, self._stopping,
             callbacks=self.callbacks,
@@ -138,7 +139,6 @@ class Emulator:
 
     # lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Emulator:
-        self.callbacks = Callbacks(self._stopping, replicate_secret=self.keys["REPLICATE_WEBHOOK_SECRET"])
         if self._server is not None:
             return self
         server = _Server((self.host, self.port), _Handler)
@@ -187,6 +187,9 @@ class Emulator:
             "REPLICATE_API_TOKEN": self.keys["REPLICATE_API_TOKEN"],
             "TOGETHER_BASE_URL": f"{base}/together",
             "TOGETHER_API_KEY": self.keys["TOGETHER_API_KEY"],
+            # what checks its callbacks (webhooks): Replicate's whsec_ secret, fal's public key
+            "REPLICATE_WEBHOOK_SECRET": self.keys["REPLICATE_WEBHOOK_SECRET"],
+            "FAL_WEBHOOK_PUBLIC_KEY": fal_public_key(),
         }
 
     # request log ---------------------------------------------------------------------------------------
@@ -197,9 +200,6 @@ class Emulator:
         path_prefix: str | None = None,
         accepted_creates: bool = False,
     ) -> int:
-            # what checks its callbacks (webhooks): Replicate's whsec_ secret, fal's public key
-            "REPLICATE_WEBHOOK_SECRET": self.keys["REPLICATE_WEBHOOK_SECRET"],
-            "FAL_WEBHOOK_PUBLIC_KEY": fal_public_key(),
         with self._log_lock:
             entries = list(self.requests)
         return sum(
