@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOLDENCHAIN_TEST_STRICT=1
-exec scripts/with-postgres.sh .venv/bin/pytest -q -rs -p no:cacheprovider "$@"
+exec scripts/with-browser.sh scripts/with-postgres.sh .venv/bin/pytest -q -rs -p no:cacheprovider "$@"

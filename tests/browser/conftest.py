@@ -1,0 +1,324 @@
+"""Real-browser fixtures for the review app: a demo project with real takes (one ``goldenchain run`` against the
+in-package emulator), the app started as ``python -m goldenchain review`` on a free loopback port, and Debian's
+Chromium driven by Playwright (``GOLDENCHAIN_TEST_CHROMIUM``; no browser is downloaded).
+
+Every page is watched: a console error, an uncaught page error or any ``alert()``/``confirm()`` dialog fails the
+test. Screenshots go to ``test-artifacts/screenshots/`` at the repository root."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from goldenchain.config import load_project
+from goldenchain.emulator import Emulator
+from goldenchain.store.db import Database
+from goldenchain.store.ledger import Ledger
+from tests.conftest import ENV_NAMES
+from tests.integration.helpers import make_project
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</textarea><script>alert(3)</script>"]
+XSS_SHOT = "s02"
+XSS_PROMPT = f"Medium shot of a potter at a wheel {XSS[0]} soft window light {XSS[1]} 35mm lens {XSS[2]}"
+REBIND_HOST = "rebind.test"  # resolved to 127.0.0.1 inside the browser only: a DNS-rebinding stand-in
+
+
+def chromium_path() -> str | None:
+    given = os.environ.get("GOLDENCHAIN_TEST_CHROMIUM")
+    if given:
+        return given if os.access(given, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a ``goldenchain`` subprocess: no developer keys, base URLs, database or plugins."""
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env.update(GOLDENCHAIN_HOME=str(home), GOLDENCHAIN_LOAD_PLUGINS="0", COLUMNS="200")
+    env.update(extra or {})
+    return env
+
+
+def goldenchain(
+    args: list[str], env: dict[str, str], timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "goldenchain", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the project ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        pytest.skip(
+            "no Chromium (GOLDENCHAIN_TEST_CHROMIUM unset and no chromium on PATH): scripts/with-browser.sh"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.3) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="session")
+def gc_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gc-browser-home")
+
+
+@pytest.fixture(scope="session")
+def base_project(
+    chromium: str, emulator: Emulator, gc_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Two shots run once to the end (a still and a clip each); shot s02's prompt holds XSS payloads."""
+    root = make_project(tmp_path_factory.mktemp("gc-browser") / "shoot", shots=2)
+    path = root / "shots.yaml"
+    text, n = re.subn(  # the second shot's prompt line, the rest of the file as written
+        r'(- id: s02\n\s+prompt: )"[^"\n]*"', lambda m: m.group(1) + json.dumps(XSS_PROMPT), path.read_text()
+    )
+    assert n == 1
+    path.write_text(text)
+    assert next(s for s in yaml.safe_load(text)["shots"] if s["id"] == XSS_SHOT)["prompt"] == XSS_PROMPT
+    r = goldenchain(["run", str(root), "--quiet"], clean_env(gc_home, emulator.env()))
+    assert r.returncode == 0, r.stdout + r.stderr
+    return root
+
+
+@pytest.fixture
+def project(base_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the run project for each test (its ledger, artifacts and deliverables)."""
+    return Path(shutil.copytree(base_project, tmp_path / "shoot", symlinks=True))
+
+
+@dataclass
+class LedgerView:
+    """What the ledger holds for a project, read by a short-lived connection (the app writes from its process)."""
+
+    shots: dict[str, Any]
+    takes: list[Any]
+    events: list[Any]
+
+    def take(self, shot: str, stage: str, take_no: int = 1) -> Any:
+        return next(t for t in self.takes if (t.shot_id, t.stage, t.take_no) == (shot, stage, take_no))
+
+
+def read_ledger(project_dir: Path) -> LedgerView:
+    p = load_project(project_dir)
+    db = Database(p.database_url)
+    try:
+        led = Ledger(db)
+        return LedgerView(
+            shots={s.shot_id: s for s in led.shots(p.id)},
+            takes=led.takes(p.id),
+            events=led.review_events(p.id),
+        )
+    finally:
+        db.dispose()
+
+
+def snapshot(project_dir: Path) -> list[tuple[Any, ...]]:
+    """Everything a review write can change: per shot and per take, plus the review log."""
+    v = read_ledger(project_dir)
+    shots = [
+        (
+            s.shot_id,
+            s.status,
+            s.stage,
+            s.detail,
+            s.still_take_id,
+            s.clip_take_id,
+            s.extra_still_takes,
+            s.extra_clip_takes,
+        )
+        for s in v.shots.values()
+    ]
+    takes = [(t.id, t.state, t.verdict, t.review, t.review_note) for t in v.takes]
+    return [*shots, *takes, *((e.id, e.action, e.who) for e in v.events)]
+
+
+# --- the app ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewApp:
+    project: Path
+    port: int
+    proc: subprocess.Popen[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def review_app(project: Path, gc_home: Path) -> Iterator[ReviewApp]:
+    """``goldenchain review PROJECT --port P`` in its own process, answering before the test starts."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "goldenchain", "review", str(project), "--port", str(port)],
+        env=clean_env(gc_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app = ReviewApp(project, port, proc)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"goldenchain review exited with {proc.returncode}: {out}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(app.url + "/", timeout=5).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail("goldenchain review did not answer within 60 s")
+            time.sleep(0.1)
+        yield app
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+# --- the browser ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """This run's screenshots (the previous run's are removed)."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=chromium,
+            args=[f"--host-resolver-rules=MAP {REBIND_HOST} 127.0.0.1", "--disable-dev-shm-usage"],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class Watch:
+    """Console errors, uncaught page errors and dialogs seen in one browser context."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    expected: list[re.Pattern[str]] = field(default_factory=list)
+
+    def expect_console_error(self, pattern: str) -> None:
+        """A console error this test provokes on purpose (say, the browser reporting a refused write)."""
+        self.expected.append(re.compile(pattern))
+
+    def problems(self) -> list[str]:
+        # the browser's own favicon probe is no resource of the page's (the page links none)
+        ignored = [*self.expected, re.compile(r"\(http://[^)]*/favicon\.ico\)$")]
+        unexpected = [m for m in self.console_errors if not any(p.search(m) for p in ignored)]
+        return (
+            [f"console error: {m}" for m in unexpected]
+            + [f"page error: {m}" for m in self.page_errors]
+            + [f"dialog opened: {m}" for m in self.dialogs]
+        )
+
+    def assert_clean(self) -> None:
+        assert not self.problems(), "\n".join(self.problems())
+
+
+@dataclass
+class Browsing:
+    page: Any
+    context: Any
+    watch: Watch
+    app: ReviewApp
+    name: str
+
+    def screenshot(self, label: str = "", *, full_page: bool = True) -> Path:
+        path = SCREENSHOTS / (self.name + (f"-{label}" if label else "") + ".png")
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+
+def _safe_name(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1]).strip("_")[:120]
+
+
+@pytest.fixture
+def browsing(
+    browser: Any, review_app: ReviewApp, screenshots: Path, request: pytest.FixtureRequest
+) -> Iterator[Browsing]:
+    """A fresh browser context on the app. Fails the test on any console error, page error or dialog; the
+    page as the test left it is saved as ``<test>.png``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=review_app.url)
+    context.set_default_timeout(15_000)
+    watch = Watch()
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            watch.console_errors.append(f"{msg.text} ({msg.location.get('url', '')})")
+
+    def on_dialog(dialog: Any) -> None:
+        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def on_page(page: Any) -> None:
+        page.on("pageerror", lambda err: watch.page_errors.append(str(err)))
+        page.on("dialog", on_dialog)
+        page.on("console", on_console)
+
+    context.on("page", on_page)
+    page = context.new_page()
+    b = Browsing(page, context, watch, review_app, _safe_name(request.node.nodeid))
+    try:
+        yield b
+        with contextlib.suppress(Exception):
+            b.screenshot()
+    finally:
+        context.close()
+    watch.assert_clean()

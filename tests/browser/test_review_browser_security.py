@@ -1,0 +1,179 @@
+"""The review app's defences, seen from a real browser (Debian's Chromium driven by Playwright) against
+``goldenchain review`` in its own process: XSS payloads in a prompt, a note or an edited prompt stay text; a
+form on another origin that posts to the app is refused even with a leaked CSRF token; a rebound Host name gets
+nothing. Any alert() dialog fails the test (the fixture's watcher)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.browser.conftest import REBIND_HOST, XSS, XSS_PROMPT, XSS_SHOT, Browsing, read_ledger, snapshot
+
+pytestmark = pytest.mark.browser
+
+
+def _open(b: Browsing, path: str = "/") -> Any:
+    resp = b.page.goto(path)
+    assert resp is not None and resp.status == 200, resp and resp.status
+    return resp
+
+
+def _no_payload_markup(b: Browsing) -> None:
+    page = b.page
+    assert page.locator("img[src='x'], img[onerror], [onerror]").count() == 0
+    # every script on the page is the app's own file: none inline, none from a payload
+    assert page.evaluate("[...document.scripts].map(s => s.getAttribute('src'))") == ["/static/app.js"]
+
+
+def test_xss_payloads_in_a_prompt_stay_text(browsing: Browsing) -> None:
+    b, page = browsing, browsing.page
+    _open(b)
+    card = page.locator(f'[data-testid="shot-card"][data-shot="{XSS_SHOT}"]')
+    assert card.get_by_test_id("prompt").text_content() == XSS_PROMPT
+    _no_payload_markup(b)
+
+    _open(b, f"/shots/{XSS_SHOT}")
+    assert page.get_by_test_id("prompt").text_content() == XSS_PROMPT
+    assert page.get_by_test_id("prompt-text").input_value() == XSS_PROMPT  # a </textarea> does not close it
+    assert page.get_by_test_id("prompt-form").locator("textarea").count() == 1
+    assert all(p in page.get_by_test_id("prompt").text_content() for p in XSS)
+    _no_payload_markup(b)
+    page.wait_for_timeout(300)  # time for a payload's handler to fire (the dialog watcher would see it)
+    b.watch.assert_clean()
+
+
+def test_an_edited_prompt_with_payloads_is_saved_and_shown_as_text(browsing: Browsing) -> None:
+    b, page = browsing, browsing.page
+    text = f"Wide shot of a harbour at dawn {XSS[1]} calm water {XSS[2]} 35mm lens"
+    _open(b, "/shots/s01")
+    form = page.get_by_test_id("prompt-form")
+    form.get_by_test_id("prompt-text").fill(text)
+    form.locator('input[name="rerun"]').uncheck()  # only the text: no new still on the next run
+    with page.expect_response(lambda r: r.url.endswith("/shots/s01/prompt")) as info:
+        form.get_by_role("button", name="save prompt").click()
+    assert info.value.status == 303
+    page.wait_for_url(b.app.url + "/shots/s01")
+    shots = yaml.safe_load((b.app.project / "shots.yaml").read_text())["shots"]
+    assert next(s for s in shots if s["id"] == "s01")["prompt"] == text
+    led = read_ledger(b.app.project)
+    assert [(e.action, e.note) for e in led.events] == [("prompt", f"prompt: {text}")]
+    assert led.shots["s01"].status == "done"  # not re-run: nothing asked of the next run
+    assert page.get_by_test_id("prompt").text_content() == text
+    assert page.get_by_test_id("prompt-text").input_value() == text
+    assert text in page.get_by_test_id("history").inner_text()
+    _no_payload_markup(b)
+    _open(b)
+    assert page.locator('[data-shot="s01"] [data-testid="prompt"]').text_content() == text
+    _no_payload_markup(b)
+
+
+class _Evil(BaseHTTPRequestHandler):
+    page = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("content-length", str(len(self.page)))
+        self.end_headers()
+        self.wfile.write(self.page)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def evil_site() -> Iterator[tuple[str, type[_Evil]]]:
+    """A second loopback server on another port: the same site as the app (its cookies are sent), another
+    origin."""
+    handler = type("Evil", (_Evil,), {"page": b""})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        t.join(timeout=5)
+
+
+@pytest.mark.parametrize("with_token", [False, True], ids=["no-token", "leaked-token"])
+def test_a_cross_origin_form_is_refused(
+    browsing: Browsing, evil_site: tuple[str, type[_Evil]], with_token: bool
+) -> None:
+    b = browsing
+    _open(b)  # the victim has a session with the app (its cookie goes with a same-site POST)
+    token = b.page.locator('meta[name="csrf"]').get_attribute("content") if with_token else ""
+    assert token or not with_token
+    target = f"{b.app.url}/shots/s01/reroll"
+    evil_url, handler = evil_site
+    fields = {"csrf": token, "stage": "clip", "confirm": "yes", "next": "/"}
+    inputs = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in fields.items())
+    handler.page = (
+        "<!doctype html><title>win a prize</title>"
+        f'<form method="post" action="{target}">{inputs}</form>'
+        "<script>document.forms[0].submit()</script>"
+    ).encode()
+    before = snapshot(b.app.project)
+    b.watch.expect_console_error(r"status of 403")
+    with b.page.expect_response(lambda r: r.url == target) as info:
+        b.page.goto(evil_url)
+    resp = info.value
+    assert resp.request.method == "POST"
+    assert resp.request.headers.get("origin") == evil_url  # the browser said where it came from
+    assert resp.status == 403
+    b.page.wait_for_load_state("load")
+    assert "cross-origin write refused" in b.page.locator("body").inner_text()
+    assert snapshot(b.app.project) == before
+    assert read_ledger(b.app.project).events == []
+
+
+def _raw(port: int, request: str) -> tuple[int, str]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request.encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.decode("latin-1").partition("\r\n\r\n")
+    return int(head.split(" ", 2)[1]), body
+
+
+def test_a_rebound_host_name_is_refused(browsing: Browsing) -> None:
+    b = browsing
+    port = b.app.port
+    before = snapshot(b.app.project)
+    status, body = _raw(port, f"GET / HTTP/1.1\r\nHost: {REBIND_HOST}:{port}\r\nConnection: close\r\n\r\n")
+    assert status == 400 and "unknown Host" in body and "s01" not in body
+    status, body = _raw(
+        port, "GET /api/shots HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 400 and "prompt" not in body
+    form = "csrf=x&stage=clip&confirm=yes"
+    status, _ = _raw(
+        port,
+        f"POST /shots/s01/reroll HTTP/1.1\r\nHost: {REBIND_HOST}:{port}\r\n"
+        f"Origin: http://{REBIND_HOST}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(form)}\r\nConnection: close\r\n\r\n{form}",
+    )
+    assert status == 400
+    # the control: the same raw request with the app's own Host is answered
+    status, body = _raw(
+        port, f"GET /api/shots HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 200 and [s["id"] for s in json.loads(body)] == ["s01", "s02"]
+
+    # the browser itself, on a name that resolves to the app's address (as after a DNS rebinding)
+    b.watch.expect_console_error(r"status of 400")
+    b.watch.expect_console_error(r"Cross-Origin-Opener-Policy header has been ignored")  # http, not loopback
+    resp = b.page.goto(f"http://{REBIND_HOST}:{port}/")
+    assert resp is not None and resp.status == 400
+    assert b.page.locator("body").inner_text().strip() == "unknown Host"
+    assert snapshot(b.app.project) == before
