@@ -41,6 +41,11 @@ def _print(reports: list[CheckReport]) -> None:
 
 
 def _exit_code(reports: list[CheckReport]) -> int:
+    """0, 1 on a reject, 2 when a file could not be read: then also one line on stderr that names each."""
+    unreadable = [r for r in reports if r.verdict == "error"]
+    if unreadable:
+        why = "; ".join(f"{r.path}: {' '.join((r.message or 'cannot read it').split())}" for r in unreadable)
+        click.echo(f"goldenchain: error: {why}", err=True)
     v = worst_verdict([r.verdict for r in reports])
     return {"pass": 0, "warn": 0, "reject": 1, "error": 2}[v]
 
