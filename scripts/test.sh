@@ -2,7 +2,7 @@
 # The whole test suite, with a throwaway PostgreSQL cluster for the team-mode tests.
 # Strict: no PostgreSQL -> exit 1 before any test runs; a PostgreSQL or browser test that skips fails with its
 # reason (GOLDENCHAIN_TEST_STRICT, tests/conftest.py). Every skip that remains (GPU tests) is listed (-rs).
-# Test order is random (pytest-randomly prints its seed at the top): `--randomly-seed=N` repeats an order,
+# Test order is random (pytest-randomly; the seed is printed at the end): `--randomly-seed=N` repeats an order,
 # `-p no:randomly` keeps the files' order. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
