@@ -132,6 +132,9 @@ class EngineSection(_Strict):
     #: provider slots of [engine.concurrency]
     shot_concurrency: int | None = Field(None, ge=1)
     concurrency: dict[str, int] = Field(default_factory=lambda: {"fal": 4, "kling": 3})
+    #: seconds a take waits out an environment failure (no connection, rate limit, outage) before its shot
+    #: is blocked; the take is not used up, and the next run picks it up again
+    blocked_after: float = Field(120.0, ge=0)
     #: provider callbacks wake a waiting take (docs/webhooks.md); polling stays as the fallback
     webhooks: bool = False
     #: the public base URL that reaches this process's receiver (env GOLDENCHAIN_WEBHOOK_URL overrides);

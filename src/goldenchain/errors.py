@@ -12,6 +12,7 @@
     │   ├── InvalidInput           the provider rejected the request body      failure_class = "invalid_input"
     │   ├── ModerationError        content policy at submit or at poll time     failure_class = "moderation"
     │   ├── ProviderFailed         5xx, or the task itself failed               failure_class = "provider_error"
+    │   ├── ProviderUnreachable    no connection could be made (nothing sent)   failure_class = "network"
     │   ├── ProviderTimeout        the provider did not answer in time          failure_class = "timeout"
     │   ├── SubmissionUncertain    a create call may have been accepted         failure_class = "ambiguous"
     │   └── ResultExpired          the result file is gone (404 on download)    failure_class = "provider_error"
@@ -37,6 +38,7 @@ __all__ = [
     "ProviderError",
     "ProviderFailed",
     "ProviderTimeout",
+    "ProviderUnreachable",
     "RateLimited",
     "ResultExpired",
     "SubmissionUncertain",
@@ -133,6 +135,16 @@ class ProviderFailed(ProviderError):
     def __init__(self, provider: str, reason: str, *, retryable: bool = False, **kw: object) -> None:
         super().__init__(provider, reason, **kw)  # type: ignore[arg-type]
         self.retryable = retryable
+
+
+class ProviderUnreachable(ProviderFailed):
+    """No connection could be made (DNS, refused, TLS, connect timeout): nothing was sent, nothing billed.
+    An environment failure: it never uses up a take."""
+
+    failure_class = "network"
+
+    def __init__(self, provider: str, reason: str, **kw: object) -> None:
+        super().__init__(provider, reason, retryable=True, **kw)
 
 
 class ProviderTimeout(ProviderError):

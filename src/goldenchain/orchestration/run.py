@@ -152,6 +152,8 @@ async def run_project(
         [s.model_dump() for s in project.shots.shots],
     )
     RUNTIMES[project.id] = rt
+    # a person starts a run: routes paused by an environment failure are tried once more (the fix may be in)
+    rt.ledger.reset_breakers()
     run_id = uuid.uuid4().hex[:12]
     team = engine.is_team(project.database_url)
     # before the engine, which may resume a take at once; in team mode the workers run takes and receive

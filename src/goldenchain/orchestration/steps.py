@@ -11,8 +11,9 @@ from typing import Any
 
 from dbos import DBOS
 
+from goldenchain.core.failures import blocked_detail
 from goldenchain.core.keys import take_key
-from goldenchain.core.pricing import actual_usd, clip_price, megapixels, still_price
+from goldenchain.core.pricing import actual_usd, clip_price, still_price
 from goldenchain.crashpoints import crashpoint
 from goldenchain.errors import (
     AuthError,
@@ -21,6 +22,8 @@ from goldenchain.errors import (
     InvalidInput,
     ModerationError,
     ProviderError,
+    ProviderTimeout,
+    ProviderUnreachable,
     RateLimited,
     ResultExpired,
     SubmissionUncertain,
@@ -38,7 +41,10 @@ from goldenchain.providers.base import (
 )
 from goldenchain.store.ledger import BudgetCaps, Take
 
+#: environment failures no waiting mends: the shot is blocked at once, the take is not used up
 STOP_CLASSES = (BillingError, AuthError)
+#: environment failures that may pass: waited out (up to [engine] blocked_after), then the shot is blocked
+TRANSIENT_CLASSES = (ProviderUnreachable, ProviderTimeout)
 
 
 def take_seed(base: int, take_no: int) -> int:
@@ -159,6 +165,22 @@ def _fail(outcome: str, cls: str, reason: str, **extra: Any) -> dict[str, Any]:
     return {"outcome": outcome, "failure_class": cls, "reason": reason, **extra}
 
 
+def _blocked(cls: str, provider: str, reason: str) -> dict[str, Any]:
+    """The environment's fault: the take is not used up; the shot stops as blocked with what to do."""
+    return _fail("blocked", cls, reason, provider=provider, detail=blocked_detail(cls, provider, reason))
+
+
+def _wait_env(cls: str, reason: str, retry_after: float) -> dict[str, Any]:
+    """An environment failure that may pass: try the create again after ``retry_after`` seconds."""
+    return {
+        "outcome": "retry",
+        "retry_after": retry_after,
+        "failure_class": cls,
+        "reason": reason,
+        "at": time.time(),
+    }
+
+
 async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> dict[str, Any] | None:
     """A create may have been accepted. Ask the provider by our own id; without that, hold for review.
     Returns a result, or None when the provider says the create never arrived (safe to send)."""
@@ -211,6 +233,14 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
         except (InvalidInput, ValueError) as e:
             rt.ledger.record_not_accepted(take_id, "invalid_input", str(e), final=True)
             return _fail("invalid", "invalid_input", str(e))
+        route = t.provider
+        breaker = rt.ledger.breaker(route)
+        now = time.time()
+        if breaker.open_at(now):  # another take found the route down: no call, no take used up
+            cls, why = breaker.failure_class or "outage", breaker.reason or "route paused"
+            if breaker.waits_for_a_person():
+                return _blocked(cls, route, why)
+            return _wait_env(cls, why, float(breaker.until or now) - now)
         caps = BudgetCaps(**plan["caps"])
         try:
             t = rt.ledger.begin_submit(take_id, plan.get("run_id"), plan["client"], caps)
@@ -224,10 +254,15 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
             return res if res is not None else {"outcome": "retry", "retry_after": 1.0}
         except RateLimited as e:
             rt.ledger.record_not_accepted(take_id, "rate_limit", e.reason, final=False)
-            return {"outcome": "retry", "retry_after": e.retry_after or 5.0, "reason": e.reason}
-        except STOP_CLASSES as e:
-            rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=True)
-            return _fail("stop", e.failure_class, e.reason)
+            return _wait_env("rate_limit", e.reason, e.retry_after or 5.0)
+        except STOP_CLASSES as e:  # the key or the account: nothing was made, nothing used up
+            rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=False)
+            rt.ledger.trip(route, e.failure_class, e.reason)
+            return _blocked(e.failure_class, route, e.reason)
+        except ProviderUnreachable as e:  # nothing was sent
+            rt.ledger.record_not_accepted(take_id, "network", e.reason, final=False)
+            b = rt.ledger.trip(route, "network", e.reason)
+            return _wait_env("network", e.reason, max(1.0, float(b.until or 0) - time.time()))
         except ModerationError as e:
             rt.ledger.record_not_accepted(take_id, "moderation", e.reason, final=True)
             return _fail("failed", "moderation", e.reason)
@@ -240,10 +275,12 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
                 if res is not None:
                     return res
             else:
-                rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=False)
-            return {"outcome": "retry", "retry_after": 5.0, "reason": e.reason}
+                rt.ledger.record_not_accepted(take_id, "outage", e.reason, final=False)
+            return _wait_env("outage", e.reason, 5.0)
         crashpoint("after_create", t.provider)
         rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
+        if breaker.trips:  # the route answers again
+            rt.ledger.close_breaker(route)
         return _submitted(t, sub.task_id, sub.handle, _hook(rt, adapter))
 
 
@@ -294,11 +331,15 @@ async def _poll_once(rt: Runtime, plan: dict[str, Any], take_id: int, task: dict
     async with rt.provider(provider, task["kind"]) as adapter:
         try:
             st = await adapter.poll(Submitted(provider, task["task_id"] or "", task["handle"]))
-        except STOP_CLASSES as e:
-            return {"state": "stop", "failure_class": e.failure_class, "reason": e.reason}
+        except STOP_CLASSES as e:  # the task goes on at the provider; the next run after the fix collects it
+            rt.ledger.trip(provider, e.failure_class, e.reason)
+            return {"state": "blocked", "failure_class": e.failure_class, "reason": e.reason}
+        except TRANSIENT_CLASSES as e:
+            return {"state": "pending", "note": e.reason, "env": "network", "at": time.time()}
         except ProviderError as e:
             if e.retryable:
-                return {"state": "pending", "note": e.reason, "at": time.time()}
+                env = "rate_limit" if isinstance(e, RateLimited) else "outage"
+                return {"state": "pending", "note": e.reason, "env": env, "at": time.time()}
             rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
             return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
     if isinstance(st, Pending):
@@ -336,14 +377,8 @@ async def _download(
     sha, path, mime = await asyncio.to_thread(rt.store.put, data)  # it syncs the file: off the event loop
     crashpoint("downloading", provider)
     meta = await asyncio.to_thread(media_meta, data, mime)
-    if stage == "still":
-        if unit == "megapixels" and billed_units:
-            price = still_price(provider, model, meta["width"], meta["height"], plan.get("prices"))
-            cost, credits = price.usd * billed_units / megapixels(meta["width"], meta["height"]), None
-        else:
-            cost, credits = estimate, None
-    else:
-        cost, credits = actual_usd(provider, billed_units, unit, estimate)
+    # the provider's own billing answer, read with the model's price rule (the estimate when it gives none)
+    cost, credits = actual_usd(provider, billed_units, unit, estimate, model, plan.get("prices"))
     sha = rt.ledger.record_downloaded(
         take_id,
         sha256=sha,

@@ -6,6 +6,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
+from goldenchain.core.failures import blocked_detail
 from goldenchain.orchestration.awaiting import announce_end, await_workflow
 from goldenchain.orchestration.checks import check_clip_take, gate_still
 from goldenchain.orchestration.hints import fallback_interval
@@ -20,6 +21,20 @@ def queue_name(provider: str) -> str:
     return f"gc-{provider}"
 
 
+def _blocked_take(sub: dict[str, Any], take_no: int, stage: str, plan: dict[str, Any]) -> dict[str, Any]:
+    cls = sub.get("failure_class") or "outage"
+    prov = plan["stills"]["provider"] if stage == "still" else plan["video"]["provider"]
+    reason = sub.get("reason") or "the provider did not accept the create in time"
+    return {
+        "take_id": sub["take_id"],
+        "take_no": take_no,
+        "outcome": "blocked",
+        "failure_class": cls,
+        "reason": reason,
+        "detail": blocked_detail(cls, prov, reason),
+    }
+
+
 @DBOS.workflow()
 async def paid_take(
     plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
@@ -31,21 +46,23 @@ async def paid_take(
     crash; the step waits for it itself, which records one operation per poll instead of a sleep and a poll."""
     announce_end()
     sub: dict[str, Any] = {}
+    blocked_after = float(plan["engine"].get("blocked_after", 120.0))
+    since: float | None = None  # when the environment first failed this take (recorded step outputs only)
     for _ in range(MAX_SUBMIT_RETRIES):
         sub = await start_take(plan, stage, take_no, parent_take_id)
         if sub["outcome"] != "retry":
             break
-        await DBOS.sleep_async(min(60.0, float(sub.get("retry_after") or 5.0)))
-    else:
-        return {
-            "take_id": sub["take_id"],
-            "take_no": take_no,
-            "outcome": "failed",
-            "failure_class": "rate_limit",
-            "reason": sub.get("reason", ""),
-        }
+        if "at" in sub:
+            since = since if since is not None else float(sub["at"])
+            if float(sub["at"]) - since >= blocked_after:
+                break
+        await DBOS.sleep_async(min(60.0, float(sub.get("retry_after") or 5.0), max(0.5, blocked_after / 4)))
+    if sub["outcome"] == "retry":  # the environment did not come back in time: the take is not used up
+        return _blocked_take(sub, take_no, stage, plan)
     take_id = sub["take_id"]
     base = {"take_id": take_id, "take_no": take_no}
+    if sub["outcome"] == "blocked":
+        return {**base, **sub}
     if sub["outcome"] == "ok":
         return {**base, "outcome": "ok", "sha256": sub["sha256"]}
     if sub["outcome"] != "submitted":
@@ -57,11 +74,23 @@ async def paid_take(
     )
     max_polls = max(1, int(plan["engine"]["poll_timeout"] / interval))
     due = float(sub["accepted_at"]) + interval  # no task is done the moment it is accepted: wait, then ask
+    env_since: float | None = None
     for _ in range(max_polls):
         st = await poll_take(plan, take_id, sub, due)
         if st["state"] == "pending":
             due = float(st["at"]) + interval
-            continue
+            if not st.get("env"):
+                env_since = None
+                continue
+            env_since = env_since if env_since is not None else float(st["at"])
+            if float(st["at"]) - env_since < blocked_after:
+                continue
+            # the provider cannot be reached: the task stays submitted (paid) and the next run polls it again
+            st = {"state": "blocked", "failure_class": st["env"], "reason": st.get("note", "")}
+        if st["state"] == "blocked":
+            cls, why, prov = st["failure_class"], st["reason"], sub["provider"]
+            detail = blocked_detail(cls, prov, why)
+            return {**base, "outcome": "blocked", "failure_class": cls, "reason": why, "detail": detail}
         if st["state"] == "downloaded":
             return {**base, "outcome": "ok", "sha256": st["sha256"]}
         outcome = "stop" if st["state"] == "stop" else "failed"
@@ -104,6 +133,8 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
                     "failed", "still", "--only clips: no accepted still yet (run --only stills first)"
                 )
         res = await _take(plan, "still", n, None)
+        if res["outcome"] == "blocked":
+            return await finish("blocked", "still", res["detail"])
         if res["outcome"] == "stop":
             return await finish("stopped", "still", f"{res['failure_class']}: {res['reason']}")
         if res["outcome"] != "ok":
@@ -127,6 +158,8 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
 
     for n in range(1, plan["video"]["max_takes"] + 1):
         res = await _take(plan, "clip", n, still["take_id"])
+        if res["outcome"] == "blocked":
+            return await finish("blocked", "video", res["detail"], still_take_id=still["take_id"])
         if res["outcome"] == "stop":
             return await finish(
                 "stopped", "video", f"{res['failure_class']}: {res['reason']}", still_take_id=still["take_id"]

@@ -25,7 +25,13 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from goldenchain.core.retry import Outcome, backoff_delay, create_may_retry, read_may_retry
-from goldenchain.errors import ProviderError, ProviderFailed, ProviderTimeout, SubmissionUncertain
+from goldenchain.errors import (
+    ProviderError,
+    ProviderFailed,
+    ProviderTimeout,
+    ProviderUnreachable,
+    SubmissionUncertain,
+)
 from goldenchain.providers.transport import AiohttpTransport
 
 __all__ = [
@@ -220,8 +226,8 @@ async def send_create(
             elif not create_may_retry(outcome):
                 failure = ProviderFailed(provider, f"the create request could not be sent ({name})")
             elif attempt == policy.max_attempts:
-                failure = ProviderFailed(
-                    provider, f"could not connect after {attempt} attempts ({name})", retryable=True
+                failure = ProviderUnreachable(
+                    provider, f"could not connect after {attempt} attempts ({name})"
                 )
         if failure is not None:
             raise failure  # outside the except block: no chained httpx exception
@@ -272,7 +278,9 @@ async def send_read(
             )  # fmt: skip
             if not read_may_retry(outcome) or attempt == policy.max_attempts:
                 reason = f"no answer after {attempt} attempt(s) ({name})"
-                if isinstance(exc, httpx.TimeoutException):
+                if outcome == "connect_error":
+                    failure = ProviderUnreachable(provider, reason)
+                elif isinstance(exc, httpx.TimeoutException):
                     failure = ProviderTimeout(provider, reason)
                 else:
                     failure = ProviderFailed(provider, reason, retryable=read_may_retry(outcome))

@@ -30,6 +30,8 @@ def failure_rows(takes: list[Take], reason: str | None = None) -> list[dict[str,
         msg: str | None
         if t.review == "rejected":
             cls, msg = "human", t.review_note or "rejected in review"
+        elif t.state in ("pending", "submitting", "submitted"):
+            continue  # not used up: an environment failure held it, and the next run takes it up again
         elif t.failure_class:
             cls, msg = t.failure_class, t.failure_reason
         else:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from goldenchain.errors import LedgerError
+from goldenchain.store.breakers import BreakerLedger
 from goldenchain.store.db import Database
 from goldenchain.store.schema import (
     ArtifactRow,
@@ -40,7 +41,7 @@ def _grant_retake(shot: ShotRow, stage: str, detail: str) -> None:
     shot.status, shot.stage, shot.detail = "needs_retake", stage, detail
 
 
-class Ledger(TakeLedger):
+class Ledger(TakeLedger, BreakerLedger):
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -177,3 +177,19 @@ class ReviewEventRow(Base):
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)  # failure taxonomy class
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BreakerRow(Base):
+    """A provider route's circuit breaker, shared by every shot and, in team mode, every worker."""
+
+    __tablename__ = "gc_breakers"
+    route: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failure_class: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    trips: Mapped[int] = mapped_column(Integer, default=0)
+    until: Mapped[float | None] = mapped_column(
+        Float, nullable=True
+    )  # epoch seconds; inf: until a person acts
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
