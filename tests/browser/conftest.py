@@ -36,7 +36,11 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</textarea><script>alert(3)</script>"]
 XSS_SHOT = "s02"
-XSS_PROMPT = f"Medium shot of a potter at a wheel {XSS[0]} soft window light {XSS[1]} 35mm lens {XSS[2]}"
+# the payloads come after the card's three lines of prompt, so the grid's screenshot (docs/img) shows none
+XSS_PROMPT = (
+    "Medium shot of a potter shaping a bowl at a wheel, soft window light from the left, calm studio, "
+    f"neutral background, 35mm lens {XSS[0]} {XSS[1]} {XSS[2]}"
+)
 REBIND_HOST = "rebind.test"  # resolved to 127.0.0.1 inside the browser only: a DNS-rebinding stand-in
 
 
@@ -279,9 +283,17 @@ class Browsing:
     app: ReviewApp
     name: str
 
-    def screenshot(self, label: str = "", *, full_page: bool = True) -> Path:
+    def screenshot(self, label: str = "", *, full_page: bool = True, down_to: str | None = None) -> Path:
+        """The page (whole, or the viewport, or from the top down to the bottom of the ``down_to`` element)."""
         path = SCREENSHOTS / (self.name + (f"-{label}" if label else "") + ".png")
-        self.page.screenshot(path=str(path), full_page=full_page)
+        if down_to is None:
+            self.page.screenshot(path=str(path), full_page=full_page)
+        else:
+            box = self.page.locator(down_to).bounding_box()
+            assert box is not None, down_to
+            width = self.page.viewport_size["width"]
+            clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + box["height"] + 8}
+            self.page.screenshot(path=str(path), clip=clip, full_page=True)
         return path
 
 
