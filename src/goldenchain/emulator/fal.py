@@ -107,6 +107,12 @@ class Fal:
         base = f"{self.ctx.base_url()}/fal-queue/{job.app}/requests/{job.request_id}"
         return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
 
+    @staticmethod
+    def is_create(req: Request) -> bool:
+        """A submit (queue) or a run (sync) request: paid when accepted, whatever the answer."""
+        parts = [p for p in req.subpath.split("/") if p]
+        return req.method == "POST" and len(parts) >= 2 and not (len(parts) >= 4 and parts[2] == "requests")
+
     # queue ---------------------------------------------------------------------------------------------
     def handle_queue(self, req: Request) -> Response:
         denied = self._auth(req)

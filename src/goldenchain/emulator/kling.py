@@ -115,6 +115,12 @@ class Kling:
         return out
 
     # routing -------------------------------------------------------------------------------------------
+    @staticmethod
+    def is_create(req: Request) -> bool:
+        """A create request (paid when accepted), whatever the answer."""
+        m = _ROUTE.fullmatch(req.subpath)
+        return req.method == "POST" and m is not None and m.group(2) is None
+
     def handle(self, req: Request) -> Response:
         denied = self._auth(req)
         if denied is not None:

@@ -198,6 +198,15 @@ class Replicate:
         return out
 
     # routing -------------------------------------------------------------------------------------------
+    @staticmethod
+    def is_create(req: Request) -> bool:
+        """A create request (paid when accepted), whatever the answer."""
+        m = _ROUTE.fullmatch(req.subpath)
+        if req.method != "POST" or m is None:
+            return False
+        owner, name, pid, _cancel = m.groups()
+        return bool(owner and name) or pid is None
+
     def handle(self, req: Request) -> Response:
         denied = self._auth(req)
         if denied is not None:

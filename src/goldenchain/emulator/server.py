@@ -40,6 +40,16 @@ DEFAULT_KEYS = {
 MOUNTS = ("/kling", "/fal-queue", "/fal-run", "/files", "/replicate", "/together")
 
 
+def _external_id(body: bytes) -> str | None:
+    """Our own id in a create body (Kling's ``external_task_id``), read even when the answer was a fault."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return None
+    ext = data.get("external_task_id") if isinstance(data, dict) else None
+    return ext if isinstance(ext, str) else None
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -199,7 +209,10 @@ class Emulator:
         method: str | None = None,
         path_prefix: str | None = None,
         accepted_creates: bool = False,
+        creates: bool = False,
     ) -> int:
+        """Requests in the log; ``creates``: create requests only, whatever the answer (a paid call sent,
+        accepted or not); ``accepted_creates``: creates that made a task."""
         with self._log_lock:
             entries = list(self.requests)
         return sum(
@@ -209,7 +222,17 @@ class Emulator:
             and (method is None or e["method"] == method.upper())
             and (path_prefix is None or e["path"].startswith(path_prefix))
             and (not accepted_creates or e.get("accepted") is True)
+            and (not creates or e.get("op") == "create")
         )
+
+    def create_requests(self, provider: str | None = None) -> list[dict[str, Any]]:
+        """Every create request received (``op == "create"``), accepted or not, in order."""
+        with self._log_lock:
+            return [
+                dict(e)
+                for e in self.requests
+                if e.get("op") == "create" and (provider is None or e["provider"] == provider)
+            ]
 
     def _record(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, separators=(",", ":"))
@@ -234,6 +257,12 @@ class Emulator:
             headers=headers,
             body=body,
         )
+        handlers: dict[str, Kling | Fal | Replicate | Together] = {
+            "/kling": self.kling, "/fal-queue": self.fal, "/fal-run": self.fal, "/replicate": self.replicate,
+            "/together": self.together,
+        }  # fmt: skip
+        handler = handlers.get(mount or "")
+        create = handler is not None and handler.is_create(req)
         try:
             if mount == "/kling":
                 response = self.kling.handle(req)
@@ -260,6 +289,11 @@ class Emulator:
             "body_sha256": hashlib.sha256(body).hexdigest(),
         }
         entry.update({k: v for k, v in response.log.items() if v is not None})
+        if create:
+            entry["op"] = "create"
+            entry.setdefault("external_task_id", _external_id(body))
+            if entry["external_task_id"] is None:
+                del entry["external_task_id"]
         self._record(entry)
         return response
 

@@ -96,6 +96,12 @@ class Together:
             return json_response(status, body, headers)
         return None
 
+    @staticmethod
+    def is_create(req: Request) -> bool:
+        """A create request (paid when accepted), whatever the answer."""
+        path = req.subpath.rstrip("/")
+        return req.method == "POST" and path in ("/v1/images/generations", "/images/generations")
+
     def handle(self, req: Request) -> Response:
         denied = self._auth(req)
         if denied is not None:
