@@ -191,7 +191,9 @@ def open_ledger(p: Project) -> Any:
 @_project_arg
 @click.option("--json", "as_json", is_flag=True)
 def status_cmd(project: str, as_json: bool) -> int:
-    """Per shot: stage, takes, verdicts, spend."""
+    """Per shot: state, why, what a person can do; takes, verdicts, spend."""
+    from goldenchain.core.shotstate import next_step
+
     p = load_project(project)
     ledger = open_ledger(p)
     rows: list[dict[str, Any]] = []
@@ -225,23 +227,23 @@ def status_cmd(project: str, as_json: bool) -> int:
                     for t in tk
                 ],
                 "spend_usd": spend_by_shot.get(s.id, 0.0),
+                "next": next_step(r.status if r else "pending", s.id, r.detail if r else None),
             }
         )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return 0
     table = Table(title=f"{p.id}")
-    for col in ("shot", "stage", "status", "stills", "clips", "verdicts", "spend"):
-        table.add_column(col)
+    for col in ("shot", "status", "takes", "spend", "why / what to do"):
+        table.add_column(col, justify="right" if col == "spend" else "left")
     for r in rows:
+        why = (r["detail"] or "").split(";")[0] if r["status"] != "done" else ""
         table.add_row(
             r["shot"],
-            r["stage"],
-            r["status"],
-            str(r["takes"]["still"]),
-            str(r["takes"]["clip"]),
-            " ".join(r["verdicts"]),
+            f"{r['status']}\n[dim]{r['stage']}[/dim]",
+            f"{r['takes']['still']} still\n{r['takes']['clip']} clip",
             f"${r['spend_usd']:.2f}",
+            (f"{why}\n" if why else "") + f"[bold]→[/bold] {r['next']}",
         )
     console.print(table)
     return 0

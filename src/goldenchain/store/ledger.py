@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from goldenchain.core.shotstate import check_move
 from goldenchain.errors import LedgerError
 from goldenchain.store.breakers import BreakerLedger
 from goldenchain.store.db import Database
@@ -24,20 +25,30 @@ from goldenchain.store.schema import (
     SpendRow,
     TakeRow,
 )
-from goldenchain.store.takes import ACTIVE_SPEND, SHOT_UPDATE, Artifact, BudgetCaps, Take, TakeLedger, today
+from goldenchain.store.takes import (
+    ACTIVE_SPEND,
+    SHOT_UPDATE,
+    Artifact,
+    BudgetCaps,
+    Take,
+    TakeLedger,
+    move_shot,
+    today,
+)
 
 __all__ = ["ACTIVE_SPEND", "Artifact", "BudgetCaps", "Ledger", "Take", "today"]
 
 
-def _grant_retake(shot: ShotRow, stage: str, detail: str) -> None:
-    """One more take of ``stage`` on the next run: the chosen take of that stage (and, for a still, the clip
+def _grant_retake(shot: ShotRow, stage: str, detail: str, n: int = 1) -> None:
+    """``n`` more takes of ``stage`` on the next run: the chosen take of that stage (and, for a still, the clip
     made from it) is dropped from the shot."""
     if stage == "still":
-        shot.extra_still_takes += 1
+        shot.extra_still_takes += n
         shot.still_take_id = shot.clip_take_id = None
     else:
-        shot.extra_clip_takes += 1
+        shot.extra_clip_takes += n
         shot.clip_take_id = None
+    check_move(shot.status, "needs_retake")
     shot.status, shot.stage, shot.detail = "needs_retake", stage, detail
 
 
@@ -136,10 +147,9 @@ class Ledger(TakeLedger, BreakerLedger):
             )
 
     def set_shot(self, project_id: str, shot_id: str, **fields: Any) -> None:
+        """A shot's fields; a new status only along the shot machine's moves."""
         with self.db.write() as c:
-            done = c.execute(SHOT_UPDATE, {"pid": project_id, "sid": shot_id, **fields})
-            if done.rowcount == 0:
-                raise LedgerError(f"unknown shot {shot_id}")
+            move_shot(c, project_id, shot_id, fields)
 
     def set_workflow_ids(self, project_id: str, workflow_ids: dict[str, str]) -> None:
         """Each shot's current workflow id, all in one transaction (a run starts hundreds of shots)."""
@@ -193,6 +203,7 @@ class Ledger(TakeLedger, BreakerLedger):
                     f"{t.stage} take {t.take_no} rejected in review" + (f": {note}" if note else ""),
                 )
             elif decision == "approved" and t.verdict == "reject":
+                check_move(shot.status, "needs_retake")
                 shot.status, shot.detail = "needs_retake", f"{t.stage} take {t.take_no} approved in review"
         return self.take(take_id)
 
@@ -223,6 +234,20 @@ class Ledger(TakeLedger, BreakerLedger):
                     t.review, t.review_note = "rejected", why
             _grant_retake(shot, stage, f"{stage} {why}")
 
+    def grant_retry(
+        self, project_id: str, shot_id: str, stage: str, takes: int, *, who: str = "local"
+    ) -> None:
+        """``goldenchain retry``: a shot that used up its takes gets ``takes`` new ones of ``stage`` (a still
+        brings a new clip too)."""
+        with self.db.session() as s, s.begin():
+            shot = s.scalar(
+                select(ShotRow).where(ShotRow.project_id == project_id, ShotRow.shot_id == shot_id)
+            )
+            if shot is None:
+                raise LedgerError(f"unknown shot {shot_id}")
+            _grant_retake(shot, stage, f"retry from the {stage}: {takes} new take(s)", takes)
+            s.add(ReviewEventRow(project_id=project_id, shot_id=shot_id, action="retry", who=who, note=stage))
+
     def choose_take(self, take_id: int, *, who: str = "local") -> Take:
         """A person puts this take in the cut (instead of the last one that passed). A clip brings its own
         still along and makes the shot done; a still is chosen only with a clip made from it, or before any clip
@@ -237,6 +262,7 @@ class Ledger(TakeLedger, BreakerLedger):
             assert shot is not None
             t.review = "approved"
             if t.stage == "clip":
+                check_move(shot.status, "done")
                 shot.clip_take_id, shot.still_take_id = t.id, t.parent_take_id
                 shot.status, shot.stage = "done", "done"
                 shot.detail = f"clip take {t.take_no} chosen in review by {who}"
@@ -253,6 +279,7 @@ class Ledger(TakeLedger, BreakerLedger):
                     )
                 shot.still_take_id = t.id
                 if clip is not None:
+                    check_move(shot.status, "done")
                     shot.clip_take_id, shot.status, shot.stage = clip.id, "done", "done"
                 shot.detail = f"still take {t.take_no} chosen in review by {who}"
             s.add(

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, update
 
 from goldenchain.core.checks import CheckReport
+from goldenchain.core.shotstate import check_move
 from goldenchain.errors import BudgetExceeded, LedgerError
 from goldenchain.store.db import Database
 from goldenchain.store.schema import ArtifactRow, CheckRow, ProviderCallRow, ShotRow, SpendRow, TakeRow
@@ -114,6 +115,21 @@ _UPDATE_ARTIFACT = update(_A).where(_A.c.sha256 == bindparam("sha"))
 _DELETE_CHECKS = delete(_C).where(_C.c.take_id == bindparam("tid"), _C.c.kind == bindparam("kind"))
 _INSERT_CHECK = insert(_C)
 SHOT_UPDATE = update(_SH).where(_SH.c.project_id == bindparam("pid"), _SH.c.shot_id == bindparam("sid"))
+_SHOT_STATUS = select(_SH.c.status).where(
+    _SH.c.project_id == bindparam("pid"), _SH.c.shot_id == bindparam("sid")
+)
+
+
+def move_shot(c: Any, project_id: str, shot_id: str, fields: dict[str, Any]) -> None:
+    """The one write of a shot's state: a new ``status`` must be a move the shot machine allows
+    (:mod:`goldenchain.core.shotstate`)."""
+    if "status" in fields:
+        old = c.execute(_SHOT_STATUS, {"pid": project_id, "sid": shot_id}).scalar()
+        if old is None:
+            raise LedgerError(f"unknown shot {shot_id}")
+        check_move(old, fields["status"])
+    if c.execute(SHOT_UPDATE, {"pid": project_id, "sid": shot_id, **fields}).rowcount == 0:
+        raise LedgerError(f"unknown shot {shot_id}")
 
 
 def _used(cond: Any) -> Any:
@@ -420,8 +436,7 @@ class TakeLedger:
             self._set(c, take_id, **values)
             if shot is not None:
                 project_id, shot_id, fields = shot
-                if c.execute(SHOT_UPDATE, {"pid": project_id, "sid": shot_id, **fields}).rowcount == 0:
-                    raise LedgerError(f"unknown shot {shot_id}")
+                move_shot(c, project_id, shot_id, fields)
 
     # --- artifacts ---------------------------------------------------------------------------------------
 
