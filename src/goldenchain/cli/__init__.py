@@ -23,9 +23,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from goldenchain.cli import checks, costs, demo, lint, project, providers, retry, review, team
+    from goldenchain.cli import checks, costs, demo, doctor, lint, project, providers, retry, review, team
 
-    for mod in (project, retry, lint, costs, checks, demo, providers, review, team):
+    for mod in (project, retry, doctor, lint, costs, checks, demo, providers, review, team):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 

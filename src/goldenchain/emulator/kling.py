@@ -41,6 +41,8 @@ class _Task:
 
 class Kling:
     def __init__(self, ctx: Context) -> None:
+        #: the resource pack's size (tests set 0 for an exhausted pack)
+        self.pack_units = 10000.0
         self.ctx = ctx
         self.tasks: dict[str, _Task] = {}
         self.by_external: dict[str, str] = {}
@@ -308,7 +310,7 @@ class Kling:
                 for t in self.tasks.values()
                 if self._status(t, now)[0] == "succeed" and start <= _ms(t.created) <= end
             )
-        total = 10000.0
+        total = self.pack_units
         pack = {
             "resource_pack_name": "Video Generation - 10000 units",
             "resource_pack_id": "emu-pack-0001",

@@ -107,6 +107,8 @@ class Together:
         if denied is not None:
             return denied
         path = req.subpath.rstrip("/")
+        if req.method == "GET" and path in ("/v1/models", "/models"):  # free: the model list
+            return json_response(200, [{"id": m, "object": "model", "type": "image"} for m in sorted(MODELS)])
         if path not in ("/v1/images/generations", "/images/generations"):
             return json_response(404, _error(f"Not found: {req.subpath}", "invalid_request_error"))
         if req.method != "POST":

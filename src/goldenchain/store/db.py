@@ -123,5 +123,10 @@ class Database:
         with self.one_reader.connect() as conn:
             yield conn
 
+    def ping(self) -> None:
+        """One round trip (``goldenchain doctor``); raises when the database cannot answer."""
+        with self.read() as conn:
+            conn.exec_driver_sql("select 1").scalar()
+
     def dispose(self) -> None:
         self.engine.dispose()
