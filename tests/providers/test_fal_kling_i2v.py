@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from goldenchain.core.capabilities import video_model
+from goldenchain.core.models import active_catalog
 from goldenchain.errors import (
     BillingError,
     InvalidInput,
@@ -29,7 +29,6 @@ from goldenchain.providers.base import (
     Submitted,
     Succeeded,
 )
-from goldenchain.providers.fal.i2v import FAL_KLING_ENDPOINTS
 from goldenchain.providers.testing import RecordingSleep, Script, json_response
 
 KEY = "fal-key-id:fal-key-secret-0123456789"
@@ -63,15 +62,15 @@ def test_is_a_provider_and_in_the_matrix(sleeps: RecordingSleep) -> None:
     p = fal(Script(json_response(200, {})), sleeps)
     assert isinstance(p, Provider)
     assert (p.name, p.kind, p.lookup_by_external_id) == ("fal-kling", "i2v", False)
-    for endpoint in FAL_KLING_ENDPOINTS:
-        row = video_model("fal-kling", endpoint)
-        assert row is not None and row.modes == ("pro",) and row.camera == ()
+    specs = active_catalog().route("fal-kling", "i2v")
+    assert len(specs) >= 4
+    for row in specs:
+        assert row.modes == ("pro",) and row.camera == () and row.price.basis == "second"
 
 
 @pytest.mark.parametrize(
     ("version", "expected"),
     [
-        ("v1.5", {"image_url": True, "aspect_ratio": "16:9", "cfg_scale": 0.5}),
         ("v1.6", {"image_url": True, "aspect_ratio": "16:9", "cfg_scale": 0.5}),
         ("v2.1", {"image_url": True, "cfg_scale": 0.5}),
         ("v2.5-turbo", {"image_url": True, "cfg_scale": 0.5}),

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from goldenchain.core.capabilities import image_model, video_model
+from goldenchain.core.models import active_catalog
 from goldenchain.errors import (
     AuthError,
     BillingError,
@@ -62,8 +62,8 @@ def test_providers_and_matrix(sleeps: RecordingSleep) -> None:
     assert isinstance(t2i, Provider) and isinstance(i2v, Provider)
     assert (t2i.name, t2i.kind, t2i.lookup_by_external_id) == ("replicate", "t2i", False)
     assert (i2v.name, i2v.kind, i2v.lookup_by_external_id) == ("replicate-kling", "i2v", False)
-    assert image_model("replicate", "black-forest-labs/flux-schnell") is not None
-    assert video_model("replicate-kling", "kwaivgi/kling-v2.1") is not None
+    assert active_catalog().get("replicate", "black-forest-labs/flux-schnell", "t2i") is not None
+    assert active_catalog().get("replicate-kling", "kwaivgi/kling-v2.1", "i2v") is not None
 
 
 @pytest.mark.parametrize(

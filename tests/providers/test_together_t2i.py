@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from goldenchain.core.capabilities import image_model
+from goldenchain.core.models import active_catalog
 from goldenchain.errors import (
     AuthError,
     BillingError,
@@ -55,7 +55,7 @@ def test_is_a_provider(sleeps: RecordingSleep) -> None:
     p = together(Script(ok()), sleeps)
     assert isinstance(p, Provider)
     assert (p.name, p.kind, p.lookup_by_external_id) == ("together", "t2i", False)
-    assert image_model("together", "black-forest-labs/FLUX.1-schnell") is not None
+    assert active_catalog().get("together", "black-forest-labs/FLUX.1-schnell", "t2i") is not None
 
 
 @pytest.mark.parametrize(

@@ -9,21 +9,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from goldenchain.config import CameraSpec, ShotSpec
-from goldenchain.core import rules
+from goldenchain.core import models, rules
 from goldenchain.core.rules import lint_shot
 
 GOOD = "Medium shot of a potter at a wheel, neutral overcast lighting, simple background, 35mm lens"
 
 
-def _lint(shot: ShotSpec, model: str = "kling-v1-5", mode: str = "pro") -> dict[str, str]:
+def _lint(shot: ShotSpec, model: str = "kling-v1-5", mode: str = "pro", **more: Any) -> dict[str, str]:
     """rule -> severity of every finding (a rule found twice must agree with itself)."""
     fs = lint_shot(
         shot,
-        still_provider="fal",
-        still_model="fal-ai/flux/dev",
+        still_provider=more.pop("still_provider", "fal"),
+        still_model=more.pop("still_model", "fal-ai/flux/dev"),
         video_provider="kling",
         video_model_id=model,
         video_mode=mode,
+        **more,
     )
     return {f.rule: f.severity for f in fs}
 
@@ -105,6 +106,20 @@ LINT_CASES: list[tuple[str, dict[str, Any], dict[str, str], dict[str, str]]] = [
         {"camera-unsupported": "error"},
     ),
     ("camera-one-axis", {"camera": CameraSpec(horizontal=3, zoom=2)}, {}, {"camera-one-axis": "error"}),
+    # an aspect-ratio model makes about one megapixel: smaller than the 1824x1024 asked for
+    (
+        "still-size",
+        {},
+        {
+            "still_model": "black-forest-labs/flux-dev",
+            "still_provider": "replicate",
+            "still_width": 1920,
+            "still_height": 1080,
+        },
+        {"still-size": "warning"},
+    ),
+    # Kling v2.x accepts cfg_scale and ignores it: said, not refused
+    ("ignored-parameter", {}, {"model": "kling-v2-1", "cfg_scale": 0.8}, {"ignored-parameter": "warning"}),
 ]
 
 
@@ -119,17 +134,22 @@ def test_each_rule_on_its_own_prompt(
 
 
 def _rule_ids() -> set[str]:
-    """Every rule id lint_shot can report: the prompt rules, and each ``add("id", ...)`` in its body."""
-    tree = ast.parse(inspect.getsource(rules.lint_shot))
-    added = {
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "add"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    }
+    """Every rule id lint_shot can report: the prompt rules, each ``add("id", ...)`` in its body, and each
+    issue a model's spec reports (``Issue("id", ...)`` / ``err("id", ...)`` in ``ModelSpec``)."""
+    added = set()
+    for source, calls in ((rules.lint_shot, ("add",)), (models.ModelSpec, ("Issue", "err"))):
+        tree = ast.parse(
+            inspect.getsource(source).strip() if source is rules.lint_shot else inspect.getsource(source)
+        )
+        added |= {
+            node.args[0].value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in calls
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        }
     return {r.id for r in rules.PROMPT_RULES} | added
 
 

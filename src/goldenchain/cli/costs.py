@@ -85,34 +85,50 @@ def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
 @costs_group.command("prices")
 @click.option("--json", "as_json", is_flag=True)
 def prices_cmd(as_json: bool) -> int:
-    """The price catalog: every price with its source and date (override any in goldenchain.toml [prices])."""
+    """Every model's price with its source and date (override any in goldenchain.toml [prices])."""
+    from goldenchain.cli.providers import price_short
+    from goldenchain.core.models import active_catalog
     from goldenchain.core.pricing import KLING_TIERS, catalog
 
-    entries = catalog()
+    models = active_catalog()
     if as_json:
         click.echo(
             json.dumps(
                 {
-                    "prices": [e.__dict__ for e in entries],
+                    "prices": [e.__dict__ for e in catalog(models)],
+                    "models": [
+                        {"route": m.route, "kind": m.kind, "model": m.model, "key": m.key, **m.price_json()}
+                        for m in models
+                    ],
                     "kling_tiers": [t.__dict__ for t in KLING_TIERS.values()],
                 },
                 indent=2,
             )
         )
         return 0
-    t = Table(title="price catalog")
-    for col in ("key", "USD", "per", "source", "as of"):
-        t.add_column(col)
-    for e in entries:
-        t.add_row(e.key, f"{e.usd:g}", e.unit, e.source, e.date)
-    console.print(t)
-    tt = Table(title="Kling account tiers (add yours in goldenchain.toml [plan.tiers])")
-    for col in ("tier", "monthly credits", "priority", "USD/credit", "source", "as of"):
-        tt.add_column(col)
+    sources: list[str] = []
+    seen: set[str] = set()
+    click.echo(f"{'model (override key in [prices])':<56} {'price':>10}  src")
+    for m in models:
+        if m.key in seen:  # Kling's text-to-video bills like its image-to-video
+            continue
+        seen.add(m.key)
+        src = f"{m.price.source} ({m.price.date})"
+        if src not in sources:
+            sources.append(src)
+        key = m.key if len(m.key) <= 56 else m.key[:55] + "…"
+        click.echo(f"{key:<56} {price_short(m):>10}  [{sources.index(src) + 1}]")
+    click.echo("per-clip Kling keys: ROUTE:MODEL:MODE:SECONDS, e.g. kling:kling-v1-5:pro:5 (--json: all)")
+    import textwrap
+
+    for i, src in enumerate(sources, 1):
+        click.echo(textwrap.fill(f"[{i}] {src}", 80, subsequent_indent="     "))
+    click.echo("")
+    click.echo("Kling account tiers (add yours in goldenchain.toml [plan.tiers]):")
     for k in KLING_TIERS.values():
-        mc = "pack (until empty)" if k.monthly_credits is None else f"{k.monthly_credits:g}"
-        tt.add_row(k.name, mc, "yes" if k.priority else "no", f"{k.usd_per_credit:g}", k.source, k.date)
-    console.print(tt)
+        mc = "pack (until empty)" if k.monthly_credits is None else f"{k.monthly_credits:g}/month"
+        prio = "priority" if k.priority else "no priority"
+        click.echo(f"  {k.name}: {mc}, {prio}, ${k.usd_per_credit:g}/credit ({k.date})")
     return 0
 
 

@@ -45,6 +45,10 @@ def lint_project(p: Project) -> list[Finding]:
             video_mode=c.video.mode,
             disabled=frozenset(c.lint.disable),
             extra_rules=extra,
+            still_width=c.stills.width,
+            still_height=c.stills.height,
+            cfg_scale=c.video.cfg_scale,
+            negative_prompt=c.video.negative_prompt or None,
         )
     return out
 

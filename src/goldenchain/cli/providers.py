@@ -1,5 +1,5 @@
-"""``goldenchain providers``: the registered provider plugins, their models and what each model can do
-(from the capability matrix, :mod:`goldenchain.core.capabilities`)."""
+"""``goldenchain providers``: the registered provider routes and their models, one row per model, read from
+each model's spec (:class:`goldenchain.core.models.ModelSpec`). ``--json`` gives everything."""
 
 from __future__ import annotations
 
@@ -7,88 +7,104 @@ import json
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from goldenchain.core.capabilities import image_model, video_model
+from goldenchain.core.models import ModelSpec
 
-__all__ = ["COMMANDS", "provider_rows", "providers_cmd"]
+__all__ = ["COMMANDS", "caps_short", "price_short", "provider_rows", "providers_cmd"]
 
-KINDS = {"t2i": "text-to-image", "i2v": "image-to-video"}
-
-
-def _model_caps(name: str, kind: str, model: str) -> dict[str, Any] | None:
-    if kind == "t2i":
-        im = image_model(name, model)
-        if im is None:
-            return None
-        return {"prompt_max": im.prompt_max, "sizes": im.sizes, "max_side": im.max_side}
-    vm = video_model(name, model)
-    if vm is None:
-        return None
-    return {
-        "modes": list(vm.modes),
-        "durations": list(vm.durations),
-        "camera": [list(p) for p in vm.camera],
-        "end_frame": [list(p) for p in vm.end_frame],
-        "prompt_max": vm.prompt_max,
-        "image_min_px": vm.image_min_px,
-        "image_max_bytes": vm.image_max_bytes,
-        "output": {mode: list(size) for mode, size in vm.output.items()},
-    }
+KINDS = {"t2i": "text-to-image", "i2v": "image-to-video", "t2v": "text-to-video"}
+WIDTH = 80
+MODEL_COL = 36
 
 
 def provider_rows(registry: Any | None = None) -> list[dict[str, Any]]:
-    """One entry per registered provider: ``name``, ``kind``, and ``models`` with their capabilities
-    (``null`` where the matrix has no row for a model, e.g. a third-party plugin's)."""
+    """One entry per registered provider route: ``name``, ``kind``, and ``models``, each with its
+    ``capabilities`` and ``price`` from its spec (``null`` for a model registered without one)."""
     if registry is None:
         from goldenchain.plugins.manager import get_registry
 
         registry = get_registry()
     rows = []
     for (name, kind), entry in sorted(registry.providers.items()):
-        models = [{"model": m, "capabilities": _model_caps(name, kind, m)} for m in entry.models]
+        models = []
+        for m in entry.models:
+            spec = entry.specs.get(m)
+            models.append(
+                {
+                    "model": m,
+                    "label": spec.label if spec else None,
+                    "capabilities": spec.capabilities() if spec else None,
+                    "price": spec.price_json() if spec else None,
+                    "notes": spec.notes if spec else "registered without a spec: cannot be used",
+                }
+            )
         rows.append({"name": name, "kind": kind, "models": models})
     return rows
 
 
-def _pairs(pairs: list[list[Any]]) -> str:
-    return ", ".join(f"{mode} {seconds}s" for mode, seconds in pairs) or "no"
+def price_short(spec: ModelSpec) -> str:
+    """``$0.025/MP``, ``$0.098/s``, ``$0.49/5s`` (a Kling clip in its first mode): a narrow column."""
+    rule = spec.price
+    if rule.basis == "clip" and rule.units:
+        mode = "pro" if any(m == "pro" for m, _, _ in rule.units) else rule.units[0][0]
+        five = next((u for m, d, u in rule.units if m == mode and d == 5), rule.units[0][2])
+        return f"${five * rule.usd:.2f}/5s"
+    return rule.short()
 
 
-def _summary(kind: str, caps: dict[str, Any] | None) -> str:
-    if caps is None:
-        return "[dim]not in the capability matrix[/dim]"
-    if kind == "t2i":
-        return f"sizes: {caps['sizes']} (max {caps['max_side']} px); prompt <= {caps['prompt_max']}"
-    durations = "/".join(str(d) for d in caps["durations"])
-    return (
-        f"modes {'/'.join(caps['modes'])}; {durations} s; camera: {_pairs(caps['camera'])}; "
-        f"end frame: {_pairs(caps['end_frame'])}"
-    )
+def _pairs(pairs: tuple[tuple[str, int], ...]) -> str:
+    return ",".join(f"{m} {d}s" for m, d in pairs)
+
+
+def caps_short(spec: ModelSpec) -> str:
+    if spec.kind == "t2i":
+        if spec.sizes == "aspect":
+            return f"ratios {' '.join(r for r in spec.ratios if r in ('16:9', '1:1', '9:16'))}.."
+        mult = f" /{spec.multiple_of}" if spec.multiple_of > 1 else ""
+        return f"{spec.min_side}-{spec.max_side}px{mult}"
+    text = f"{'/'.join(spec.modes)} {'/'.join(map(str, spec.durations))}s"
+    if spec.camera:
+        text += f"; cam {_pairs(spec.camera)}"
+    if spec.end_frame:
+        text += "; end"
+    if spec.ignored:
+        text += f"; ignores {','.join(p.replace('_scale', '').replace('_ratio', '') for p in spec.ignored)}"
+    return text
+
+
+def table_lines(rows: list[dict[str, Any]], registry: Any | None = None) -> list[str]:
+    if registry is None:
+        from goldenchain.plugins.manager import get_registry
+
+        registry = get_registry()
+    lines: list[str] = []
+    for row in rows:
+        entry = registry.providers[(row["name"], row["kind"])]
+        lines.append(f"{row['name']} · {KINDS.get(row['kind'], row['kind'])}")
+        for m in entry.models:
+            spec = entry.specs.get(m)
+            if spec is None:
+                lines.append(f"  {m}  (no spec: cannot be used)")
+                continue
+            price, caps = price_short(spec), caps_short(spec)
+            if len(m) + 2 > MODEL_COL:  # a long model id gets a line of its own
+                lines.append(f"  {m}")
+                m = ""
+            lines.append(f"  {m:<{MODEL_COL - 2}} {price:>10}  {caps}".rstrip())
+    return lines
 
 
 @click.command("providers")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (everything) instead of a table.")
 def providers_cmd(as_json: bool) -> int:
-    """List the registered providers, their models and capabilities."""
+    """List the provider routes, their models, prices and capabilities (details: --json)."""
     rows = provider_rows()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return 0
-    table = Table(show_header=True, box=None, pad_edge=False)
-    for col in ("provider", "kind", "model", "capabilities"):
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        for i, m in enumerate(row["models"] or [{"model": "-", "capabilities": None}]):
-            first = i == 0
-            table.add_row(
-                row["name"] if first else "",
-                KINDS.get(row["kind"], row["kind"]) if first else "",
-                m["model"],
-                _summary(row["kind"], m["capabilities"]),
-            )
-    Console().print(table)
+    for line in table_lines(rows):
+        click.echo(line)
+    click.echo("prices: goldenchain costs prices · all fields: goldenchain providers --json")
     return 0
 
 

@@ -1,28 +1,40 @@
-"""Price catalog (versioned data, each price with its source and date) and pure cost estimates."""
+"""Prices: every model's price rule lives in its :class:`~goldenchain.core.models.ModelSpec`; these helpers
+look a model up in the active catalog and price a still or a clip, with the project's ``[prices]`` overrides.
+Also the Kling account tiers. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from goldenchain.core.models import (
+    Catalog,
+    ModelSpec,
+    Price,
+    UnknownPrice,
+    active_catalog,
+    megapixels,
+)
+
+__all__ = [
+    "CATALOG_VERSION",
+    "KLING_TIERS",
+    "KLING_USD_PER_UNIT",
+    "CatalogEntry",
+    "KlingTier",
+    "Price",
+    "UnknownPrice",
+    "actual_usd",
+    "catalog",
+    "clip_price",
+    "megapixels",
+    "resolve_tier",
+    "still_price",
+]
+
 CATALOG_VERSION = "2026-11-01"
-
-#: Kling official API: units per task by model -> mode -> duration. 1 unit = $0.14 on prepaid video packs.
-#: Source: providers.md §1.10 (inference-sh/grid api/klingai/pricing.md transcription), read 2026-11.
+#: what a Kling unit costs on prepaid video packs (the built-in tier below)
 KLING_USD_PER_UNIT = 0.14
-KLING_UNITS: dict[str, dict[str, dict[int, float]]] = {
-    "kling-v1": {"std": {5: 1, 10: 2}, "pro": {5: 3.5, 10: 7}},
-    "kling-v1-5": {"std": {5: 2, 10: 4}, "pro": {5: 3.5, 10: 7}},
-    "kling-v1-6": {"std": {5: 2, 10: 4}, "pro": {5: 3.5, 10: 7}},
-    "kling-v2-1": {"std": {5: 2, 10: 4}, "pro": {5: 3.5, 10: 7}},
-    "kling-v2-5-turbo": {"std": {5: 1.5, 10: 3}, "pro": {5: 2.5, 10: 5}},
-    "kling-v2-6": {"std": {5: 1.5, 10: 3}, "pro": {5: 2.5, 10: 5}},
-    "kling-v2-master": {"std": {5: 10, 10: 20}, "pro": {5: 10, 10: 20}},
-    "kling-v2-1-master": {"std": {5: 10, 10: 20}, "pro": {5: 10, 10: 20}},
-}
-
-#: fal FLUX: dollars per megapixel (dev, schnell: official llms.txt pages) or per image (pro v1.1: third-party list).
-FAL_USD_PER_MP = {"fal-ai/flux/dev": 0.025, "fal-ai/flux/schnell": 0.003}
-FAL_USD_PER_IMAGE = {"fal-ai/flux-pro/v1.1": 0.04}
 
 
 @dataclass(frozen=True)
@@ -78,91 +90,70 @@ class CatalogEntry:
     date: str
 
 
-SOURCE_KLING = (
-    "Kling pricing transcription (inference-sh/grid api/klingai/pricing.md); 1 unit = $0.14 prepaid"
-)
-SOURCE_FAL = "fal model pages (llms.txt), per megapixel, rounded up"
-SOURCE_FAL_PRO = "third-party fal price list"
-
-
-def catalog() -> list[CatalogEntry]:
-    """Every built-in price with its source and the date it was read (``CATALOG_VERSION``)."""
+def catalog(models: Catalog | None = None) -> list[CatalogEntry]:
+    """Every model's price, one entry per model (``route:model``; Kling's per (mode, duration) as well)."""
     out: list[CatalogEntry] = []
-    for model, modes in KLING_UNITS.items():
-        for mode, durs in modes.items():
-            for dur, units in durs.items():
-                out.append(
-                    CatalogEntry(
-                        f"kling:{model}:{mode}:{dur}",
-                        round(units * KLING_USD_PER_UNIT, 6),
-                        f"clip ({units:g} units)",
-                        SOURCE_KLING,
-                        CATALOG_VERSION,
-                    )
-                )
-    for model, usd in FAL_USD_PER_MP.items():
-        out.append(CatalogEntry(f"fal:{model}", usd, "megapixel", SOURCE_FAL, CATALOG_VERSION))
-    for model, usd in FAL_USD_PER_IMAGE.items():
-        out.append(CatalogEntry(f"fal:{model}", usd, "image", SOURCE_FAL_PRO, CATALOG_VERSION))
+    seen: set[str] = set()
+    for spec in models if models is not None else active_catalog():
+        if spec.key in seen:  # Kling's text-to-video bills like its image-to-video
+            continue
+        seen.add(spec.key)
+        rule = spec.price
+        out.append(CatalogEntry(spec.key, rule.usd, rule.short().split("/", 1)[1], rule.source, rule.date))
+        for mode, dur, units in rule.units:
+            usd = round(units * rule.usd, 6)
+            key = f"{spec.key}:{mode}:{dur}"
+            out.append(CatalogEntry(key, usd, f"clip ({units:g} units)", rule.source, rule.date))
     return out
 
 
-@dataclass(frozen=True)
-class Price:
-    usd: float
-    credits: float | None = None
-    basis: str = ""
-
-
-class UnknownPrice(KeyError):
-    pass
-
-
-def megapixels(width: int, height: int) -> float:
-    # fal rounds up to whole megapixels for billing of FLUX dev/schnell
-    import math
-
-    return float(max(1, math.ceil(width * height / 1_000_000)))
+def _spec(provider: str, model: str, kinds: tuple[str, ...], models: Catalog | None) -> ModelSpec:
+    cat = models if models is not None else active_catalog()
+    for kind in kinds:
+        spec = cat.get(provider, model, kind)
+        if spec is not None:
+            return spec
+    raise UnknownPrice(f"no price for {provider}:{model}: no model spec is registered for it")
 
 
 def still_price(
-    provider: str, model: str, width: int, height: int, overrides: dict[str, float] | None = None
+    provider: str,
+    model: str,
+    width: int,
+    height: int,
+    overrides: Mapping[str, float] | None = None,
+    models: Catalog | None = None,
 ) -> Price:
-    key = f"{provider}:{model}"
-    if overrides and key in overrides:
-        return Price(overrides[key], None, "override")
-    if provider == "fal":
-        if model in FAL_USD_PER_MP:
-            mp = megapixels(width, height)
-            return Price(
-                round(FAL_USD_PER_MP[model] * mp, 6), None, f"{mp:g} MP x ${FAL_USD_PER_MP[model]}/MP"
-            )
-        if model in FAL_USD_PER_IMAGE:
-            return Price(FAL_USD_PER_IMAGE[model], None, "per image")
-    raise UnknownPrice(f"no price for still model {key}")
+    return _spec(provider, model, ("t2i",), models).still_price(width, height, overrides)
 
 
 def clip_price(
-    provider: str, model: str, mode: str, duration: int, overrides: dict[str, float] | None = None
+    provider: str,
+    model: str,
+    mode: str,
+    duration: int,
+    overrides: Mapping[str, float] | None = None,
+    models: Catalog | None = None,
 ) -> Price:
-    key = f"{provider}:{model}:{mode}:{duration}"
-    if overrides and key in overrides:
-        return Price(overrides[key], None, "override")
-    if provider == "kling":
-        try:
-            units = KLING_UNITS[model][mode][duration]
-        except KeyError:
-            raise UnknownPrice(f"no price for {model} {mode} {duration}s") from None
-        return Price(round(units * KLING_USD_PER_UNIT, 6), units, f"{units:g} units x ${KLING_USD_PER_UNIT}")
-    raise UnknownPrice(f"no price for clip model {key}")
+    return _spec(provider, model, ("i2v", "t2v"), models).clip_price(mode, duration, overrides)
 
 
 def actual_usd(
-    provider: str, billed_units: float | None, unit: str | None, estimate: float
+    provider: str,
+    billed_units: float | None,
+    unit: str | None,
+    estimate: float,
+    model: str | None = None,
+    overrides: Mapping[str, float] | None = None,
 ) -> tuple[float, float | None]:
-    """Dollars (and credits) from what the provider says it billed; the estimate when it says nothing."""
-    if billed_units is None:
-        return estimate, None
-    if unit == "credits" and provider == "kling":
+    """Dollars (and credits) from what the provider says it billed, read with the model's price rule; the
+    estimate when it says nothing or the model has no spec."""
+    spec = None
+    if model is not None:
+        cat = active_catalog()
+        spec = next((s for k in ("t2i", "i2v", "t2v") if (s := cat.get(provider, model, k))), None)
+    if spec is not None:
+        return spec.actual_usd(billed_units, unit, estimate, overrides)
+    if billed_units is not None and unit == "credits" and provider == "kling":
         return round(billed_units * KLING_USD_PER_UNIT, 6), billed_units
     return estimate, None

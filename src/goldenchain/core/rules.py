@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from goldenchain.core.capabilities import image_model, video_model
+from goldenchain.core.models import Catalog, active_catalog
 
 Severity = Literal["error", "warning", "info"]
 
@@ -121,6 +121,12 @@ def lint_shot(
     video_mode: str,
     disabled: frozenset[str] = frozenset(),
     extra_rules: tuple[PromptRule, ...] = (),
+    still_width: int = 1824,
+    still_height: int = 1024,
+    cfg_scale: float = 0.5,
+    negative_prompt: str | None = None,
+    video_kind: str = "i2v",
+    catalog: Catalog | None = None,
 ) -> list[Finding]:
     out: list[Finding] = []
     sid = shot.id
@@ -140,21 +146,18 @@ def lint_shot(
             add(r.id, r.severity, r.message.format(match=m.group(0)), r.hint)
         elif r.mode == "require" and not m:
             add(r.id, r.severity, r.message, r.hint)
-    im = image_model(still_provider, still_model)
+    models = catalog if catalog is not None else active_catalog()
+    im = models.get(still_provider, still_model, "t2i")
     if im is None:
         add(
             "capability",
             "error",
-            f"unknown still model {still_provider}:{still_model}",
-            "see goldenchain providers",
+            f"no model spec for still model {still_provider}:{still_model}",
+            "pick one from goldenchain providers, or add it under [models] in goldenchain.toml",
         )
-    elif len(prompt) > im.prompt_max:
-        add(
-            "prompt-too-long",
-            "error",
-            f"prompt has {len(prompt)} characters; {still_model} takes {im.prompt_max}",
-            "shorten it",
-        )
+    else:
+        for issue in im.still_issues(prompt, still_width, still_height) if prompt.strip() else ():
+            add(issue.rule, issue.severity, issue.message, issue.hint)
     # camera policy
     cam = shot.camera
     if cam.horizontal < 0 or cam.horizontal > 10:
@@ -192,51 +195,28 @@ def lint_shot(
             f"motion {shot.motion}% is outside {lo}-{hi}% for {shot.scene}",
             f"use {lo}-{hi}%",
         )
-    vm = video_model(video_provider, video_model_id)
+    vm = models.get(video_provider, video_model_id, video_kind)
     if vm is None:
         add(
             "capability",
             "error",
-            f"unknown video model {video_provider}:{video_model_id}",
-            "see goldenchain providers",
+            f"no model spec for video model {video_provider}:{video_model_id}",
+            "pick one from goldenchain providers, or add it under [models] in goldenchain.toml",
         )
         return out
     motion_prompt = getattr(shot, "video_prompt", None) or prompt
-    if len(motion_prompt) > vm.prompt_max:
-        add(
-            "prompt-too-long",
-            "error",
-            f"video prompt has {len(motion_prompt)} characters; {video_model_id} takes {vm.prompt_max}",
-            "shorten it",
-        )
-    if video_mode not in vm.modes:
-        add(
-            "capability",
-            "error",
-            f"{video_model_id} has no {video_mode} mode ({', '.join(vm.modes)})",
-            "change mode",
-        )
-    if shot.duration not in vm.durations:
-        add(
-            "capability",
-            "error",
-            f"{video_model_id} makes {' or '.join(map(str, vm.durations))} s clips, not {shot.duration}",
-            "change duration",
-        )
-    nz = [k for k in ("horizontal", "vertical", "zoom", "rotation") if getattr(cam, k)]
-    if nz:
-        if (video_mode, shot.duration) not in vm.camera:
-            add(
-                "camera-unsupported",
-                "error",
-                f"{video_provider} {video_model_id} {video_mode} {shot.duration}s has no camera control",
-                "set the camera to 0, or use kling-v1-5 pro 5 s",
-            )
-        elif len(nz) > 1:
-            add(
-                "camera-one-axis",
-                "error",
-                f"{video_provider} moves the camera on one axis only; shot sets {', '.join(nz)}",
-                "keep one non-zero slider",
-            )
+    nz = {
+        k: float(getattr(cam, k)) for k in ("horizontal", "vertical", "zoom", "rotation") if getattr(cam, k)
+    }
+    for issue in vm.clip_issues(
+        prompt=motion_prompt if prompt.strip() else "x",
+        mode=video_mode,
+        duration=shot.duration,
+        aspect=shot.aspect,
+        camera=nz,
+        cfg_scale=cfg_scale,
+        negative_prompt=getattr(shot, "negative_prompt", None) or negative_prompt,
+        camera_models=models.camera_models(video_kind),
+    ):
+        add(issue.rule, issue.severity, issue.message, issue.hint)
     return out

@@ -310,7 +310,9 @@ class Fal:
     def _prepare(self, job: _Job) -> None:
         """Validate the input and fix the outcome: either job.error or a (lazy) job.output."""
         body = job.body
-        check = validate_flux(body) if job.family == "flux" else validate_kling(body, job.endpoint)
+        check = (
+            validate_flux(body, job.endpoint) if job.family == "flux" else validate_kling(body, job.endpoint)
+        )
         if isinstance(check, list):
             job.error = (422, {"detail": check}, {})
             return

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from goldenchain.providers.fal import models as fal_models
+
 __all__ = ["IMAGE_SIZES", "endpoint_family", "validate_flux", "validate_kling"]
 
 FLUX_ENDPOINTS = {
     "fal-ai/flux/dev", "fal-ai/flux/schnell", "fal-ai/flux-1/dev", "fal-ai/flux-1/schnell",
     "fal-ai/flux-pro/v1.1", "fal-ai/flux-pro/v1.1-ultra", "fal-ai/flux-pro/new",
-}  # fmt: skip
+} | {s.model for s in fal_models.FLUX_SPECS}  # fmt: skip
+#: what each endpoint makes and takes, from goldenchain's own specs (aspect-ratio models, the largest side)
+_SPECS = {s.model: s for s in fal_models.FLUX_SPECS}
 _KLING = re.compile(r"fal-ai/kling-video/v[0-9.]+(?:-turbo)?/(?:standard|pro|master)/(?:image|text)-to-video")
 
 IMAGE_SIZES = {
@@ -35,8 +39,11 @@ def _err(field: str, msg: str, kind: str, value: Any = None) -> dict[str, Any]:
     return {"loc": ["body", field], "msg": msg, "type": kind, "input": value}
 
 
-def validate_flux(body: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
+def validate_flux(body: dict[str, Any], endpoint: str = "") -> dict[str, Any] | list[dict[str, Any]]:
     """The resolved spec ``{width, height, num_images, output_format}`` or a 422 ``detail`` list."""
+    model = _SPECS.get(endpoint)
+    if model is not None and model.sizes == "aspect":
+        return _validate_aspect(body, model)
     errors: list[dict[str, Any]] = []
     prompt = body.get("prompt")
     if prompt is None:
@@ -53,10 +60,11 @@ def validate_flux(body: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]
             errors.append(_err("image_size", msg, "enum", size))
     elif isinstance(size, dict):
         w, h = size.get("width", 512), size.get("height", 512)
+        hi = model.max_side if model is not None else 4096
         for name, v in (("width", w), ("height", h)):
-            if isinstance(v, bool) or not isinstance(v, int) or not 64 <= v <= 4096:
+            if isinstance(v, bool) or not isinstance(v, int) or not 64 <= v <= hi:
                 errors.append(
-                    {"loc": ["body", "image_size", name], "msg": "Input should be an integer in [64, 4096]",
+                    {"loc": ["body", "image_size", name], "msg": f"Input should be an integer in [64, {hi}]",
                      "type": "int_range", "input": v}
                 )  # fmt: skip
         if not errors:
@@ -81,6 +89,33 @@ def validate_flux(body: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]
         )
     if errors:
         return errors
+    return {"width": width, "height": height, "num_images": n, "output_format": fmt}
+
+
+def _validate_aspect(body: dict[str, Any], model: Any) -> dict[str, Any] | list[dict[str, Any]]:
+    """FLUX1.1 pro ultra and Kontext: ``aspect_ratio`` instead of ``image_size``; the size follows from it."""
+    errors: list[dict[str, Any]] = []
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        errors.append(_err("prompt", "Field required", "missing", prompt))
+    aspect = body.get("aspect_ratio", "16:9")
+    if aspect not in model.ratios:
+        msg = "Input should be " + ", ".join(f"'{r}'" for r in model.ratios)
+        errors.append(_err("aspect_ratio", msg, "enum", aspect))
+    if "image_size" in body:
+        errors.append(
+            _err("image_size", "Extra inputs are not permitted", "extra_forbidden", body["image_size"])
+        )
+    n = body.get("num_images", 1)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 4:
+        errors.append(_err("num_images", "Input should be an integer in [1, 4]", "int_range", n))
+    fmt = body.get("output_format", "jpeg")
+    if fmt not in ("jpeg", "png"):
+        errors.append(_err("output_format", "Input should be 'jpeg' or 'png'", "enum", fmt))
+    if errors:
+        return errors
+    rw, rh = (int(x) for x in str(aspect).split(":"))
+    width, height = model.still_output(rw, rh)
     return {"width": width, "height": height, "num_images": n, "output_format": fmt}
 
 

@@ -7,31 +7,30 @@ from typing import Any
 
 from PIL import Image
 
+from goldenchain.providers.kling import models as kling_models
+
 from .media import clip_size
 
 __all__ = ["CREDITS", "FAULT_ERRORS", "MODELS", "TASK_MESSAGES", "output_spec", "validate"]
 
+#: the task families and their models: goldenchain's Kling specs, and the image models (no spec: not driven)
 MODELS = {
-    "videos/image2video": {
-        "kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master",
-        "kling-v2-5-turbo", "kling-v2-6",
-    },
-    "videos/text2video": {
-        "kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6",
-    },
+    "videos/image2video": {s.model for s in kling_models.I2V_SPECS},
+    "videos/text2video": {s.model for s in kling_models.T2V_SPECS},
     "images/generations": {"kling-v1", "kling-v1-5", "kling-v2", "kling-v2-new", "kling-v2-1"},
-}  # fmt: skip
+}
 
-# Units per 5 s: (std, pro); single-mode models have one price (§1.10).
+
+def _per_5s(spec: Any) -> tuple[float, ...]:
+    units = {m: u for m, d, u in spec.price.units if d == 5}
+    if units.get("std", units.get("pro")) == units.get("pro"):
+        return (units["pro"],)  # one price whatever the mode (the master models, and pro-only ones)
+    return (units["std"], units["pro"])
+
+
+#: units per 5 s: (std, pro); a single-price model has one (§1.10), from the specs' price rules
 CREDITS: dict[str, tuple[float, ...]] = {
-    "kling-v1": (1.0, 3.5),
-    "kling-v1-5": (2.0, 3.5),
-    "kling-v1-6": (2.0, 3.5),
-    "kling-v2-1": (2.0, 3.5),
-    "kling-v2-5-turbo": (1.5, 2.5),
-    "kling-v2-6": (1.5, 2.5),
-    "kling-v2-master": (10.0,),
-    "kling-v2-1-master": (10.0,),
+    s.model: _per_5s(s) for s in kling_models.I2V_SPECS + kling_models.T2V_SPECS
 }
 
 # Request-fault kind -> (HTTP status, Kling code, message) (§1.8).

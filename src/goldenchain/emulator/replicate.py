@@ -20,6 +20,8 @@ from typing import Any
 
 from PIL import Image
 
+from goldenchain.providers.replicate import models as replicate_models
+
 from .base import Context, Request, Response, json_response
 from .media import clip_size, encode_image, render_bad_still, render_clip, render_still
 
@@ -32,6 +34,10 @@ FLUX_MODELS = {
     "black-forest-labs/flux-pro",
 }
 KLING_MODELS = {"kwaivgi/kling-v1.6-standard", "kwaivgi/kling-v1.6-pro", "kwaivgi/kling-v2.1"}
+# every model goldenchain's specs name is served too (the specs say what each makes)
+FLUX_MODELS |= {s.model for s in replicate_models.FLUX_SPECS}
+KLING_MODELS |= {s.model for s in replicate_models.KLING_SPECS}
+_FLUX_SPECS = {s.model: s for s in replicate_models.FLUX_SPECS}
 ASPECTS: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024), "16:9": (1344, 768), "21:9": (1536, 640), "2:3": (832, 1216), "3:2": (1216, 832),
     "4:5": (896, 1088), "5:4": (1088, 896), "9:16": (768, 1344), "9:21": (640, 1536),
@@ -341,6 +347,11 @@ class Replicate:
                     errors.append((name, f"{name} must be a multiple of 32 in [256, 1440]"))
             if not errors:
                 width, height = int(w), int(h)  # type: ignore[arg-type]
+        elif model in _FLUX_SPECS and aspect in _FLUX_SPECS[model].ratios:
+            rw, rh = (int(x) for x in aspect.split(":"))
+            width, height = _FLUX_SPECS[model].still_output(rw, rh)
+            if str(inputs.get("megapixels", "1")) == "0.25":
+                width, height = width // 32 * 16, height // 32 * 16
         elif aspect in ASPECTS:
             width, height = ASPECTS[aspect]
             if str(inputs.get("megapixels", "1")) == "0.25":

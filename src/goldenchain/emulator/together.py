@@ -12,6 +12,8 @@ import hashlib
 import uuid
 from typing import Any
 
+from goldenchain.providers.together import models as together_models
+
 from .base import Context, Request, Response, json_response
 from .media import encode_image, render_bad_still, render_still
 
@@ -23,7 +25,7 @@ MODELS = {
     "black-forest-labs/FLUX.1-dev",
     "black-forest-labs/FLUX.1-pro",
     "black-forest-labs/FLUX.1.1-pro",
-}
+} | {s.model for s in together_models.SPECS}
 
 
 def _error(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The built-in providers and gates, registered like any third-party plugin."""
+"""The built-in providers and gates, registered like any third-party plugin: each provider route with its
+factory and its models' specs (``providers/<family>/models.py``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from goldenchain.plugins.hookspecs import hookimpl
 
 @hookimpl
 def register_providers(register: Any) -> None:
+    from goldenchain.providers.fal import models as fal_models
     from goldenchain.providers.fal.t2i import FalFluxTextToImage
+    from goldenchain.providers.kling import models as kling_models
     from goldenchain.providers.kling.i2v import KLING_GLOBAL_URL, KlingImageToVideo
-    from goldenchain.providers.kling.t2v import T2V_MODELS, KlingTextToVideo
+    from goldenchain.providers.kling.t2v import KlingTextToVideo
 
     def fal_factory(settings: Any, client: Any = None) -> FalFluxTextToImage:
         return FalFluxTextToImage(
@@ -28,10 +31,8 @@ def register_providers(register: Any) -> None:
             client=client,
         )
 
-    register(
-        "fal", "t2i", fal_factory, models=["fal-ai/flux/dev", "fal-ai/flux/schnell", "fal-ai/flux-pro/v1.1"]
-    )
-    register("kling", "i2v", kling_factory, models=["kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-1"])
+    register("fal", "t2i", fal_factory, models=list(fal_models.FLUX_SPECS))
+    register("kling", "i2v", kling_factory, models=list(kling_models.I2V_SPECS))
 
     def kling_t2v_factory(settings: Any, client: Any = None) -> KlingTextToVideo:
         return KlingTextToVideo(
@@ -41,21 +42,22 @@ def register_providers(register: Any) -> None:
             client=client,
         )
 
-    register("kling", "t2v", kling_t2v_factory, models=sorted(T2V_MODELS))
+    register("kling", "t2v", kling_t2v_factory, models=list(kling_models.T2V_SPECS))
     _register_more(register)
 
 
 def _register_more(register: Any) -> None:
     """fal-Kling, Replicate and Together. Base URLs fall back to the providers' public hosts."""
-    from goldenchain.providers.fal.i2v import FAL_KLING_ENDPOINTS, FalKlingImageToVideo
+    from goldenchain.providers.fal import models as fal_models
+    from goldenchain.providers.fal.i2v import FalKlingImageToVideo
     from goldenchain.providers.replicate import (
-        REPLICATE_FLUX_MODELS,
-        REPLICATE_KLING_MODELS,
         REPLICATE_URL,
         ReplicateFluxTextToImage,
         ReplicateKlingImageToVideo,
     )
-    from goldenchain.providers.together import TOGETHER_FLUX_MODELS, TOGETHER_URL, TogetherFluxTextToImage
+    from goldenchain.providers.replicate import models as replicate_models
+    from goldenchain.providers.together import TOGETHER_URL, TogetherFluxTextToImage
+    from goldenchain.providers.together import models as together_models
 
     def fal_kling_factory(settings: Any, client: Any = None) -> FalKlingImageToVideo:
         return FalKlingImageToVideo(
@@ -85,10 +87,10 @@ def _register_more(register: Any) -> None:
             client=client,
         )
 
-    register("fal-kling", "i2v", fal_kling_factory, models=list(FAL_KLING_ENDPOINTS))
-    register("replicate", "t2i", replicate_factory, models=list(REPLICATE_FLUX_MODELS))
-    register("replicate-kling", "i2v", replicate_kling_factory, models=list(REPLICATE_KLING_MODELS))
-    register("together", "t2i", together_factory, models=list(TOGETHER_FLUX_MODELS))
+    register("fal-kling", "i2v", fal_kling_factory, models=list(fal_models.KLING_SPECS))
+    register("replicate", "t2i", replicate_factory, models=list(replicate_models.FLUX_SPECS))
+    register("replicate-kling", "i2v", replicate_kling_factory, models=list(replicate_models.KLING_SPECS))
+    register("together", "t2i", together_factory, models=list(together_models.SPECS))
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from typing import Any
 
 import pluggy
 
+from goldenchain.core.models import Catalog, ModelSpec, set_catalog_loader
 from goldenchain.errors import UsageError
 from goldenchain.plugins import hookspecs
 
@@ -20,7 +21,9 @@ class ProviderEntry:
     name: str
     kind: str
     factory: Callable[..., Any]
+    #: the model ids, in registration order (each with a spec in ``specs``, or it cannot be used)
     models: list[str] = field(default_factory=list)
+    specs: dict[str, ModelSpec] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,22 +40,36 @@ class Registry:
         self.gates: dict[str, list[GateEntry]] = {"image": [], "clip": []}
 
         def reg_provider(
-            name: str, kind: str, factory: Callable[..., Any], models: list[str] | None = None
+            name: str, kind: str, factory: Callable[..., Any], models: list[Any] | None = None
         ) -> None:
-            self.providers[(name, kind)] = ProviderEntry(name, kind, factory, list(models or []))
+            ids: list[str] = []
+            specs: dict[str, ModelSpec] = {}
+            for m in models or []:
+                if isinstance(m, ModelSpec):
+                    if (m.route, m.kind) != (name, kind):
+                        raise UsageError(
+                            f"provider {name} ({kind}) registers {m.model} with a spec for {m.route} ({m.kind})"
+                        )
+                    specs[m.model] = m
+                    ids.append(m.model)
+                else:  # a bare id: listed, but it cannot be used until it has a spec
+                    ids.append(str(m))
+            self.providers[(name, kind)] = ProviderEntry(name, kind, factory, ids, specs)
 
         def reg_gate(name: str, kind: str, check: Callable[..., Any]) -> None:
             self.gates.setdefault(kind, []).append(GateEntry(name, kind, check))
 
         pm.hook.register_providers(register=reg_provider)
         pm.hook.register_gates(register=reg_gate)
+        #: every registered model's spec
+        self.catalog = Catalog.of(spec for entry in self.providers.values() for spec in entry.specs.values())
 
     def provider(self, name: str, kind: str) -> ProviderEntry:
         try:
             return self.providers[(name, kind)]
         except KeyError:
             known = ", ".join(sorted(n for n, k in self.providers if k == kind)) or "none"
-            what = "text-to-image" if kind == "t2i" else "image-to-video"
+            what = {"t2i": "text-to-image", "i2v": "image-to-video", "t2v": "text-to-video"}.get(kind, kind)
             raise UsageError(f"unknown {what} provider {name!r} (known: {known})") from None
 
 
@@ -76,3 +93,6 @@ def get_registry(*, refresh: bool = False) -> Registry:
     if _registry is None or refresh:
         _registry = Registry(make_plugin_manager())
     return _registry
+
+
+set_catalog_loader(lambda: get_registry().catalog)

@@ -1,6 +1,8 @@
-"""Capability checks shared by the fal-Kling, Replicate and Together adapters. They read the one capability
-matrix (:mod:`goldenchain.core.capabilities`), refuse before any spend with a concise
-:class:`~goldenchain.providers.base.CapabilityError`, and never correct a request silently."""
+"""Capability checks every adapter shares. They read the model's :class:`~goldenchain.core.models.ModelSpec`
+(the same spec lint and estimate read: the plan-level checks are the spec's own ``clip_issues`` and
+``still_issues``), add what only a request can show (types, the start frame's bytes, our id), refuse before
+any spend with a concise :class:`~goldenchain.providers.base.CapabilityError`, and never correct a request
+silently."""
 
 from __future__ import annotations
 
@@ -9,31 +11,24 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from goldenchain.core.capabilities import (
-    IMAGE_MODELS,
-    VIDEO_MODELS,
-    ImageModel,
-    VideoModel,
-    image_model,
-    video_model,
-)
+from goldenchain.core.models import VIDEO_ASPECTS, ModelSpec, UnknownModel, active_catalog
 from goldenchain.providers.base import CapabilityError, ClipRequest, StillRequest
 
 __all__ = [
-    "ASPECTS",
+    "ASPECT_TOLERANCE",
     "MAX_SEED",
     "ImageInfo",
     "check_clip_request",
     "check_still_request",
     "image_info",
-    "models_of",
+    "spec_for",
 ]
 
-ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
 #: tolerance between the start frame's ratio and the shot's aspect (I2V output follows the image)
 ASPECT_TOLERANCE = 0.05
 MAX_SEED = 2**32 - 1
 _FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+_RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
 
 
 @dataclass(frozen=True)
@@ -44,10 +39,12 @@ class ImageInfo:
     mime: str
 
 
-def models_of(provider: str, kind: str) -> list[str]:
-    """The models the capability matrix lists for a provider (``kind`` ``"t2i"`` or ``"i2v"``)."""
-    table = IMAGE_MODELS if kind == "t2i" else VIDEO_MODELS
-    return [model for (prov, model) in table if prov == provider]
+def spec_for(provider: str, model: str, kind: str) -> ModelSpec:
+    """The registered spec of ``provider``'s ``model`` (a project's own models included)."""
+    try:
+        return active_catalog().require(provider, model, kind)
+    except UnknownModel as e:
+        raise CapabilityError(provider, str(e)) from None
 
 
 def _whole(value: object) -> bool:
@@ -66,103 +63,82 @@ def image_info(provider: str, data: bytes) -> ImageInfo:
     return ImageInfo(fmt, width, height, _FORMATS[fmt])
 
 
-def check_clip_request(
-    provider: str,
-    request: ClipRequest,
-    *,
-    cfg_scale: bool = True,
-    negative_prompt: bool = True,
-) -> tuple[VideoModel, ImageInfo]:
+def _first_error(provider: str, issues: list[object]) -> None:
+    for issue in issues:
+        if getattr(issue, "severity", None) == "error":
+            raise CapabilityError(provider, str(getattr(issue, "message", issue)))
+
+
+def check_clip_request(provider: str, request: ClipRequest, kind: str = "i2v") -> tuple[ModelSpec, ImageInfo]:
     """Raise :class:`CapabilityError` naming the first thing ``provider``'s ``request.model`` cannot do as
-    asked. ``cfg_scale=False``: the model takes no cfg_scale, so only the default 0.5 is accepted."""
+    asked: the spec's own checks first (what lint reports), then the start frame."""
 
     def fail(reason: str) -> CapabilityError:
         return CapabilityError(provider, reason)
 
-    row = video_model(provider, request.model)
-    if row is None:
-        known = ", ".join(models_of(provider, "i2v")) or "none"
-        raise fail(f"unknown {provider} video model {request.model!r}; known: {known}")
-    if request.mode not in row.modes:
-        raise fail(f"{request.model} takes mode {'/'.join(row.modes)}, not {request.mode!r}")
-    if not _whole(request.duration) or request.duration not in row.durations:
-        allowed = " or ".join(str(d) for d in row.durations)
+    spec = spec_for(provider, request.model, kind)
+    if not _whole(request.duration):
+        allowed = " or ".join(str(d) for d in spec.durations)
         raise fail(f"duration {request.duration!r} must be {allowed} seconds on {request.model}")
-    if not request.prompt.strip():
-        raise fail("prompt is empty")
-    if len(request.prompt) > row.prompt_max:
-        raise fail(f"prompt is {len(request.prompt)} characters; {request.model} allows {row.prompt_max}")
-    if request.negative_prompt is not None:
-        if not negative_prompt:
-            raise fail(f"{request.model} takes no negative prompt; leave it unset")
-        if len(request.negative_prompt) > row.prompt_max:
-            raise fail(
-                f"negative prompt is {len(request.negative_prompt)} characters; allowed {row.prompt_max}"
+    if request.aspect not in VIDEO_ASPECTS:
+        raise fail(f"aspect {request.aspect!r} must be one of {', '.join(VIDEO_ASPECTS)}")
+    camera = request.camera.nonzero() if request.camera is not None else {}
+    _first_error(
+        provider,
+        list(
+            spec.clip_issues(
+                prompt=request.prompt,
+                mode=request.mode,
+                duration=request.duration,
+                aspect=request.aspect,
+                camera=camera,
+                cfg_scale=request.cfg_scale,
+                negative_prompt=request.negative_prompt,
+                camera_models=active_catalog().camera_models(kind),
             )
-    if cfg_scale and not 0.0 <= request.cfg_scale <= 1.0:
-        raise fail(f"cfg_scale {request.cfg_scale} is outside 0..1")
-    if not cfg_scale and request.cfg_scale != 0.5:
-        raise fail(f"{request.model} has no cfg_scale; leave it at the default 0.5")
+        ),
+    )
     if request.motion is not None:
         raise fail(f"{request.model} has no motion-strength setting; leave motion unset")
-    if request.camera is not None and request.camera.nonzero():
-        if not row.camera:
-            raise fail(f"{request.model} on {provider} takes no camera control; leave camera unset")
-        if (request.mode, request.duration) not in row.camera:
-            raise fail(
-                f"camera control is not available on {request.model} {request.mode} {request.duration} s"
-            )
     if not request.external_id:
         raise fail("external_id is required")
-    if request.aspect not in ASPECTS:
-        raise fail(f"aspect {request.aspect!r} must be one of {', '.join(ASPECTS)}")
-    if len(request.image) > row.image_max_bytes:
-        limit = row.image_max_bytes / 1e6
+    if len(request.image) > spec.image_max_bytes:
+        limit = spec.image_max_bytes / 1024 / 1024
         raise fail(f"start frame is {len(request.image) / 1e6:.1f} MB; {provider} allows {limit:.0f} MB")
     info = image_info(provider, request.image)
     mime = request.image_mime.lower().replace("image/jpg", "image/jpeg")
     if mime != info.mime:
         raise fail(f"start frame is {info.format} but image_mime says {request.image_mime!r}")
-    if min(info.width, info.height) < row.image_min_px:
-        raise fail(f"start frame is {info.width}x{info.height}; needs at least {row.image_min_px} px a side")
+    if min(info.width, info.height) < spec.image_min_px:
+        raise fail(f"start frame is {info.width}x{info.height}; needs at least {spec.image_min_px} px a side")
     ratio = info.width / info.height
-    if not row.aspect_min <= ratio <= row.aspect_max:
+    if not spec.image_ratio_min <= ratio <= spec.image_ratio_max:
         raise fail(f"start frame {info.width}x{info.height} is outside the aspect range 1:2.5..2.5:1")
-    wanted = ASPECTS[request.aspect]
+    wanted = _RATIOS[request.aspect]
     if abs(ratio - wanted) / wanted > ASPECT_TOLERANCE:
         raise fail(
             f"start frame {info.width}x{info.height} does not match aspect {request.aspect}; "
             "image-to-video output follows the image"
         )
-    return row, info
+    return spec, info
 
 
-def check_still_request(
-    provider: str, request: StillRequest, *, min_side: int = 64, multiple_of: int = 1
-) -> ImageModel:
-    """Checks every still adapter shares: known model, prompt, sizes (``min_side``..``max_side`` of the
-    matrix, multiples of ``multiple_of``), seed, output format, external id."""
+def check_still_request(provider: str, request: StillRequest) -> ModelSpec:
+    """Checks every still adapter shares: the spec's own (prompt, sizes: what lint reports), then the
+    request's types, seed, output format and our id."""
 
     def fail(reason: str) -> CapabilityError:
         return CapabilityError(provider, reason)
 
-    row = image_model(provider, request.model)
-    if row is None:
-        known = ", ".join(models_of(provider, "t2i")) or "none"
-        raise fail(f"unknown {provider} image model {request.model!r}; known: {known}")
-    if not request.prompt.strip():
-        raise fail("prompt is empty")
-    if len(request.prompt) > row.prompt_max:
-        raise fail(f"prompt is {len(request.prompt)} characters; {request.model} allows {row.prompt_max}")
+    spec = spec_for(provider, request.model, "t2i")
     for side, value in (("width", request.width), ("height", request.height)):
-        if not _whole(value) or not min_side <= value <= row.max_side:
-            raise fail(f"{side} {value!r} must be a whole number of pixels in {min_side}..{row.max_side}")
-        if value % multiple_of:
-            raise fail(f"{side} {value} must be a multiple of {multiple_of} on {request.model}")
+        if not _whole(value):
+            raise fail(f"{side} {value!r} must be a whole number of pixels")
+    _first_error(provider, list(spec.still_issues(request.prompt, request.width, request.height)))
     if not _whole(request.seed) or not 0 <= request.seed <= MAX_SEED:
         raise fail(f"seed {request.seed!r} must be a whole number in 0..{MAX_SEED}")
     if request.output_format not in ("png", "jpeg"):
         raise fail(f"output_format {request.output_format!r} must be 'png' or 'jpeg'")
     if not request.external_id:
         raise fail("external_id is required")
-    return row
+    return spec

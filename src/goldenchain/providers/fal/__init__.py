@@ -1,14 +1,11 @@
-"""fal.ai queue adapters."""
+"""fal.ai queue adapters; their models are the specs in :mod:`goldenchain.providers.fal.models`."""
 
-from goldenchain.providers.fal.i2v import FAL_KLING_ENDPOINTS, FalKlingEndpoint, FalKlingImageToVideo
+from goldenchain.providers.fal.i2v import FalKlingImageToVideo
 from goldenchain.providers.fal.queue import FalQueue, fal_error, queue_urls, split_endpoint
-from goldenchain.providers.fal.t2i import FLUX_MODELS, FalFluxTextToImage
+from goldenchain.providers.fal.t2i import FalFluxTextToImage
 
 __all__ = [
-    "FAL_KLING_ENDPOINTS",
-    "FLUX_MODELS",
     "FalFluxTextToImage",
-    "FalKlingEndpoint",
     "FalKlingImageToVideo",
     "FalQueue",
     "fal_error",

@@ -4,7 +4,6 @@ doubtful submit goes to human review, never to an automatic resubmit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -16,44 +15,15 @@ from goldenchain.providers.dataurl import encode_data_url
 from goldenchain.providers.fal.adapter import FalQueueAdapter
 from goldenchain.providers.fal.queue import fal_error
 
-__all__ = ["FAL_KLING_ENDPOINTS", "FalKlingEndpoint", "FalKlingImageToVideo"]
+__all__ = ["FalKlingImageToVideo"]
 
 PROVIDER = "fal-kling"
-
-
-@dataclass(frozen=True)
-class FalKlingEndpoint:
-    """What one fal Kling I2V endpoint takes."""
-
-    image_field: str  # "image_url" or "start_image_url" (v2.6)
-    aspect_ratio: bool  # takes aspect_ratio (v1.5, v1.6)
-    cfg_scale: bool  # takes cfg_scale (all but v2.6)
-    generate_audio: bool  # has generate_audio (v2.6; we send false: silent clips, half the price)
-
-
-def _endpoint(version: str) -> str:
-    return f"fal-ai/kling-video/{version}/pro/image-to-video"
-
-
-FAL_KLING_ENDPOINTS: dict[str, FalKlingEndpoint] = {
-    _endpoint("v1.5"): FalKlingEndpoint("image_url", aspect_ratio=True, cfg_scale=True, generate_audio=False),
-    _endpoint("v1.6"): FalKlingEndpoint("image_url", aspect_ratio=True, cfg_scale=True, generate_audio=False),
-    _endpoint("v2.1"): FalKlingEndpoint(
-        "image_url", aspect_ratio=False, cfg_scale=True, generate_audio=False
-    ),
-    _endpoint("v2.5-turbo"): FalKlingEndpoint(
-        "image_url", aspect_ratio=False, cfg_scale=True, generate_audio=False
-    ),
-    _endpoint("v2.6"): FalKlingEndpoint(
-        "start_image_url", aspect_ratio=False, cfg_scale=False, generate_audio=True
-    ),
-}
-DEFAULT_MODEL = _endpoint("v1.6")
+DEFAULT_MODEL = "fal-ai/kling-video/v1.6/pro/image-to-video"
 
 
 class FalKlingImageToVideo(FalQueueAdapter):
     """Kling I2V on fal: ``ClipRequest.model`` is the fal endpoint id (``fal-ai/kling-video/v1.6/pro/
-    image-to-video`` and the v1.5, v2.1, v2.5-turbo, v2.6 pro ones). Mode is always ``pro``; no camera
+    image-to-video`` and the other specs in ``providers/fal/models.py``). Mode is always ``pro``; no camera
     control (fal's I2V endpoints take none)."""
 
     name: ClassVar[str] = PROVIDER
@@ -62,26 +32,26 @@ class FalKlingImageToVideo(FalQueueAdapter):
     # -- inputs ---------------------------------------------------------------------------------------------
 
     def check_inputs(self, request: ClipRequest) -> None:
-        spec = FAL_KLING_ENDPOINTS.get(request.model)
-        check_clip_request(PROVIDER, request, cfg_scale=spec.cfg_scale if spec else True)
+        check_clip_request(PROVIDER, request)
 
     def build_body(self, request: ClipRequest) -> dict[str, Any]:
-        """The exact input for ``request.model`` (after :meth:`check_inputs`)."""
-        self.check_inputs(request)
-        spec = FAL_KLING_ENDPOINTS[request.model]
+        """The exact input for ``request.model``'s spec (``providers/fal/models.py``), after the checks."""
+        spec, _ = check_clip_request(PROVIDER, request)
         body: dict[str, Any] = {
             "prompt": request.prompt,
-            spec.image_field: encode_data_url(request.image, request.image_mime.lower()),
+            spec.wire_get("image_field", "image_url"): encode_data_url(
+                request.image, request.image_mime.lower()
+            ),
             "duration": str(request.duration),  # fal takes "5" | "10"
         }
-        if spec.aspect_ratio:
+        if spec.wire_get("aspect_ratio", False):
             body["aspect_ratio"] = request.aspect
         if request.negative_prompt is not None:
             body["negative_prompt"] = request.negative_prompt
-        if spec.cfg_scale:
+        if "cfg_scale" in spec.params:
             body["cfg_scale"] = request.cfg_scale
-        if spec.generate_audio:
-            body["generate_audio"] = False
+        if spec.wire_get("generate_audio", False):
+            body["generate_audio"] = False  # silent clips, the price in the spec
         return body
 
     # -- Provider -------------------------------------------------------------------------------------------

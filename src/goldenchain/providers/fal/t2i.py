@@ -3,10 +3,12 @@ goes to human review, never to an automatic resubmit."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar, Literal
 
 import httpx
 
+from goldenchain.core.models import ratio_of
 from goldenchain.errors import (
     AuthError,
     BillingError,
@@ -15,38 +17,25 @@ from goldenchain.errors import (
     RateLimited,
 )
 from goldenchain.providers.base import (
-    CapabilityError,
     Failed,
     StillRequest,
     Submitted,
     Succeeded,
     TaskStatus,
 )
+from goldenchain.providers.capcheck import check_still_request, spec_for
 from goldenchain.providers.fal.adapter import FalQueueAdapter
 from goldenchain.providers.fal.queue import fal_error
 
-__all__ = ["FLUX_MODELS", "FalFluxTextToImage"]
+__all__ = ["FalFluxTextToImage"]
 
 PROVIDER = "fal"
-#: per-model extra fields; dev/schnell take steps and guidance, pro v1.1 takes a safety tolerance instead
-FLUX_MODELS: dict[str, dict[str, Any]] = {
-    "fal-ai/flux/dev": {"num_inference_steps": 28, "guidance_scale": 3.5},
-    "fal-ai/flux/schnell": {"num_inference_steps": 4, "guidance_scale": 3.5},
-    "fal-ai/flux-pro/v1.1": {"safety_tolerance": "2"},
-}
 DEFAULT_MODEL = "fal-ai/flux/dev"
-MAX_SIDE = 14142  # fal ImageSize schema bound (uncertain)
-MIN_SIDE = 64
-MAX_SEED = 2**32 - 1
-
-
-def _fail(reason: str) -> CapabilityError:
-    return CapabilityError(PROVIDER, reason)
 
 
 class FalFluxTextToImage(FalQueueAdapter):
-    """FLUX text-to-image on fal: ``fal-ai/flux/dev`` (default), ``fal-ai/flux/schnell``,
-    ``fal-ai/flux-pro/v1.1``."""
+    """FLUX text-to-image on fal; the models and what each takes are the specs in
+    :mod:`goldenchain.providers.fal.models` (``fal-ai/flux/dev`` by default)."""
 
     name: ClassVar[str] = "fal"
     kind: ClassVar[Literal["t2i", "i2v"]] = "t2i"
@@ -54,36 +43,28 @@ class FalFluxTextToImage(FalQueueAdapter):
     # -- inputs ---------------------------------------------------------------------------------------------
 
     def check_inputs(self, request: StillRequest) -> None:
-        model = request.model or DEFAULT_MODEL
-        if model not in FLUX_MODELS:
-            raise _fail(f"unknown fal image model {model!r}; known: {', '.join(FLUX_MODELS)}")
-        if not request.prompt.strip():
-            raise _fail("prompt is empty")
-        for side, value in (("width", request.width), ("height", request.height)):
-            if isinstance(value, bool) or not isinstance(value, int) or not MIN_SIDE <= value <= MAX_SIDE:
-                raise _fail(f"{side} {value!r} must be a whole number of pixels in {MIN_SIDE}..{MAX_SIDE}")
-        if (
-            isinstance(request.seed, bool)
-            or not isinstance(request.seed, int)
-            or not 0 <= request.seed <= MAX_SEED
-        ):
-            raise _fail(f"seed {request.seed!r} must be a whole number in 0..{MAX_SEED}")
-        if request.output_format not in ("png", "jpeg"):
-            raise _fail(f"output_format {request.output_format!r} must be 'png' or 'jpeg'")
-        if not request.external_id:
-            raise _fail("external_id is required")
+        check_still_request(PROVIDER, self._with_model(request))
+
+    @staticmethod
+    def _with_model(request: StillRequest) -> StillRequest:
+        return request if request.model else dataclasses.replace(request, model=DEFAULT_MODEL)
 
     def build_body(self, request: StillRequest) -> dict[str, Any]:
-        self.check_inputs(request)
-        body: dict[str, Any] = {
-            "prompt": request.prompt,
-            "image_size": {"width": request.width, "height": request.height},
-            "seed": request.seed,
-            "num_images": 1,
-            "output_format": request.output_format,
-            "enable_safety_checker": True,
-        }
-        body.update(FLUX_MODELS[request.model or DEFAULT_MODEL])
+        """The exact input for the model's spec (``providers/fal/models.py``), after :meth:`check_inputs`."""
+        request = self._with_model(request)
+        spec = check_still_request(PROVIDER, request)
+        body: dict[str, Any] = {"prompt": request.prompt}
+        if spec.sizes == "aspect":
+            body["aspect_ratio"] = ratio_of(request.width, request.height)
+        else:
+            body["image_size"] = {"width": request.width, "height": request.height}
+        body.update(
+            seed=request.seed,
+            num_images=1,
+            output_format=request.output_format,
+            enable_safety_checker=True,
+        )
+        body.update(dict(spec.wire_get("body", ())))
         return body
 
     # -- Provider -------------------------------------------------------------------------------------------
@@ -93,7 +74,9 @@ class FalFluxTextToImage(FalQueueAdapter):
         model = request.model or DEFAULT_MODEL
         submitted = await self.queue.submit(model, body, webhook=request.callback_url)
         handle = dict(submitted.handle)
-        handle.update(external_id=request.external_id, width=request.width, height=request.height)
+        handle.update(
+            external_id=request.external_id, width=request.width, height=request.height, model=model
+        )
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
 
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
@@ -127,10 +110,18 @@ class FalFluxTextToImage(FalQueueAdapter):
             height = image.get("height") or submitted.handle.get("height") or 0
             pixels += int(width) * int(height)
         seed = body.get("seed")
+        # fal bills what it made: megapixels for FLUX dev/schnell, images for the per-image models
+        model = submitted.handle.get("model")
+        per_image = spec_for(PROVIDER, model if isinstance(model, str) else DEFAULT_MODEL, "t2i")
+        billed: float | None
+        if per_image.price.basis == "image":
+            billed, unit = float(len(images)), "images"
+        else:
+            billed, unit = (pixels / 1_000_000 if pixels else None), "megapixels"
         return Succeeded(
             urls=[i["url"] for i in images],
-            billed_units=pixels / 1_000_000 if pixels else None,
-            unit="megapixels",
+            billed_units=billed,
+            unit=unit,
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             raw=body,
         )

@@ -6,12 +6,10 @@ from goldenchain.providers.replicate.api import (
     prediction_status,
     replicate_error,
 )
-from goldenchain.providers.replicate.i2v import REPLICATE_KLING_MODELS, ReplicateKlingImageToVideo
-from goldenchain.providers.replicate.t2i import REPLICATE_FLUX_MODELS, ReplicateFluxTextToImage
+from goldenchain.providers.replicate.i2v import ReplicateKlingImageToVideo
+from goldenchain.providers.replicate.t2i import ReplicateFluxTextToImage
 
 __all__ = [
-    "REPLICATE_FLUX_MODELS",
-    "REPLICATE_KLING_MODELS",
     "REPLICATE_URL",
     "ReplicateAPI",
     "ReplicateFluxTextToImage",

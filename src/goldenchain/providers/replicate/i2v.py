@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from goldenchain.providers.base import ClipRequest, Submitted, Succeeded, TaskStatus
@@ -13,25 +12,11 @@ from goldenchain.providers.capcheck import check_clip_request
 from goldenchain.providers.dataurl import encode_data_url
 from goldenchain.providers.replicate.adapter import ReplicateAdapter
 from goldenchain.providers.replicate.api import predict_time, prediction_status
+from goldenchain.providers.replicate.billing import billed_by
 
-__all__ = ["REPLICATE_KLING_MODELS", "ReplicateKlingImageToVideo", "ReplicateKlingModel"]
+__all__ = ["ReplicateKlingImageToVideo"]
 
 PROVIDER = "replicate-kling"
-
-
-@dataclass(frozen=True)
-class ReplicateKlingModel:
-    """Which inputs one Replicate Kling model takes besides prompt, start_image, duration."""
-
-    cfg_scale: bool
-    aspect_ratio: bool  # v1.6 takes it (ignored when start_image is given: output follows the image)
-    mode: bool  # v2.1: "standard" (720p) | "pro" (1080p)
-
-
-REPLICATE_KLING_MODELS: dict[str, ReplicateKlingModel] = {
-    "kwaivgi/kling-v1.6-pro": ReplicateKlingModel(cfg_scale=True, aspect_ratio=True, mode=False),
-    "kwaivgi/kling-v2.1": ReplicateKlingModel(cfg_scale=False, aspect_ratio=False, mode=True),
-}
 _MODE = {"std": "standard", "pro": "pro"}
 
 
@@ -45,25 +30,23 @@ class ReplicateKlingImageToVideo(ReplicateAdapter):
     # -- inputs ---------------------------------------------------------------------------------------------
 
     def check_inputs(self, request: ClipRequest) -> None:
-        spec = REPLICATE_KLING_MODELS.get(request.model)
-        check_clip_request(PROVIDER, request, cfg_scale=spec.cfg_scale if spec else True)
+        check_clip_request(PROVIDER, request)
 
     def build_body(self, request: ClipRequest) -> dict[str, Any]:
-        """The prediction ``input`` (after :meth:`check_inputs`)."""
-        self.check_inputs(request)
-        spec = REPLICATE_KLING_MODELS[request.model]
+        """The prediction ``input`` for the model's spec (``providers/replicate/models.py``)."""
+        spec, _ = check_clip_request(PROVIDER, request)
         body: dict[str, Any] = {
             "prompt": request.prompt,
             "start_image": encode_data_url(request.image, request.image_mime.lower()),
             "duration": request.duration,  # an integer on Replicate
         }
-        if spec.mode:
+        if spec.wire_get("mode", False):
             body["mode"] = _MODE[request.mode]
         if request.negative_prompt is not None:
             body["negative_prompt"] = request.negative_prompt
-        if spec.cfg_scale:
+        if "cfg_scale" in spec.params:
             body["cfg_scale"] = request.cfg_scale
-        if spec.aspect_ratio:
+        if spec.wire_get("aspect_ratio", False):
             body["aspect_ratio"] = request.aspect
         return body
 
@@ -73,7 +56,7 @@ class ReplicateKlingImageToVideo(ReplicateAdapter):
         body = self.build_body(request)
         submitted = await self.api.create(request.model, body, webhook=request.callback_url)
         handle = dict(submitted.handle)
-        handle.update(external_id=request.external_id, duration=request.duration)
+        handle.update(external_id=request.external_id, duration=request.duration, model=request.model)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
 
     async def poll(self, submitted: Submitted) -> TaskStatus:
@@ -85,9 +68,11 @@ class ReplicateKlingImageToVideo(ReplicateAdapter):
         seconds = None
         if isinstance(duration, int | float) and not isinstance(duration, bool):
             seconds = float(duration)
+        # Replicate bills Kling per output second (a per-compute-second model: metrics.predict_time)
+        billed, unit = billed_by(prediction, self.name, submitted, seconds, "seconds")
         return dataclasses.replace(
             status,
-            billed_units=seconds,  # Replicate bills Kling per output second
-            unit="seconds",
+            billed_units=billed,
+            unit=unit,
             raw={**status.raw, "predict_time": predict_time(prediction)},
         )

@@ -1,7 +1,6 @@
-"""FLUX stills on Replicate (providers.md §3.5): ``black-forest-labs/flux-dev``, ``flux-schnell``,
-``flux-1.1-pro``.
+"""FLUX stills on Replicate (providers.md §3.5); the models are the specs in ``providers/replicate/models.py``.
 
-flux-dev and flux-schnell take an ``aspect_ratio`` from a fixed list, not pixel sizes: ``width:height`` must
+Most take an ``aspect_ratio`` from a fixed list, not pixel sizes: ``width:height`` must
 be exactly one of those ratios (the output is about one megapixel at that ratio; the image gate checks the
 real size). flux-1.1-pro takes ``aspect_ratio: "custom"`` with ``width``/``height`` (multiples of 32,
 256..1440; uncertain)."""
@@ -9,32 +8,20 @@ real size). flux-1.1-pro takes ``aspect_ratio: "custom"`` with ``width``/``heigh
 from __future__ import annotations
 
 import dataclasses
-from math import gcd
 from typing import Any, ClassVar, Literal
 
-from goldenchain.providers.base import CapabilityError, StillRequest, Submitted, Succeeded, TaskStatus
+from goldenchain.core.models import ratio_of
+from goldenchain.providers.base import StillRequest, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_still_request
 from goldenchain.providers.replicate.adapter import ReplicateAdapter
 from goldenchain.providers.replicate.api import predict_time, prediction_status
+from goldenchain.providers.replicate.billing import billed_by
 
-__all__ = ["REPLICATE_FLUX_MODELS", "ReplicateFluxTextToImage"]
+__all__ = ["ReplicateFluxTextToImage", "aspect_ratio"]
 
 PROVIDER = "replicate"
-ASPECT_RATIOS = ("1:1", "16:9", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
-#: per-model extra input; ``None`` marks the model that takes pixel sizes instead of an aspect ratio
-REPLICATE_FLUX_MODELS: dict[str, dict[str, Any] | None] = {
-    "black-forest-labs/flux-dev": {"num_inference_steps": 28, "guidance": 3.5},
-    "black-forest-labs/flux-schnell": {"num_inference_steps": 4},
-    "black-forest-labs/flux-1.1-pro": None,
-}
-_PRO = "black-forest-labs/flux-1.1-pro"
 _FORMAT = {"png": "png", "jpeg": "jpg"}  # Replicate spells JPEG "jpg"
-
-
-def aspect_ratio(width: int, height: int) -> str:
-    """``1280x720`` → ``"16:9"``: the exact reduced ratio."""
-    d = gcd(width, height)
-    return f"{width // d}:{height // d}"
+aspect_ratio = ratio_of
 
 
 class ReplicateFluxTextToImage(ReplicateAdapter):
@@ -47,32 +34,18 @@ class ReplicateFluxTextToImage(ReplicateAdapter):
     # -- inputs ---------------------------------------------------------------------------------------------
 
     def check_inputs(self, request: StillRequest) -> None:
-        if request.model == _PRO:
-            check_still_request(PROVIDER, request, min_side=256, multiple_of=32)
-            return
         check_still_request(PROVIDER, request)
-        ratio = aspect_ratio(request.width, request.height)
-        if ratio not in ASPECT_RATIOS:
-            raise CapabilityError(
-                PROVIDER,
-                f"{request.width}x{request.height} is {ratio}; {request.model} takes aspect ratios "
-                f"{', '.join(ASPECT_RATIOS)}",
-            )
 
     def build_body(self, request: StillRequest) -> dict[str, Any]:
-        """The prediction ``input`` (after :meth:`check_inputs`)."""
-        self.check_inputs(request)
+        """The prediction ``input`` for the model's spec (``providers/replicate/models.py``)."""
+        spec = check_still_request(PROVIDER, request)
         body: dict[str, Any] = {"prompt": request.prompt}
-        extra = REPLICATE_FLUX_MODELS[request.model]
-        if extra is None:
+        if spec.sizes == "pixels":
             body.update(aspect_ratio="custom", width=request.width, height=request.height)
         else:
-            body.update(aspect_ratio=aspect_ratio(request.width, request.height), num_outputs=1)
+            body["aspect_ratio"] = ratio_of(request.width, request.height)
         body.update(seed=request.seed, output_format=_FORMAT[request.output_format])
-        if extra is None:
-            body["safety_tolerance"] = 2
-        else:
-            body.update(extra)
+        body.update(dict(spec.wire_get("body", ())))
         return body
 
     # -- Provider -------------------------------------------------------------------------------------------
@@ -81,7 +54,7 @@ class ReplicateFluxTextToImage(ReplicateAdapter):
         body = self.build_body(request)
         submitted = await self.api.create(request.model, body, webhook=request.callback_url)
         handle = dict(submitted.handle)
-        handle.update(external_id=request.external_id, seed=request.seed)
+        handle.update(external_id=request.external_id, seed=request.seed, model=request.model)
         return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
 
     async def poll(self, submitted: Submitted) -> TaskStatus:
@@ -90,10 +63,11 @@ class ReplicateFluxTextToImage(ReplicateAdapter):
         if not isinstance(status, Succeeded):
             return status
         seed = submitted.handle.get("seed")
+        billed, unit = billed_by(prediction, self.name, submitted, float(len(status.urls)), "images")
         return dataclasses.replace(
             status,
-            billed_units=float(len(status.urls)),
-            unit="images",
+            billed_units=billed,
+            unit=unit,
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
             raw={**status.raw, "predict_time": predict_time(prediction)},
         )

@@ -44,16 +44,10 @@ from goldenchain.providers.http import (
 )
 from goldenchain.providers.results import download_result
 
-__all__ = ["TOGETHER_FLUX_MODELS", "TOGETHER_URL", "TogetherFluxTextToImage", "together_error"]
+__all__ = ["TOGETHER_URL", "TogetherFluxTextToImage", "together_error"]
 
 PROVIDER = "together"
 TOGETHER_URL = "https://api.together.xyz"
-#: steps per model; FLUX.1.1-pro takes no steps
-TOGETHER_FLUX_MODELS: dict[str, int | None] = {
-    "black-forest-labs/FLUX.1-schnell": 4,
-    "black-forest-labs/FLUX.1-dev": 28,
-    "black-forest-labs/FLUX.1.1-pro": None,
-}
 _MODERATION_HINTS = ("nsfw", "safety", "content policy", "moderation", "flagged")
 _BILLING_HINTS = ("credit", "balance", "billing", "payment", "quota", "spend", "funds")
 
@@ -112,8 +106,8 @@ def together_error(response: httpx.Response, *, secrets: tuple[str, ...] = ()) -
 
 
 class TogetherFluxTextToImage:
-    """FLUX text-to-image on Together: ``black-forest-labs/FLUX.1-schnell``, ``FLUX.1-dev``,
-    ``FLUX.1.1-pro``. ``response_format`` ``"url"`` (default) or ``"base64"``."""
+    """FLUX text-to-image on Together: the specs in ``providers/together/models.py``.
+    ``response_format`` ``"url"`` (default) or ``"base64"``."""
 
     name: ClassVar[str] = PROVIDER
     kind: ClassVar[Literal["t2i", "i2v"]] = "t2i"
@@ -155,20 +149,18 @@ class TogetherFluxTextToImage:
     # -- inputs ---------------------------------------------------------------------------------------------
 
     def check_inputs(self, request: StillRequest) -> None:
-        check_still_request(PROVIDER, request, min_side=64, multiple_of=16)
+        check_still_request(PROVIDER, request)
 
     def build_body(self, request: StillRequest) -> dict[str, Any]:
         """The exact request body (after :meth:`check_inputs`)."""
-        self.check_inputs(request)
+        spec = check_still_request(PROVIDER, request)
         body: dict[str, Any] = {
             "model": request.model,
             "prompt": request.prompt,
             "width": request.width,
             "height": request.height,
         }
-        steps = TOGETHER_FLUX_MODELS.get(request.model)
-        if steps is not None:
-            body["steps"] = steps
+        body.update(dict(spec.wire_get("body", ())))  # steps (FLUX.1.1-pro and Kontext take none)
         body.update(
             seed=request.seed,
             n=1,
