@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test check clean
+.PHONY: install demo test check docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,12 @@ check: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: check
+# the manual: built with warnings as errors (its reference pages are generated from the code)
+docs: install
+	@d=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$d; \
+	rc=$$?; rm -rf $$d; exit $$rc
+
+test: check docs
 	scripts/test.sh
 
 clean:
