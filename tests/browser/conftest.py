@@ -186,13 +186,13 @@ class ReviewApp:
         return f"http://127.0.0.1:{self.port}"
 
 
-@pytest.fixture
-def review_app(project: Path, gc_home: Path) -> Iterator[ReviewApp]:
-    """``goldenchain review PROJECT --port P`` in its own process, answering before the test starts."""
+@contextlib.contextmanager
+def serving(project: Path, home: Path) -> Iterator[ReviewApp]:
+    """``goldenchain review PROJECT --port P`` in its own process, answering before the block starts."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "goldenchain", "review", str(project), "--port", str(port)],
-        env=clean_env(gc_home),
+        env=clean_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -220,6 +220,23 @@ def review_app(project: Path, gc_home: Path) -> Iterator[ReviewApp]:
             proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture
+def review_app(project: Path, gc_home: Path) -> Iterator[ReviewApp]:
+    """The app over this test's own copy of the project: for tests that write."""
+    with serving(project, gc_home) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def shared_review_app(
+    base_project: Path, gc_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ReviewApp]:
+    """One app for the tests that only read (``reading``); each of them checks that the ledger is unchanged."""
+    copy = Path(shutil.copytree(base_project, tmp_path_factory.mktemp("gc-browser-shared") / "shoot"))
+    with serving(copy, gc_home) as app:
+        yield app
 
 
 # --- the browser ------------------------------------------------------------------------------------------
@@ -301,13 +318,9 @@ def _safe_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1]).strip("_")[:120]
 
 
-@pytest.fixture
-def browsing(
-    browser: Any, review_app: ReviewApp, screenshots: Path, request: pytest.FixtureRequest
-) -> Iterator[Browsing]:
-    """A fresh browser context on the app. Fails the test on any console error, page error or dialog; the
-    page as the test left it is saved as ``<test>.png``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=review_app.url)
+@contextlib.contextmanager
+def _browse(browser: Any, app: ReviewApp, name: str) -> Iterator[Browsing]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=app.url)
     context.set_default_timeout(15_000)
     watch = Watch()
 
@@ -326,7 +339,7 @@ def browsing(
 
     context.on("page", on_page)
     page = context.new_page()
-    b = Browsing(page, context, watch, review_app, _safe_name(request.node.nodeid))
+    b = Browsing(page, context, watch, app, name)
     try:
         yield b
         with contextlib.suppress(Exception):
@@ -334,3 +347,24 @@ def browsing(
     finally:
         context.close()
     watch.assert_clean()
+
+
+@pytest.fixture
+def browsing(
+    browser: Any, review_app: ReviewApp, screenshots: Path, request: pytest.FixtureRequest
+) -> Iterator[Browsing]:
+    """A fresh browser context on the app over the test's own project copy. Fails the test on any console
+    error, page error or dialog; the page as the test left it is saved as ``<test>.png``."""
+    with _browse(browser, review_app, _safe_name(request.node.nodeid)) as b:
+        yield b
+
+
+@pytest.fixture
+def reading(
+    browser: Any, shared_review_app: ReviewApp, screenshots: Path, request: pytest.FixtureRequest
+) -> Iterator[Browsing]:
+    """As ``browsing``, on the app that tests which only read share; the test fails if the ledger changed."""
+    before = snapshot(shared_review_app.project)
+    with _browse(browser, shared_review_app, _safe_name(request.node.nodeid)) as b:
+        yield b
+    assert snapshot(shared_review_app.project) == before, "a reading test changed the ledger"

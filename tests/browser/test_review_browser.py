@@ -56,8 +56,8 @@ def _decoded(b: Browsing, images: Any, min_width: int = 1) -> None:
         assert img.evaluate("e => e.naturalWidth") >= min_width
 
 
-def test_every_page_loads_without_console_errors(browsing: Browsing) -> None:
-    b, page = browsing, browsing.page
+def test_every_page_loads_without_console_errors(reading: Browsing) -> None:
+    b, page = reading, reading.page
     with page.expect_response(lambda r: r.url.endswith("/events")) as live:
         resp = _open(b)
     assert live.value.status == 200 and live.value.headers["content-type"].startswith("text/event-stream")
@@ -218,7 +218,7 @@ def test_reroll_needs_its_confirmation_and_the_next_run_makes_one_clip_shown_liv
     assert all(s.status == "done" for s in done.shots.values())
 
     # the open page learnt it by server-sent events and swapped its content in, without a reload
-    page.locator(f'[data-take="{clip2.id}"] [data-testid="in-cut"]').wait_for()
+    page.locator(f'[data-take="{clip2.id}"] [data-testid="in-cut"]').wait_for(timeout=30_000)
     assert navigations == [] and page.locator("body").get_attribute("data-refreshed")
     b.screenshot("after-run")
 
@@ -275,8 +275,8 @@ def test_keyboard_shortcuts(browsing: Browsing) -> None:
     reason="the review app serves only top-level files of out/ (/out/{name}), so the report's thumbnails "
     "(out/thumbs/<shot>.jpg) answer 404 in the browser",
 )
-def test_the_report_opens_from_the_header(browsing: Browsing) -> None:
-    b, page = browsing, browsing.page
+def test_the_report_opens_from_the_header(reading: Browsing) -> None:
+    b, page = reading, reading.page
     _open(b)
     page.get_by_role("link", name="report").click()  # the run's report, under its own CSP
     page.wait_for_url(b.app.url + "/out/report.html")

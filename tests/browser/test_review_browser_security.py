@@ -33,8 +33,8 @@ def _no_payload_markup(b: Browsing) -> None:
     assert page.evaluate("[...document.scripts].map(s => s.getAttribute('src'))") == ["/static/app.js"]
 
 
-def test_xss_payloads_in_a_prompt_stay_text(browsing: Browsing) -> None:
-    b, page = browsing, browsing.page
+def test_xss_payloads_in_a_prompt_stay_text(reading: Browsing) -> None:
+    b, page = reading, reading.page
     _open(b)
     card = page.locator(f'[data-testid="shot-card"][data-shot="{XSS_SHOT}"]')
     assert card.get_by_test_id("prompt").text_content() == XSS_PROMPT
@@ -146,8 +146,8 @@ def _raw(port: int, request: str) -> tuple[int, str]:
     return int(head.split(" ", 2)[1]), body
 
 
-def test_a_rebound_host_name_is_refused(browsing: Browsing) -> None:
-    b = browsing
+def test_a_rebound_host_name_is_refused(reading: Browsing) -> None:
+    b = reading
     port = b.app.port
     before = snapshot(b.app.project)
     status, body = _raw(port, f"GET / HTTP/1.1\r\nHost: {REBIND_HOST}:{port}\r\nConnection: close\r\n\r\n")
