@@ -286,6 +286,20 @@ def _raise_validation(path: Path, text: str, err: ValidationError, kind: str) ->
     raise ConfigError(str(path), _loc_str(loc) or None, line, msg)
 
 
+def _yaml_problem(e: yaml.YAMLError) -> tuple[int | None, str]:
+    """The line of a YAML syntax error and a one-line reason with its column and, where the parser says, the
+    line where the unclosed thing began."""
+    mark, ctx = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
+    problem = " ".join(str(getattr(e, "problem", None) or e).split())
+    reason = f"not valid YAML: {problem}"
+    if mark is not None:
+        reason += f" (column {mark.column + 1})"
+    context = getattr(e, "context", None)
+    if ctx is not None and context and (mark is None or ctx.line != mark.line):
+        reason += f"; {' '.join(str(context).split())} that began on line {ctx.line + 1}"
+    return (mark.line + 1 if mark is not None else None), reason
+
+
 def load_shots(path: Path) -> ShotList:
     try:
         text = path.read_text(encoding="utf-8")
@@ -294,8 +308,7 @@ def load_shots(path: Path) -> ShotList:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ConfigError(str(path), None, mark.line + 1 if mark else None, f"not valid YAML: {e}") from None
+        raise ConfigError(str(path), None, *_yaml_problem(e)) from None
     if not isinstance(data, dict):
         raise ConfigError(str(path), "shots", 1, "expected a mapping with a 'shots' list")
     try:

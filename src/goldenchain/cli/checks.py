@@ -62,8 +62,8 @@ def _parse_size(size: str | None) -> tuple[int, int] | None:
 
 @click.command("check", hidden=True)
 @click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--profile", default="kling-i2v", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
+@click.option("--profile", default="kling-i2v", show_default=True, help="Threshold set (reference: checks).")
 @click.option("--aspect", default=None, help="Requested video aspect, e.g. 16:9.")
 def gate_check_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect: str | None) -> int:
     """The image quality gate on files. Exit 1 when any is rejected, 2 when any cannot be read."""
@@ -93,10 +93,10 @@ def gate_check_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect:
 @click.option(
     "--still", type=click.Path(dir_okay=False), default=None, help="The still the clip was made from."
 )
-@click.option("--duration", type=float, default=None)
+@click.option("--duration", type=float, default=None, help="Expected length in seconds.")
 @click.option("--size", default=None, help="WxH, e.g. 1920x1080")
-@click.option("--fps", type=float, default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--fps", type=float, default=None, help="Expected frames per second.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def qc_cmd(
     clip: str, still: str | None, duration: float | None, size: str | None, fps: float | None, as_json: bool
 ) -> int:

@@ -26,7 +26,7 @@ def costs_group() -> None:
 
 @costs_group.command("show")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False),
@@ -67,11 +67,15 @@ def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
         d.add_row(day, f"${usd:.2f}")
     console.print(d)
     b = summary["burn"]
-    line = f"burn rate (7 days): ${b['usd_per_day_7d']:.2f}/day, {b['kling_credits_per_day_7d']} Kling credits/day"
+    n = b.get("days_of_data", 0)
+    line = (
+        f"burn rate ({n} day{'s' if n != 1 else ''} of data): ${b['usd_per_day_7d']:.2f}/day, "
+        f"{b['kling_credits_per_day_7d']} Kling credits/day"
+    )
     if "kling_credits_left" in b:
         left = b["days_until_credits_run_out"]
-        to_empty = "no spend" if left is None else f"{left:.1f} days"
-        line += f"; {b['kling_credits_left']} credits left this cycle, {to_empty} to empty"
+        to_empty = b.get("forecast_note") or ("no spend" if left is None else f"{left:.1f} days to empty")
+        line += f"; {b['kling_credits_left']} credits left this cycle ({to_empty})"
     console.print(line)
     waste = summary.get("waste_usd", 0.0)
     cpc = summary.get("cost_per_accepted_clip")
@@ -83,7 +87,7 @@ def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
 
 
 @costs_group.command("prices")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def prices_cmd(as_json: bool) -> int:
     """Every model's price with its source and date (override any in goldenchain.toml [prices])."""
     from goldenchain.cli.providers import price_short
@@ -136,7 +140,7 @@ def prices_cmd(as_json: bool) -> int:
 @click.option("--api-usd-per-image", type=float, required=True, help="e.g. 0.05 for FLUX dev at 2 MP on fal")
 @click.option("--gpu-usd-per-hour", type=float, required=True, help="your GPU rental, e.g. 2.0")
 @click.option("--images-per-hour", type=float, required=True, help="what that GPU renders per hour")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def breakeven_cmd(
     api_usd_per_image: float, gpu_usd_per_hour: float, images_per_hour: float, as_json: bool
 ) -> int:
@@ -167,11 +171,17 @@ def breakeven_cmd(
     type=click.Path(dir_okay=False, exists=True),
     help="Provider export with a task id column and an amount column.",
 )
-@click.option("--provider", default="kling", show_default=True)
-@click.option("--id-column", default="task_id", show_default=True)
-@click.option("--amount-column", default="credits", show_default=True)
-@click.option("--unit", type=click.Choice(["credits", "usd"]), default="credits", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--provider", default="kling", show_default=True, help="Whose export this is.")
+@click.option("--id-column", default="task_id", show_default=True, help="The export's task id column.")
+@click.option("--amount-column", default="credits", show_default=True, help="The export's charge column.")
+@click.option(
+    "--unit",
+    type=click.Choice(["credits", "usd"]),
+    default="credits",
+    show_default=True,
+    help="What the charge column counts.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def reconcile_cmd(
     project: str, csv_path: str, provider: str, id_column: str, amount_column: str, unit: str, as_json: bool
 ) -> int:
@@ -226,8 +236,10 @@ def reconcile_cmd(
 
 @costs_group.command("account")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--days", type=click.IntRange(1, 365), default=30, show_default=True, help="How far back to compare."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def account_cmd(project: str, days: int, as_json: bool) -> int:
     """Import Kling's account resource packs and compare their used units with the ledger's Kling credits."""
     import asyncio

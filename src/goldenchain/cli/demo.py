@@ -19,12 +19,25 @@ SCENARIOS = ("clean", "demo", "flaky")
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Project folder to create."
 )
-@click.option("--shots", "n_shots", type=click.IntRange(1, 50), default=3, show_default=True)
-@click.option("--scenario", type=click.Choice(SCENARIOS), default="demo", show_default=True)
+@click.option(
+    "--shots",
+    "n_shots",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="Shots in the example.",
+)
+@click.option(
+    "--scenario",
+    type=click.Choice(SCENARIOS),
+    default="demo",
+    show_default=True,
+    help="Which faults the emulator injects.",
+)
 @click.option(
     "--latency", type=float, default=1.0, show_default=True, help="Seconds each emulated task takes."
 )
-@click.option("--quiet", is_flag=True)
+@click.option("--quiet", is_flag=True, help="No live display.")
 def demo_cmd(out_dir: str, n_shots: int, scenario: str, latency: float, quiet: bool) -> int:
     """The whole chain offline: the provider emulator on 127.0.0.1, an example project, the real adapters."""
     from goldenchain.cli.project import execute_run
@@ -63,11 +76,19 @@ def demo_cmd(out_dir: str, n_shots: int, scenario: str, latency: float, quiet: b
 
 
 @click.command("emulate")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="0 picks a free port.")
-@click.option("--scenario", type=click.Choice(SCENARIOS), default="demo", show_default=True)
-@click.option("--latency", type=float, default=2.0, show_default=True)
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None)
+@click.option(
+    "--scenario",
+    type=click.Choice(SCENARIOS),
+    default="demo",
+    show_default=True,
+    help="Which faults the emulator injects.",
+)
+@click.option("--latency", type=float, default=2.0, show_default=True, help="Seconds a task takes.")
+@click.option(
+    "--log", "log_path", type=click.Path(dir_okay=False), default=None, help="Append a JSON line per request."
+)
 def emulate_cmd(host: str, port: int, scenario: str, latency: float, log_path: str | None) -> None:
     """Serve the provider emulator; prints `export NAME=value` lines, then serves until stopped."""
     from goldenchain.emulator import serve

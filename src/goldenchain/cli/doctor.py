@@ -147,7 +147,7 @@ def diagnose(p: Project) -> list[Row]:
 
 @click.command("doctor")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def doctor_cmd(project: str, as_json: bool) -> int:
     """Setup check: keys accepted (never shown), providers reachable, Kling units, plan, golden settings,
     ffmpeg, database, disk. Exit 1 when something would stop a run."""

@@ -95,8 +95,8 @@ def _folder(arg: str, what: str) -> list[Path]:
 @click.command("calibrate")
 @click.argument("accepted_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("rejected_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--profile", default=DEFAULT_PROFILE, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--profile", default=DEFAULT_PROFILE, show_default=True, help="Profile to start from.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 @click.option(
     "--write",
     "write",

@@ -55,7 +55,7 @@ def lint_project(p: Project) -> list[Finding]:
 
 @click.command("lint")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def lint_cmd(project: str, as_json: bool) -> int:
     """Prompt rules, camera/motion policy and provider capability checks. Exit 1 on any error."""
     p = load_project(project)

@@ -32,6 +32,11 @@ def init_cmd(directory: str, force: bool) -> None:
     write_example(Path(directory), overwrite=force)
     load_project(directory)  # what we write must load
     click.echo(f"wrote {Path(directory) / 'goldenchain.toml'} and {Path(directory) / 'shots.yaml'}")
+    click.echo("next:")
+    click.echo(f"  cd {directory} && echo 'FAL_KEY=...' >> .env   # and KLING_ACCESS_KEY, KLING_SECRET_KEY")
+    click.echo("  goldenchain doctor      # keys, providers, units, ffmpeg, disk")
+    click.echo("  goldenchain estimate    # what the run will cost, before any spend")
+    click.echo("  goldenchain run         # stills, gate, clips, clip check, final.mp4")
 
 
 def execute_run(
@@ -189,7 +194,7 @@ def open_ledger(p: Project) -> Any:
 
 @click.command("status")
 @_project_arg
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def status_cmd(project: str, as_json: bool) -> int:
     """Per shot: state, why, what a person can do; takes, verdicts, spend."""
     from goldenchain.core.shotstate import next_step
@@ -251,7 +256,7 @@ def status_cmd(project: str, as_json: bool) -> int:
 
 @click.command("estimate")
 @_project_arg
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def estimate_cmd(project: str, as_json: bool) -> int:
     """Cost of the planned run, per shot and provider. No spend."""
     from goldenchain.core.estimate import estimate_project
@@ -284,7 +289,7 @@ def estimate_cmd(project: str, as_json: bool) -> int:
 @click.option(
     "--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, human, ...)."
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
     """The failure archive: every rejected or failed take with its reason."""
     p = load_project(project)
@@ -296,6 +301,10 @@ def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
         r.pop("take_id")
     if as_json:
         click.echo(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        what = f" with reason {reason}" if reason else ""
+        click.echo(f"no failed or rejected takes{what} in {p.id}")
         return 0
     table = Table(title=f"failures in {p.id}")
     for col in ("shot", "take", "provider", "reason", "message", "cost"):

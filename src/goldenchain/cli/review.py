@@ -7,6 +7,7 @@ import socket
 import click
 
 from goldenchain.config import load_project
+from goldenchain.errors import UsageError
 
 
 def _local_names() -> list[str]:
@@ -24,7 +25,9 @@ def _local_names() -> list[str]:
 @click.command("review")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="bind address; loopback needs no token")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0 picks a free port."
+)
 @click.option(
     "--allow-host",
     "allow_hosts",
@@ -49,6 +52,15 @@ def review_cmd(project: str, host: str, port: int, allow_hosts: tuple[str, ...])
         extra += _local_names()
     guard = Guard(bind_host=host, tokens=tokens, extra_hosts=extra)  # UsageError (exit 2) without a token
     shown = f"[{host}]" if ":" in host else host
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)  # connections wait in the backlog until the server takes them
+    except OSError as e:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    port = sock.getsockname()[1]  # the real one, also when --port 0 asked for any free port
     click.echo(f"review {p.id} on http://{shown}:{port}/")
     if guard.needs_token:
         secret = next(iter(tokens))
@@ -57,7 +69,8 @@ def review_cmd(project: str, host: str, port: int, allow_hosts: tuple[str, ...])
         click.echo(f"one-time login link (as {who}): http://{shown}:{port}/login?code={code}")
         if not is_loopback(host):
             click.echo("not loopback: every request needs the token (header or the login link's cookie)")
-    uvicorn.run(create_app(p, guard=guard), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(create_app(p, guard=guard), log_level="warning"))
+    server.run(sockets=[sock])
 
 
 COMMANDS = [review_cmd]

@@ -72,6 +72,10 @@ def summarize(spend: list[SpendRow], takes: list[Take] | None = None) -> dict[st
     return out
 
 
+#: a forecast (days until credits run out) stands on at least this many days of spend
+MIN_FORECAST_DAYS = 3
+
+
 def burn(
     summary: dict[str, Any], spend: list[SpendRow], plan: Any, today: date | None = None
 ) -> dict[str, Any]:
@@ -79,16 +83,25 @@ def burn(
     from goldenchain.core.money import burn_rate, cycle_start, days_left
 
     today = today or datetime.now(UTC).date()
-    usd_per_day = burn_rate(summary["by_day"], today, 7)
+    spent_days = sorted(d for d, v in summary["by_day"].items() if v > 0)
+    # a rate stands on the days since spending began (at most the 7-day window), never on empty days before it
+    days = 0 if not spent_days else min(7, (today - date.fromisoformat(spent_days[0])).days + 1)
+    window = max(1, days)
+    usd_per_day = burn_rate(summary["by_day"], today, window)
     credits_by_day: dict[str, float] = defaultdict(float)
     for r in spend:
         if r.state == "committed" and r.provider == "kling" and r.credits:
             credits_by_day[r.day] += r.credits
-    credits_per_day = burn_rate(dict(credits_by_day), today, 7)
+    credits_per_day = burn_rate(dict(credits_by_day), today, window)
     out: dict[str, Any] = {
         "usd_per_day_7d": round(usd_per_day, 4),
         "kling_credits_per_day_7d": round(credits_per_day, 3),
+        "days_of_data": days,
     }
+    if days < MIN_FORECAST_DAYS:
+        out["forecast_note"] = (
+            f"no forecast: {days} day{'s' if days != 1 else ''} of data, {MIN_FORECAST_DAYS} needed"
+        )
     monthly = plan.monthly_credits()
     if plan.kling_tier:
         out["kling_tier"] = plan.kling_tier
@@ -101,7 +114,9 @@ def burn(
                 "kling_monthly_credits": monthly,
                 "kling_credits_used_this_cycle": round(used, 3),
                 "kling_credits_left": round(left, 3),
-                "days_until_credits_run_out": days_left(left, credits_per_day),
+                "days_until_credits_run_out": (
+                    days_left(left, credits_per_day) if days >= MIN_FORECAST_DAYS else None
+                ),
             }
         )
     return out
