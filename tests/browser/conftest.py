@@ -41,6 +41,7 @@ XSS_PROMPT = (
     "Medium shot of a potter shaping a bowl at a wheel, soft window light from the left, calm studio, "
     f"neutral background, 35mm lens {XSS[0]} {XSS[1]} {XSS[2]}"
 )
+TOKEN = ("alice", "review-token-of-alice-0123456789")
 REBIND_HOST = "rebind.test"  # resolved to 127.0.0.1 inside the browser only: a DNS-rebinding stand-in
 
 
@@ -180,6 +181,7 @@ class ReviewApp:
     project: Path
     port: int
     proc: subprocess.Popen[str]
+    login_link: str | None = None  # printed at start when the app needs a token
 
     @property
     def url(self) -> str:
@@ -187,17 +189,20 @@ class ReviewApp:
 
 
 @contextlib.contextmanager
-def serving(project: Path, home: Path) -> Iterator[ReviewApp]:
-    """``goldenchain review PROJECT --port P`` in its own process, answering before the block starts."""
+def serving(project: Path, home: Path, token: str | None = None) -> Iterator[ReviewApp]:
+    """``goldenchain review PROJECT --port P`` in its own process, answering before the block starts (with
+    ``token``, as ``GOLDENCHAIN_REVIEW_TOKEN``: every request then needs it)."""
     port = free_port()
+    extra = {"PYTHONUNBUFFERED": "1"} | ({"GOLDENCHAIN_REVIEW_TOKEN": token} if token else {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "goldenchain", "review", str(project), "--port", str(port)],
-        env=clean_env(home),
+        env=clean_env(home, extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     app = ReviewApp(project, port, proc)
+    ready = 401 if token else 200  # without the token the page is refused
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -205,11 +210,16 @@ def serving(project: Path, home: Path) -> Iterator[ReviewApp]:
                 out = proc.stdout.read() if proc.stdout else ""
                 pytest.fail(f"goldenchain review exited with {proc.returncode}: {out}")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(app.url + "/", timeout=5).status_code == 200:
+                if httpx.get(app.url + "/", timeout=5).status_code == ready:
                     break
             if time.monotonic() > deadline:
                 pytest.fail("goldenchain review did not answer within 60 s")
             time.sleep(0.1)
+        if token and proc.stdout:  # printed before the server started
+            head = [proc.stdout.readline() for _ in range(2)]
+            m = re.search(r"one-time login link \(as [\w-]+\): (\S+)", "".join(head))
+            assert m, head
+            app.login_link = m.group(1)
         yield app
     finally:
         proc.terminate()
@@ -226,6 +236,13 @@ def serving(project: Path, home: Path) -> Iterator[ReviewApp]:
 def review_app(project: Path, gc_home: Path) -> Iterator[ReviewApp]:
     """The app over this test's own copy of the project: for tests that write."""
     with serving(project, gc_home) as app:
+        yield app
+
+
+@pytest.fixture
+def token_app(project: Path, gc_home: Path) -> Iterator[ReviewApp]:
+    """The app with a reviewer's token (``TOKEN``): every request needs it, or the login link's cookie."""
+    with serving(project, gc_home, token=":".join(TOKEN)) as app:
         yield app
 
 
@@ -356,6 +373,15 @@ def browsing(
     """A fresh browser context on the app over the test's own project copy. Fails the test on any console
     error, page error or dialog; the page as the test left it is saved as ``<test>.png``."""
     with _browse(browser, review_app, _safe_name(request.node.nodeid)) as b:
+        yield b
+
+
+@pytest.fixture
+def browsing_with_token(
+    browser: Any, token_app: ReviewApp, screenshots: Path, request: pytest.FixtureRequest
+) -> Iterator[Browsing]:
+    """As ``browsing``, on an app that needs a token (the browser has none yet)."""
+    with _browse(browser, token_app, _safe_name(request.node.nodeid)) as b:
         yield b
 
 

@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.browser.conftest import REBIND_HOST, XSS, XSS_PROMPT, XSS_SHOT, Browsing, read_ledger, snapshot
+from tests.browser.conftest import (
+    REBIND_HOST,
+    TOKEN,
+    XSS,
+    XSS_PROMPT,
+    XSS_SHOT,
+    Browsing,
+    read_ledger,
+    snapshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -177,3 +186,50 @@ def test_a_rebound_host_name_is_refused(reading: Browsing) -> None:
     assert resp is not None and resp.status == 400
     assert b.page.locator("body").inner_text().strip() == "unknown Host"
     assert snapshot(b.app.project) == before
+
+
+def test_a_token_app_lets_in_only_the_login_link_and_names_the_reviewer(
+    browsing_with_token: Browsing,
+) -> None:
+    b, page = browsing_with_token, browsing_with_token.page
+    name, secret = TOKEN
+    link = b.app.login_link
+    assert link is not None and link.startswith(f"{b.app.url}/login?code=") and secret not in link
+    b.watch.expect_console_error(r"status of 401")
+    b.watch.expect_console_error(r"status of 403")
+    resp = page.goto("/")
+    assert resp is not None and resp.status == 401
+    assert "a review token is needed" in page.locator("body").inner_text()
+
+    resp = page.goto(link)  # sets the auth cookie and lands on the grid
+    assert resp is not None and resp.status == 200 and page.url == b.app.url + "/"
+    assert f"signed in as {name}" in page.locator("header").inner_text()
+    auth = next(c for c in b.context.cookies() if c["name"] == "gc_auth")
+    assert auth["httpOnly"] and auth["sameSite"] == "Strict"
+    assert "gc_auth" not in page.evaluate("document.cookie")  # no script can read it
+    assert secret not in page.content()
+
+    still = read_ledger(b.app.project).take("s01", "still")
+    page.goto("/shots/s01")
+    box = page.locator(f'[data-testid="take"][data-take="{still.id}"]')
+    with page.expect_navigation(url=b.app.url + "/shots/s01"):
+        box.get_by_test_id("approve").click()
+    assert [(e.action, e.take_id, e.who) for e in read_ledger(b.app.project).events] == [
+        ("approved", still.id, name)
+    ]
+    assert name in page.get_by_test_id("history").inner_text()
+
+    # the link works once; a browser without the cookie is still refused; the token itself works as a header
+    other = b.context.browser.new_context(base_url=b.app.url)
+    try:
+        p2 = other.new_page()
+        again = p2.goto(link)
+        assert again is not None and again.status == 403
+        refused = p2.goto("/shots/s01")
+        assert refused is not None and refused.status == 401
+        api = other.request.get("/api/shots", headers={"authorization": f"Bearer {secret}"})
+        assert api.status == 200 and [s["id"] for s in api.json()] == ["s01", "s02"]
+        wrong = other.request.get("/api/shots", headers={"authorization": "Bearer " + "x" * 32})
+        assert wrong.status == 401
+    finally:
+        other.close()
