@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -71,12 +70,6 @@ def goldenchain(
         timeout=timeout,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- the project ------------------------------------------------------------------------------------------
@@ -190,36 +183,47 @@ class ReviewApp:
 
 @contextlib.contextmanager
 def serving(project: Path, home: Path, token: str | None = None) -> Iterator[ReviewApp]:
-    """``goldenchain review PROJECT --port P`` in its own process, answering before the block starts (with
-    ``token``, as ``GOLDENCHAIN_REVIEW_TOKEN``: every request then needs it)."""
-    port = free_port()
+    """``goldenchain review PROJECT --port 0`` in its own process (it binds a free port and prints it), answering
+    before the block starts. With ``token`` (as ``GOLDENCHAIN_REVIEW_TOKEN``) every request needs it."""
     extra = {"PYTHONUNBUFFERED": "1"} | ({"GOLDENCHAIN_REVIEW_TOKEN": token} if token else {})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "goldenchain", "review", str(project), "--port", str(port)],
+        [sys.executable, "-m", "goldenchain", "review", str(project), "--port", "0"],
         env=clean_env(home, extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    app = ReviewApp(project, port, proc)
-    ready = 401 if token else 200  # without the token the page is refused
+    assert proc.stdout is not None
+
+    def died(why: str) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        pytest.fail(
+            f"goldenchain review {why} (exit {proc.returncode}): {proc.stdout.read() if proc.stdout else ''}"
+        )
+
     try:
+        banner = [proc.stdout.readline() for _ in range(2 if token else 1)]  # printed once the port is bound
+        m = re.match(r"review \S+ on http://127\.0\.0\.1:(\d+)/$", banner[0].strip())
+        if m is None:
+            died(f"printed no address: {banner!r}")
+        assert m is not None
+        app = ReviewApp(project, int(m.group(1)), proc)
+        if token:
+            link = re.search(r"one-time login link \(as [\w-]+\): (\S+)", banner[1])
+            assert link, banner
+            app.login_link = link.group(1)
+        ready = 401 if token else 200  # without the token the page is refused
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"goldenchain review exited with {proc.returncode}: {out}")
+                died("exited")
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(app.url + "/", timeout=5).status_code == ready:
                     break
             if time.monotonic() > deadline:
                 pytest.fail("goldenchain review did not answer within 60 s")
             time.sleep(0.1)
-        if token and proc.stdout:  # printed before the server started
-            head = [proc.stdout.readline() for _ in range(2)]
-            m = re.search(r"one-time login link \(as [\w-]+\): (\S+)", "".join(head))
-            assert m, head
-            app.login_link = m.group(1)
         yield app
     finally:
         proc.terminate()
@@ -228,8 +232,7 @@ def serving(project: Path, home: Path, token: str | None = None) -> Iterator[Rev
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
+        proc.stdout.close()
 
 
 @pytest.fixture
