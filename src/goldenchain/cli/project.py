@@ -172,6 +172,8 @@ def run_cmd(
             f"{len(errors)} lint error(s), nothing spent; first: {first.shot} {first.rule}: {first.message} "
             "(see goldenchain lint; override with --force REASON)"
         )
+    if max_cost is not None:
+        refuse_if_short(p, max_cost, shots)
     return execute_run(
         p,
         max_cost=max_cost,
@@ -256,24 +258,28 @@ def status_cmd(project: str, as_json: bool) -> int:
 
 @click.command("estimate")
 @_project_arg
+@click.option(
+    "--max-cost", type=float, default=None, help="Check the remaining work against this run cap too."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def estimate_cmd(project: str, as_json: bool) -> int:
-    """Cost of the planned run, per shot and provider. No spend."""
-    from goldenchain.core.estimate import estimate_project
-
+def estimate_cmd(project: str, max_cost: float | None, as_json: bool) -> int:
+    """What the next run will cost: remaining work only, expected and worst case, in dollars and credits, per
+    shot and provider, against every budget that applies. No spend."""
     p = load_project(project)
-    est = estimate_project(p.config, p.shots.shots)
+    est = remaining_estimate(p, max_cost)
     if as_json:
         click.echo(json.dumps(est, indent=2))
         return 0
-    table = Table(title=f"estimate for {p.id} (expected: one take per stage; worst case: every take)")
-    for col in ("shot", "still", "clip", "expected", "worst case"):
-        table.add_column(col, justify="right" if col != "shot" else "left")
+    table = Table(
+        title=f"estimate for {p.id}: what is left (expected: one take per stage; worst: every take)"
+    )
+    for col in ("shot", "now", "left to make", "expected", "worst case"):
+        table.add_column(col, justify="right" if col in ("expected", "worst case") else "left")
     for sid, row in est["shots"].items():
         table.add_row(
             sid,
-            f"${row['still_usd']:.3f}",
-            f"${row['clip_usd']:.3f}",
+            row["status"],
+            " + ".join(row["needs"]) or "nothing",
             f"${row['expected_usd']:.2f}",
             f"${row['worst_case_usd']:.2f}",
         )
@@ -281,7 +287,70 @@ def estimate_cmd(project: str, as_json: bool) -> int:
         "[bold]total", "", "", f"[bold]${est['total_usd']:.2f}", f"[bold]${est['worst_case_usd']:.2f}"
     )
     console.print(table)
+    for prov, usd in est["by_provider"].items():
+        cr = est["credits"].get(prov)
+        worst_cr = est["worst_case_credits"].get(prov)
+        extra = f", {cr:g} credits expected ({worst_cr:g} at worst)" if cr else ""
+        console.print(f"{prov}: ${usd:.2f}{extra}")
+    for b in est["budgets"]:
+        verdict = (
+            "fits"
+            if b["worst_case_fits"]
+            else ("fits if takes pass" if b["expected_fits"] else "DOES NOT FIT")
+        )
+        console.print(f"{b['cap']} budget ${b['limit_usd']:.2f}: ${b['left_usd']:.2f} left; {verdict}")
     return 0
+
+
+def remaining_estimate(p: Project, max_cost: float | None = None) -> dict[str, Any]:
+    """The estimate of what is left, from the ledger when the project has one."""
+    from goldenchain.core.estimate import estimate_remaining, progress_of
+
+    ledger = open_ledger(p)
+    if ledger is None:
+        return estimate_remaining(p.config, p.shots.shots, {}, max_cost=max_cost)
+    try:
+        progress = progress_of(ledger.shots(p.id), ledger.takes(p.id))
+        used = ledger.budget_used(p.id, p.config.project.client)
+    finally:
+        ledger.db.dispose()
+    return estimate_remaining(p.config, p.shots.shots, progress, used=used, max_cost=max_cost)
+
+
+def refuse_if_short(p: Project, max_cost: float, shots: list[str] | None) -> None:
+    """``run --max-cost`` below the least the remaining work needs: refused before anything is spent, with
+    what would fit (exit 1)."""
+    from goldenchain.core.estimate import what_fits
+    from goldenchain.errors import GoldenchainError
+
+    est = remaining_estimate(p, max_cost)
+    if shots:
+        est["shots"] = {k: v for k, v in est["shots"].items() if k in shots}
+    need = round(sum(r["expected_usd"] for r in est["shots"].values()), 4)
+    if need <= max_cost + 1e-9:
+        return
+    fits = what_fits(est, max_cost)
+    hint = f"--shots {','.join(fits)} fits" if fits else "no single shot fits"
+    cheaper = _cheaper_mode(p, max_cost, need)
+    raise GoldenchainError(
+        f"--max-cost ${max_cost:.2f} is below the ${need:.2f} the remaining work needs at least; nothing spent. "
+        f"{hint}{cheaper}"
+    )
+
+
+def _cheaper_mode(p: Project, max_cost: float, need: float) -> str:
+    from goldenchain.core.estimate import estimate_remaining
+
+    if p.config.video.mode != "pro":
+        return ""
+    cfg = p.config.model_copy(update={"video": p.config.video.model_copy(update={"mode": "std"})})
+    try:
+        std = estimate_remaining(cfg, p.shots.shots, {})["total_usd"]
+    except Exception:
+        return ""
+    if std < need:
+        return f'; [video] mode = "std" would need ${std:.2f} (not the golden setting)'
+    return ""
 
 
 @click.command("failures")

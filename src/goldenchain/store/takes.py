@@ -170,6 +170,17 @@ class TakeLedger:
             row = c.execute(_ARTIFACT, {"sha": sha256}).first()
         return None if row is None else Artifact(**row._mapping)
 
+    def budget_used(self, project_id: str, client: str, day: str | None = None) -> dict[str, float]:
+        """What each cap has used (committed and reserved), as the paid boundary counts it."""
+        day = day or today()
+        with self.db.read() as c:
+            return {
+                "project": float(c.execute(_USED_BY_PROJECT, {"v": project_id}).scalar() or 0.0),
+                "client": float(c.execute(_USED_BY_CLIENT, {"v": client}).scalar() or 0.0),
+                "day": float(c.execute(_USED_BY_DAY, {"v": day}).scalar() or 0.0),
+                "month": float(c.execute(_USED_BY_MONTH, {"v": day[:7] + "%"}).scalar() or 0.0),
+            }
+
     # --- the paid boundary -------------------------------------------------------------------------------
 
     def get_or_create_take(self, key: str, **fields: Any) -> Take:
