@@ -231,6 +231,16 @@ def test_reroll_needs_its_confirmation_and_the_next_run_makes_one_clip_shown_liv
     assert _take(b, clip1.id).get_by_test_id("in-cut").count() == 1
     assert _take(b, clip2.id).get_by_test_id("in-cut").count() == 0
 
+    # the two clips side by side: Space plays both from the start and pauses both; seeking one seeks the other
+    videos = "[...document.querySelectorAll('video[data-sync]')]"
+    page.wait_for_function(f"() => {videos}.length === 2 && {videos}.every(v => v.readyState >= 2)")
+    page.keyboard.press(" ")
+    page.wait_for_function(f"() => {videos}.every(v => !v.paused && v.currentTime > 0)")
+    page.keyboard.press(" ")
+    page.wait_for_function(f"() => {videos}.every(v => v.paused)")
+    page.evaluate(f"() => {{ {videos}[0].currentTime = 2.5 }}")
+    page.wait_for_function(f"() => {videos}.every(v => Math.abs(v.currentTime - 2.5) < 0.06)")
+
 
 def test_keyboard_shortcuts(browsing: Browsing) -> None:
     b, page = browsing, browsing.page
