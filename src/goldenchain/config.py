@@ -81,6 +81,7 @@ class ShotList(_Strict):
 class ProjectSection(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     client: str = "default"
+    fee_usd: float | None = Field(None, gt=0)  # what the client pays for this project
 
 
 class StillsSection(_Strict):
@@ -207,6 +208,22 @@ class PlanSection(_Strict):
         return tier.monthly_credits if tier else None
 
 
+class AlertsSection(_Strict):
+    """Expected bands ([low, high]; a side may be left out as null) for the figures ``costs`` and ``run`` watch;
+    a figure outside its band is an alert, ``costs --check`` exits 1 on one."""
+
+    #: the guide: under $2 a day for 50 stills
+    stills_usd_per_day: tuple[float | None, float | None] = (None, 2.0)
+    #: share of the spend on rejected or failed takes
+    waste_share: tuple[float | None, float | None] = (None, 0.35)
+    #: Kling units per accepted clip; default: the catalog's price of the configured model, x0.9 .. x1.5
+    kling_units_per_clip: tuple[float | None, float | None] | None = None
+    cost_per_accepted_clip: tuple[float | None, float | None] | None = None  # dollars
+    #: infrastructure cost as a share of the project's fee (alerts also go to GOLDENCHAIN_ALERT_WEBHOOK, a
+    #: Slack-compatible URL kept in the environment or .env, when it is set)
+    fee_share: tuple[float | None, float | None] = (None, 0.25)
+
+
 class ProjectConfig(_Strict):
     project: ProjectSection
     stills: StillsSection = Field(default_factory=StillsSection)
@@ -218,6 +235,7 @@ class ProjectConfig(_Strict):
     engine: EngineSection = Field(default_factory=EngineSection)
     plan: PlanSection = Field(default_factory=PlanSection)
     lint: LintSection = Field(default_factory=LintSection)
+    alerts: AlertsSection = Field(default_factory=AlertsSection)
     #: price overrides: "fal:fal-ai/flux/dev" (per still) or "kling:kling-v1-5:pro:5" (per clip) -> USD
     prices: dict[str, float] = Field(default_factory=dict)
 

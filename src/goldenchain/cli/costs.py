@@ -33,25 +33,35 @@ def costs_group() -> None:
     default=None,
     help="PNG: daily spend by provider, cumulative vs budget.",
 )
-def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
-    """Spend by provider, model, shot and day; burn rate; waste; cost per accepted clip."""
+@click.option("--check", is_flag=True, help="Exit 1 when a figure is outside its alert band (for cron).")
+def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
+    """Spend by provider, model, shot and day; burn rate; waste; cost per accepted clip; cost against the
+    client's fee; alerts when a figure leaves its band."""
+    from goldenchain.reports.alerts import fee_view, project_alerts, send_alerts
     from goldenchain.reports.costs import burn, summarize
 
     p = load_project(project)
     ledger = open_ledger(p)
     spend = ledger.spend(p.id) if ledger else []
     takes = ledger.takes(p.id) if ledger else []
+    shots = ledger.shots(p.id) if ledger else []
     summary = summarize(spend, takes)
     summary["burn"] = burn(summary, spend, p.config.plan)
     if ledger:
         ledger.db.dispose()
+    delivered = sum(float(r.spec.get("duration") or 0) for r in shots if r.status == "done")
+    summary["fee"] = fee_view(p, summary, delivered)
+    alerts = project_alerts(p, summary)
+    summary["alerts"] = [a.to_json() for a in alerts]
+    failed_post = send_alerts(p, alerts)
+    rc = 1 if check and alerts else 0
     if plot:
         from goldenchain.reports.plots import plot_spend
 
         plot_spend(summary, Path(plot), budget=p.config.budget.project_usd)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
-        return 0
+        return rc
     t = Table(
         title=f"spend for {p.id}: ${summary['total_usd']:.2f} (reserved ${summary['reserved_usd']:.2f})"
     )
@@ -83,7 +93,24 @@ def show_cmd(project: str, as_json: bool, plot: str | None) -> int:
         f"waste on rejected or failed takes: ${waste:.2f} ({summary.get('waste_share', 0) * 100:.0f} %); "
         f"cost per accepted clip: {'—' if cpc is None else f'${cpc:.2f}'}"
     )
-    return 0
+    fee = summary["fee"]
+    if fee["fee_usd"]:
+        console.print(
+            f"client's fee ${fee['fee_usd']:,.2f}: infrastructure is {fee['cost_share_of_fee']:.1%} of it"
+        )
+    if fee["usd_per_delivered_second"] is not None:
+        console.print(
+            f"${fee['usd_per_delivered_second']:.2f} per delivered second ({fee['delivered_seconds']:g} s)"
+        )
+    if "plan_usd_per_month" in fee:
+        console.print(
+            f"this month ${fee['month_usd']:.2f} against the plan's ${fee['plan_usd_per_month']:.2f}"
+        )
+    for a in alerts:
+        console.print(f"[yellow]alert:[/yellow] {a.message}")
+    if failed_post:
+        console.print(f"[yellow]{failed_post}[/yellow]")
+    return rc
 
 
 @costs_group.command("prices")
@@ -137,28 +164,74 @@ def prices_cmd(as_json: bool) -> int:
 
 
 @costs_group.command("breakeven")
-@click.option("--api-usd-per-image", type=float, required=True, help="e.g. 0.05 for FLUX dev at 2 MP on fal")
-@click.option("--gpu-usd-per-hour", type=float, required=True, help="your GPU rental, e.g. 2.0")
-@click.option("--images-per-hour", type=float, required=True, help="what that GPU renders per hour")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--api-usd-per-image", type=float, default=None, help="API price per still; default: the ledger's own"
+)
+@click.option("--gpu-usd-per-hour", type=float, required=True, help="Your GPU rental, e.g. 2.0.")
+@click.option(
+    "--images-per-hour", type=float, default=None, help="What that GPU renders per hour (if you know it)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def breakeven_cmd(
-    api_usd_per_image: float, gpu_usd_per_hour: float, images_per_hour: float, as_json: bool
+    project: str,
+    api_usd_per_image: float | None,
+    gpu_usd_per_hour: float,
+    images_per_hour: float | None,
+    as_json: bool,
 ) -> int:
-    """API price per image against a rented GPU per hour at your throughput."""
-    from goldenchain.core.money import breakeven
+    """When a rented GPU pays: the ledger's real price per still and your real volume (stills per busy hour)
+    against the GPU's price per hour. A GPU costs by the hour whether busy or not; the API per image."""
+    from goldenchain.core.money import breakeven, still_volume
 
-    try:
-        b = breakeven(api_usd_per_image, gpu_usd_per_hour, images_per_hour)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    if (api_usd_per_image is not None and api_usd_per_image <= 0) or gpu_usd_per_hour <= 0:
+        raise UsageError("prices and throughput must be positive")
+    real: dict[str, Any] = {}
+    if Path(project, "goldenchain.toml").is_file():
+        p = load_project(project)
+        ledger = open_ledger(p)
+        if ledger is not None:
+            stills = [t for t in ledger.takes(p.id) if t.stage == "still" and t.state == "downloaded"]
+            ledger.db.dispose()
+            real = still_volume([(t.created_at, t.cost_usd or 0.0) for t in stills])
+    elif project != ".":
+        load_project(project)  # a path that is not a project: the usual one-line error
+    api = api_usd_per_image if api_usd_per_image is not None else real.get("usd_per_image")
+    if not api:
+        raise UsageError("no still has been paid for in this project yet: give --api-usd-per-image")
+    if gpu_usd_per_hour <= 0 or (images_per_hour is not None and images_per_hour <= 0):
+        raise UsageError("prices and throughput must be positive")
+    volume_needed = gpu_usd_per_hour / api
+    out: dict[str, Any] = {
+        "api_usd_per_image": round(api, 5),
+        "api_price_from": "ledger" if api_usd_per_image is None else "flag",
+        "gpu_usd_per_hour": gpu_usd_per_hour,
+        "breakeven_images_per_hour": round(volume_needed, 2),
+        **{k: v for k, v in real.items() if k != "usd_per_image"},
+    }
+    if images_per_hour is not None:
+        out.update(breakeven(api, gpu_usd_per_hour, images_per_hour).to_json())
+    busy = real.get("busiest_hour_images")
+    if busy is not None:
+        out["local_pays_now"] = busy >= volume_needed
     if as_json:
-        click.echo(json.dumps(b.to_json(), indent=2))
+        click.echo(json.dumps(out, indent=2))
         return 0
-    console.print(
-        f"GPU: ${b.gpu_usd_per_image:.4f} per image at {images_per_hour:g} images/hour; API: ${api_usd_per_image:.4f}.\n"
-        f"The GPU pays off only while you keep it busy with more than {b.breakeven_images_per_hour:.1f} images per "
-        f"rented hour; cheaper at full throughput: [bold]{b.cheaper}[/bold]."
-    )
+    lines = [
+        f"API: ${api:.4f} per still ({out['api_price_from']}); GPU: ${gpu_usd_per_hour:.2f} per hour.",
+        f"A GPU pays once you keep it busy with more than {volume_needed:.1f} stills an hour.",
+    ]
+    if busy is not None:
+        verdict = "a GPU would pay" if out["local_pays_now"] else "the API is cheaper"
+        lines.append(
+            f"Your ledger: {real['stills']} stills over {real['active_hours']} busy hour(s), "
+            f"{busy} in the busiest: {verdict} at that volume."
+        )
+    if images_per_hour is not None:
+        lines.append(
+            f"At {images_per_hour:g} stills an hour the GPU costs ${out['gpu_usd_per_image']:.4f} each."
+        )
+    console.print("\n".join(lines))
     return 0
 
 

@@ -109,6 +109,19 @@ def _engine_log_to_file(project: Project) -> None:
     log.propagate = False
 
 
+def _warn_out_of_band(project: Project, costs: dict[str, Any]) -> None:
+    """The guide's bands after every run: a figure outside its band is printed (and posted to the alert
+    webhook when one is set); `goldenchain costs --check` turns them into an exit code for cron."""
+    from goldenchain.reports.alerts import project_alerts, send_alerts
+
+    alerts = project_alerts(project, costs)
+    for a in alerts:
+        err_console.print(f"[yellow]alert:[/yellow] {a.message}")
+    failed = send_alerts(project, alerts)
+    if failed:
+        err_console.print(f"[yellow]{failed}[/yellow]")
+
+
 def _deliver(project: Project, result: Any, only: str | None) -> int:
     from goldenchain.reports.deliver import build_deliverables
     from goldenchain.store.db import Database
@@ -129,6 +142,7 @@ def _deliver(project: Project, result: Any, only: str | None) -> int:
     if report.get("final"):
         console.print(f"final cut: {project.out_dir / 'final.mp4'} ({report['final']['duration']} s)")
     console.print(f"report: {project.out_dir / 'report.html'}  spend ${report['costs']['total_usd']:.2f}")
+    _warn_out_of_band(project, report["costs"])
     return 0 if result.ok else 1
 
 

@@ -60,6 +60,25 @@ def breakeven(api_usd_per_image: float, gpu_usd_per_hour: float, gpu_images_per_
     )
 
 
+def still_volume(stills: list[tuple[Any, float]]) -> dict[str, Any]:
+    """From (made at, cost) pairs of paid stills: the real price per still, the busy hours (hours with at
+    least one still) and the busiest hour's count."""
+    made = [(at, cost) for at, cost in stills if at is not None]
+    if not made:
+        return {}
+    per_hour: dict[str, int] = {}
+    for at, _ in made:
+        key = at.strftime("%Y-%m-%d %H")
+        per_hour[key] = per_hour.get(key, 0) + 1
+    return {
+        "stills": len(made),
+        "usd_per_image": sum(c for _, c in made) / len(made),
+        "active_hours": len(per_hour),
+        "busiest_hour_images": max(per_hour.values()),
+        "images_per_active_hour": round(len(made) / len(per_hour), 2),
+    }
+
+
 @dataclass(frozen=True)
 class Difference:
     task_id: str
