@@ -103,4 +103,14 @@ def register_providers(register: Any) -> None:
     def factory(settings: Any, client: Any = None) -> EchoTextToImage:
         return EchoTextToImage()  # no key to read, no client to use
 
-    register("echo", "t2i", factory, models=list(MODELS))
+    # every model comes with its spec: what it can do and what it costs (here nothing: it draws locally)
+    from goldenchain.core.models import ModelSpec, PriceRule
+
+    free = PriceRule("image", 0.0, "local: no provider is paid", "2026-11-01")
+    specs = [
+        ModelSpec(
+            "echo", model, "t2i", free, label="echo gradient", min_side=1, max_side=MAX_SIDE, params=("seed",)
+        )
+        for model in MODELS
+    ]
+    register("echo", "t2i", factory, models=specs)

@@ -236,8 +236,10 @@ class ProjectConfig(_Strict):
     plan: PlanSection = Field(default_factory=PlanSection)
     lint: LintSection = Field(default_factory=LintSection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
-    #: price overrides: "fal:fal-ai/flux/dev" (per still) or "kling:kling-v1-5:pro:5" (per clip) -> USD
+    #: price overrides: "fal:fal-ai/flux/dev" (the model's rate) or "kling:kling-v1-5:pro:5" (per clip) -> USD
     prices: dict[str, float] = Field(default_factory=dict)
+    #: the project's own models: [models."route:id"] with a spec (goldenchain/catalog.py, docs/models.md)
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 # --- locating errors -------------------------------------------------------------------------------------
@@ -482,6 +484,9 @@ def load_project(root: Path | str | None) -> Project:
         raise UsageError(f"{cfg_path}: no project file here (create one with: goldenchain init DIR)")
     settings = Settings.load(root)
     cfg = apply_guide_overrides(load_config(cfg_path), settings)
+    from goldenchain.catalog import apply_project_file
+
+    apply_project_file(cfg_path, cfg.prices)  # [models] and [prices] against the registered specs
     shots = load_shots(root / SHOTS_FILE)
     return Project(root=root, config=cfg, shots=shots, settings=settings)
 

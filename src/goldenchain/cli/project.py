@@ -173,11 +173,13 @@ def run_cmd(
     force_reason: str | None,
 ) -> int:
     """Run or resume the chain. Running it again never pays twice for the same take."""
+    from goldenchain.catalog import require_specs
     from goldenchain.cli.lint import lint_project
 
     if max_cost is not None and max_cost <= 0:
         raise UsageError("--max-cost must be positive")
     p = load_project(project)
+    require_specs(p.config)  # a model without a spec cannot be priced or checked: refused even with --force
     shots = [s.strip() for s in shot_list.split(",") if s.strip()] if shot_list else None
     errors = [f for f in lint_project(p) if f.severity == "error" and (not shots or f.shot in shots)]
     if errors and not force_reason:
