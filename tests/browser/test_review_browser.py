@@ -183,9 +183,9 @@ def test_reroll_needs_its_confirmation_and_the_next_run_makes_one_clip_shown_liv
     untouched = snapshot(b.app.project)
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url) if r.method == "POST" else None)
-    form.get_by_role("button").click()  # not confirmed: the browser does not send it
+    # not confirmed: the browser does not send it (a click waits for any navigation it starts)
+    form.get_by_role("button").click()
     assert form.get_by_test_id("confirm-clip").evaluate("e => e.validity.valueMissing")
-    page.wait_for_timeout(300)
     assert seen == [] and snapshot(b.app.project) == untouched
     form.get_by_test_id("confirm-clip").check()
     _click_and_land(b, form.get_by_role("button"), "/shots/s01/reroll", "/shots/s01")
