@@ -76,3 +76,42 @@ def test_text_to_video_capabilities() -> None:
                 prompt="x", duration=5, aspect="4:3", model="kling-v1", mode="std", external_id="e"
             )
         )
+
+
+def test_every_text_to_video_model_runs_and_bills_as_its_spec_says() -> None:
+    """Each Kling text-to-video spec, through the adapter against the emulator: Kling's own
+    final_unit_deduction, read with the spec's price rule, is the spec's price for that clip."""
+    from goldenchain.core.models import ModelSpec, active_catalog
+
+    specs = active_catalog().route("kling", "t2v")
+    assert len(specs) == 6
+
+    async def one(emu: Emulator, spec: ModelSpec, i: int) -> Succeeded:
+        env = emu.env()
+        k = KlingTextToVideo(env["KLING_ACCESS_KEY"], env["KLING_SECRET_KEY"], base_url=env["KLING_BASE_URL"])
+        try:
+            req = TextClipRequest(
+                prompt="a calm lake at dawn",
+                duration=10,
+                aspect="9:16",
+                model=spec.model,
+                mode=spec.modes[-1],
+                external_id=f"gc-t2v-spec-{i}",
+            )
+            sub = await k.submit(req)
+            for _ in range(100):
+                st = await k.poll(sub)
+                if not isinstance(st, Pending):
+                    break
+                await asyncio.sleep(0.05)
+            assert isinstance(st, Succeeded)
+            return st
+        finally:
+            await k.aclose()
+
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.1) as emu:
+        for i, spec in enumerate(specs):
+            st = asyncio.run(one(emu, spec, i))
+            price = spec.clip_price(spec.modes[-1], 10)
+            assert st.unit == "credits" and st.billed_units == price.credits, spec.model
+            assert spec.actual_usd(st.billed_units, st.unit, 0.0) == (price.usd, price.credits)

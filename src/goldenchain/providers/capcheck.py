@@ -28,7 +28,7 @@ __all__ = [
 ASPECT_TOLERANCE = 0.05
 MAX_SEED = 2**32 - 1
 _FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-_RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
+_RATIOS = {a: int(a.split(":")[0]) / int(a.split(":")[1]) for a in VIDEO_ASPECTS}
 
 
 @dataclass(frozen=True)
