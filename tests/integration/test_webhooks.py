@@ -270,3 +270,20 @@ def test_forged_success_for_a_running_task_records_nothing(tmp_path: Path) -> No
             db.dispose()
         assert take.state == "downloaded" and take.result_url == task.results[0]["url"] != forged_url
         assert not any("forged" in e["path"] for e in emu.requests)
+
+
+def test_lost_callbacks_fall_back_to_polling(tmp_path: Path) -> None:
+    """fal's callbacks never arrive: its takes still finish, found by the slow fallback poll."""
+    project = _project(tmp_path / "shoot", webhooks=True)
+    cfg = project / "goldenchain.toml"
+    cfg.write_text(cfg.read_text().replace("webhooks = true", "webhooks = true\nwebhook_poll_interval = 3.0"))
+    with Emulator(scenario="clean", latency=2.0, log_path=tmp_path / "emu.log") as emu:
+        emu.callbacks.drop = lambda provider: provider == "fal"
+        r = run_cli(["run", str(project), "--quiet"], emu.env())
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert {c["provider"] for c in emu.callbacks.sent} == {"kling"}
+    entries = _log(tmp_path / "emu.log")
+    stills = [e["task_id"] for e in entries if e.get("accepted") and e["provider"] == "fal"]
+    assert len(stills) == 2
+    for rid in stills:  # each still was asked for at least once, and that is how its end was found
+        assert any(e.get("task_id") == rid and e["path"].split("?")[0].endswith("/status") for e in entries)

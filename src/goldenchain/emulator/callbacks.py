@@ -74,7 +74,7 @@ class Callbacks:
         self._thread: threading.Thread | None = None
         #: one entry per try: {"provider", "url", "task_id", "status" (None: no answer), "ts"}
         self.sent: list[dict[str, Any]] = []
-        #: callbacks refused by scenario faults (dropped before sending), for tests of the polling fallback
+        #: a provider's callbacks for which this says True are lost (never sent): the take must poll
         self.drop: Callable[[str], bool] = lambda provider: False
 
     @staticmethod
