@@ -271,3 +271,37 @@ def test_camera_on_a_model_that_cannot_names_the_one_that_can() -> None:
     )
     (cam,) = [f for f in findings if f.rule == "camera-unsupported"]
     assert cam.severity == "error" and "kling-v1-5 pro 5 s" in cam.hint
+
+
+def test_every_stills_and_clips_combination_is_estimated() -> None:
+    for still in STILLS:
+        w, h = (1920, 1080) if still.sizes == "aspect" else (1824, 1024)
+        for clip in CLIPS:
+            cfg = ProjectConfig.model_validate(
+                {
+                    "project": {"name": "p"},
+                    "stills": {"provider": still.route, "model": still.model, "width": w, "height": h},
+                    "video": {"provider": clip.route, "model": clip.model, "mode": clip.modes[-1]},
+                }
+            )
+            est = estimate_project(cfg, [ShotSpec(id="a", prompt=GOOD, duration=clip.durations[0])], CATALOG)
+            assert est["total_usd"] > 0 and set(est["by_provider"]) == {still.route, clip.route}
+
+
+def test_providers_and_prices_fit_an_80_column_terminal() -> None:
+    from click.testing import CliRunner
+
+    from goldenchain.cli.costs import prices_cmd
+    from goldenchain.cli.providers import providers_cmd
+
+    for cmd in (providers_cmd, prices_cmd):
+        out = CliRunner().invoke(cmd, [], terminal_width=80).output
+        lines = out.splitlines()
+        assert len(lines) > 20 and max(len(line) for line in lines) <= 80, max(lines, key=len)
+    listed = CliRunner().invoke(providers_cmd, ["--json"]).output
+    import json
+
+    rows = json.loads(listed)
+    assert all(set(r) >= {"name", "kind", "models"} for r in rows)
+    assert all(set(m) >= {"model", "capabilities", "price"} for r in rows for m in r["models"])
+    assert {r["kind"] for r in rows} == {"t2i", "i2v", "t2v"}

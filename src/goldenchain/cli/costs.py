@@ -149,7 +149,7 @@ def prices_cmd(as_json: bool) -> int:
             sources.append(src)
         key = m.key if len(m.key) <= 56 else m.key[:55] + "…"
         click.echo(f"{key:<56} {price_short(m):>10}  [{sources.index(src) + 1}]")
-    click.echo("per-clip Kling keys: ROUTE:MODEL:MODE:SECONDS, e.g. kling:kling-v1-5:pro:5 (--json: all)")
+    click.echo("one clip: ROUTE:MODEL:MODE:SECONDS, e.g. kling:kling-v1-5:pro:5 (all: --json)")
     import textwrap
 
     for i, src in enumerate(sources, 1):
