@@ -23,9 +23,21 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from goldenchain.cli import checks, costs, demo, doctor, lint, project, providers, retry, review, team
+    from goldenchain.cli import (
+        approvals,
+        checks,
+        costs,
+        demo,
+        doctor,
+        lint,
+        project,
+        providers,
+        retry,
+        review,
+        team,
+    )
 
-    for mod in (project, retry, doctor, lint, costs, checks, demo, providers, review, team):
+    for mod in (project, retry, doctor, approvals, lint, costs, checks, demo, providers, review, team):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 

@@ -48,6 +48,7 @@ def execute_run(
     quiet: bool = False,
     force_reason: str | None = None,
     lint_errors: list[dict[str, Any]] | None = None,
+    quote_id: str | None = None,
 ) -> int:
     from goldenchain.cli.progress import RunProgress
     from goldenchain.orchestration.run import run_project
@@ -64,6 +65,7 @@ def execute_run(
                 on_progress=on_progress,
                 force_reason=force_reason,
                 lint_errors=lint_errors,
+                quote_id=quote_id,
             )
         )
 
@@ -164,6 +166,13 @@ def _deliver(project: Project, result: Any, only: str | None) -> int:
     metavar="REASON",
     help="Spend despite lint errors; the reason is recorded in the ledger.",
 )
+@click.option(
+    "--quote",
+    "quote_id",
+    default=None,
+    metavar="QUOTE",
+    help="Run a quote a person approved: its shots, at most its amount, stopped if it is revoked.",
+)
 def run_cmd(
     project: str,
     max_cost: float | None,
@@ -171,6 +180,7 @@ def run_cmd(
     shot_list: str | None,
     quiet: bool,
     force_reason: str | None,
+    quote_id: str | None = None,
 ) -> int:
     """Run or resume the chain. Running it again never pays twice for the same take."""
     from goldenchain.catalog import require_specs
@@ -188,6 +198,13 @@ def run_cmd(
             f"{len(errors)} lint error(s), nothing spent; first: {first.shot} {first.rule}: {first.message} "
             "(see goldenchain lint; override with --force REASON)"
         )
+    if quote_id is not None:
+        from goldenchain.api import check_quote
+
+        if max_cost is not None or shots is not None:
+            raise UsageError("--quote sets the shots and the cap; leave out --max-cost and --shots")
+        q = check_quote(p, quote_id)
+        max_cost, shots = q.amount_usd, list(q.shots)
     if max_cost is not None:
         refuse_if_short(p, max_cost, shots)
     return execute_run(
@@ -198,6 +215,7 @@ def run_cmd(
         quiet=quiet,
         force_reason=force_reason if errors else None,
         lint_errors=[f.to_json() for f in errors] or None,
+        quote_id=quote_id,
     )
 
 

@@ -43,7 +43,13 @@ def default_seed(shot_id: str) -> int:
 
 
 def build_plan(
-    project: Project, shot_id: str, *, run_id: str, max_cost: float | None, only: str | None
+    project: Project,
+    shot_id: str,
+    *,
+    run_id: str,
+    max_cost: float | None,
+    only: str | None,
+    quote_id: str | None = None,
 ) -> dict[str, Any]:
     cfg = project.config
     spec = project.shot(shot_id).model_dump()
@@ -69,6 +75,7 @@ def build_plan(
             "daily_usd": b.daily_usd,
             "monthly_usd": b.monthly_usd,
             "run_usd": max_cost,
+            "quote_id": quote_id,
         },
     }
 
@@ -133,6 +140,7 @@ async def run_project(
     on_progress: ProgressFn | None = None,
     tick: float = 0.3,
     force_reason: str | None = None,
+    quote_id: str | None = None,
     lint_errors: list[dict[str, Any]] | None = None,
 ) -> RunResult:
     if only not in (None, "stills", "clips"):
@@ -174,7 +182,7 @@ async def run_project(
         rows = {r.shot_id: r for r in rt.ledger.shots(project.id)}
         plans: dict[str, tuple[dict[str, Any], str]] = {}  # shot -> (plan, its current workflow id)
         for sid in wanted:
-            plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only)
+            plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only, quote_id=quote_id)
             plan["stills"]["max_takes"] += rows[sid].extra_still_takes
             plan["video"]["max_takes"] += rows[sid].extra_clip_takes
             plans[sid] = plan, _workflow_id(plan, plan_identity(plan), rows[sid].generation)

@@ -193,3 +193,19 @@ class BreakerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class QuoteRow(Base):
+    """A priced plan a person approves before a script or an agent may spend on it (``goldenchain approve``)."""
+
+    __tablename__ = "gc_quotes"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(120))
+    amount_usd: Mapped[float] = mapped_column(Float)
+    shots: Mapped[list] = mapped_column(JSON)
+    plan_hash: Mapped[str] = mapped_column(String(64))  # what was quoted: a changed plan needs a new quote
+    expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | revoked
+    decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

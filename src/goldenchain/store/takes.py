@@ -8,6 +8,7 @@ next run can read and resume from. Reads return frozen :class:`Take` and :class:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -18,7 +19,15 @@ from goldenchain.core.checks import CheckReport
 from goldenchain.core.shotstate import check_move
 from goldenchain.errors import BudgetExceeded, LedgerError
 from goldenchain.store.db import Database
-from goldenchain.store.schema import ArtifactRow, CheckRow, ProviderCallRow, ShotRow, SpendRow, TakeRow
+from goldenchain.store.schema import (
+    ArtifactRow,
+    CheckRow,
+    ProviderCallRow,
+    QuoteRow,
+    ShotRow,
+    SpendRow,
+    TakeRow,
+)
 
 ACTIVE_SPEND = ("reserved", "committed")
 
@@ -37,6 +46,8 @@ class BudgetCaps:
     daily_usd: float | None = None
     monthly_usd: float | None = None
     run_usd: float | None = None
+    #: a run under a person's approved quote: every paid call checks the quote is still approved and current
+    quote_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +152,8 @@ _USED_BY_CLIENT = _used(_S.c.client == bindparam("v"))
 _USED_BY_DAY = _used(_S.c.day == bindparam("v"))
 _USED_BY_MONTH = _used(_S.c.day.like(bindparam("v")))
 _USED_BY_RUN = _used(_S.c.run_id == bindparam("v"))
+_Q = cast(Table, QuoteRow.__table__)
+_QUOTE = select(_Q.c.status, _Q.c.expires_at).where(_Q.c.id == bindparam("qid"))
 
 
 class TakeLedger:
@@ -259,6 +272,15 @@ class TakeLedger:
                 checks.append((f"month {day[:7]}", caps.monthly_usd, _USED_BY_MONTH, day[:7] + "%"))
             if caps.run_usd is not None and run_id is not None:
                 checks.append(("--max-cost of this run", caps.run_usd, _USED_BY_RUN, run_id))
+            if caps.quote_id is not None:
+                q = c.execute(_QUOTE, {"qid": caps.quote_id}).first()
+                if q is None or q.status != "approved" or q.expires_at <= time.time():
+                    why = "revoked" if q is not None and q.status == "revoked" else "not approved or expired"
+                    self._set(c, take_id, state="budget_blocked", failure_class="budget",
+                              failure_reason=f"quote {caps.quote_id} {why}")  # fmt: skip
+                    self._log(c, take_id, "intent", "budget_blocked", detail=f"quote {caps.quote_id} {why}")
+                    blocked = BudgetExceeded(f"quote {caps.quote_id} ({why})", 0.0, 0.0, need)
+                    checks = []
             for scope, cap, stmt, value in checks:
                 used = float(c.execute(stmt, {"v": value}).scalar() or 0.0)
                 if used + need > cap + 1e-9:
