@@ -145,6 +145,9 @@ class EngineSection(_Strict):
     webhook_listen: str = Field("127.0.0.1:0", pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")
     #: seconds between two polls of a take created with a callback; default 6x poll_interval, at least 30
     webhook_poll_interval: float | None = Field(None, gt=0)
+    #: team mode: seconds a worker's lease lasts without a heartbeat (renewed every third of it); a lapsed
+    #: lease is taken over by a live worker, which puts the dead worker's unfinished shots back in the queues
+    lease_seconds: float = Field(30.0, ge=1.0)
 
 
 class LintRuleSpec(_Strict):

@@ -47,3 +47,28 @@ class RunProgress:
                 stage=r.stage,
                 status=f"[{colour}]{r.status}[/{colour}]",
             )
+
+
+class WaitsPrinter:
+    """Team mode: one line on stderr per shot whose wait changed (a new queue, worker or takeover), and the
+    same line again every :attr:`REPEAT` seconds while it lasts, so a run never waits in silence."""
+
+    REPEAT = 30.0
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.last: dict[str, tuple[str, float]] = {}
+
+    def __call__(self, waits: dict[str, str]) -> None:
+        import re
+        import time
+
+        now = time.monotonic()
+        for sid, line in sorted(waits.items()):
+            key = re.sub(r"\d+ (s|min) ago", "", line)  # the ages move on by themselves
+            seen = self.last.get(sid)
+            if seen is None or seen[0] != key or now - seen[1] >= self.REPEAT:
+                self.last[sid] = (key, now)
+                self.console.print(f"waiting: {sid} {line}", markup=False, highlight=False, soft_wrap=True)
+        for sid in [s for s in self.last if s not in waits]:
+            del self.last[sid]

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from goldenchain.config import Project, load_project
@@ -50,7 +51,7 @@ def execute_run(
     lint_errors: list[dict[str, Any]] | None = None,
     quote_id: str | None = None,
 ) -> int:
-    from goldenchain.cli.progress import RunProgress
+    from goldenchain.cli.progress import RunProgress, WaitsPrinter
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.db import Database
     from goldenchain.store.ledger import Ledger
@@ -63,6 +64,7 @@ def execute_run(
                 only=only,
                 shot_ids=shots,
                 on_progress=on_progress,
+                on_waits=WaitsPrinter(err_console),
                 force_reason=force_reason,
                 lint_errors=lint_errors,
                 quote_id=quote_id,
@@ -124,6 +126,23 @@ def _warn_out_of_band(project: Project, costs: dict[str, Any]) -> None:
         err_console.print(f"[yellow]{failed}[/yellow]")
 
 
+def fetch_artifacts(project: Project, ledger: Any) -> int:
+    """Every stored result of the project on this machine, fetched from the shared artifact copy where it is
+    missing here (team mode without a shared disk); how many were fetched."""
+    from goldenchain.orchestration.runtime import artifact_store
+
+    store = artifact_store(project)
+    if store.remote is None:
+        return 0
+    n = 0
+    for t in ledger.takes(project.id):
+        art = ledger.artifact(t.artifact_sha256) if t.artifact_sha256 else None
+        if art is not None and not (project.root / art.path).is_file():
+            store.local(project.root / art.path)
+            n += 1
+    return n
+
+
 def _deliver(project: Project, result: Any, only: str | None) -> int:
     from goldenchain.reports.deliver import build_deliverables
     from goldenchain.store.db import Database
@@ -131,6 +150,7 @@ def _deliver(project: Project, result: Any, only: str | None) -> int:
 
     db = Database(project.database_url)
     try:
+        fetch_artifacts(project, Ledger(db))  # made on other machines: from the shared copy, if any
         report = build_deliverables(project, Ledger(db), assemble=only != "stills")
     finally:
         db.dispose()
@@ -228,6 +248,17 @@ def open_ledger(p: Project) -> Any:
     return Ledger(Database(p.database_url))
 
 
+def _team_waits(p: Project, ledger: Any, shots: dict[str, Any]) -> dict[str, str]:
+    """Team mode: what each unfinished shot waits on (a queue, a worker and when it was last seen)."""
+    from goldenchain.orchestration.engine import is_team, system_database_url
+    from goldenchain.orchestration.waits import read_waits_offline
+
+    if not is_team(p.database_url):
+        return {}
+    wfs = {sid: r.workflow_id for sid, r in shots.items() if r.workflow_id}
+    return read_waits_offline(system_database_url(p.database_url), ledger.db, wfs)
+
+
 @click.command("status")
 @_project_arg
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
@@ -241,6 +272,7 @@ def status_cmd(project: str, as_json: bool) -> int:
     spend_by_shot: dict[str, float] = {}
     db_shots = {}
     takes_by_shot: dict[str, list[Any]] = {}
+    waits: dict[str, str] = {}
     if ledger is not None:
         from goldenchain.reports.costs import summarize
 
@@ -248,6 +280,7 @@ def status_cmd(project: str, as_json: bool) -> int:
         for t in ledger.takes(p.id):
             takes_by_shot.setdefault(t.shot_id, []).append(t)
         spend_by_shot = summarize(ledger.spend(p.id))["by_shot"]
+        waits = _team_waits(p, ledger, db_shots)
         ledger.db.dispose()
     for s in p.shots.shots:
         r = db_shots.get(s.id)
@@ -269,6 +302,7 @@ def status_cmd(project: str, as_json: bool) -> int:
                 ],
                 "spend_usd": spend_by_shot.get(s.id, 0.0),
                 "next": next_step(r.status if r else "pending", s.id, r.detail if r else None),
+                "waiting_on": waits.get(s.id),
             }
         )
     if as_json:
@@ -279,6 +313,8 @@ def status_cmd(project: str, as_json: bool) -> int:
         table.add_column(col, justify="right" if col == "spend" else "left")
     for r in rows:
         why = (r["detail"] or "").split(";")[0] if r["status"] != "done" else ""
+        if r["waiting_on"]:
+            why = f"{why}\nwaiting: {escape(r['waiting_on'])}".lstrip("\n")
         table.add_row(
             r["shot"],
             f"{r['status']}\n[dim]{r['stage']}[/dim]",

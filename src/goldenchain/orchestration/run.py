@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ from goldenchain.errors import UsageError
 from goldenchain.orchestration import engine
 from goldenchain.orchestration.hints import start_webhooks
 from goldenchain.orchestration.runtime import RUNTIMES, Runtime
+from goldenchain.orchestration.waits import WAITS_TICK, read_waits
 from goldenchain.orchestration.workflows import shot_workflow
 from goldenchain.store.schema import ShotRow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,6 +123,8 @@ async def _workflow_id_for(
 
 
 ProgressFn = Callable[[list[ShotRow]], None]
+#: team mode: shot id -> what it waits on (a provider queue, a worker and when it was last seen, a takeover)
+WaitsFn = Callable[[dict[str, str]], None]
 
 
 async def _check_providers(project: Project) -> None:
@@ -129,6 +135,16 @@ async def _check_providers(project: Project) -> None:
     for name, kind in ((project.config.stills.provider, "t2i"), (project.config.video.provider, "i2v")):
         adapter = reg.provider(name, kind).factory(project.settings, None)
         await adapter.aclose()
+
+
+async def report_waits(rt: Runtime, shot_wfs: dict[str, str], show: WaitsFn) -> None:
+    """Every :data:`WAITS_TICK` seconds, what each unfinished shot waits on (a failed read is tried again)."""
+    while True:
+        await asyncio.sleep(WAITS_TICK)
+        try:
+            show(await asyncio.to_thread(read_waits, DBOS.list_workflows, rt.db, shot_wfs))
+        except Exception:  # the database is away for a moment
+            log.warning("reading what the shots wait on failed", exc_info=True)
 
 
 async def run_project(
@@ -142,6 +158,7 @@ async def run_project(
     force_reason: str | None = None,
     quote_id: str | None = None,
     lint_errors: list[dict[str, Any]] | None = None,
+    on_waits: WaitsFn | None = None,
 ) -> RunResult:
     if only not in (None, "stills", "clips"):
         raise UsageError("--only takes 'stills' or 'clips'")
@@ -209,11 +226,16 @@ async def run_project(
                 await asyncio.sleep(tick)
 
         ticker = asyncio.create_task(report_progress(on_progress)) if on_progress else None
+        waiter = None
+        if team and on_waits is not None:
+            shot_wfs = {sid: h.workflow_id for sid, h in handles}
+            waiter = asyncio.create_task(report_waits(rt, shot_wfs, on_waits))
         try:
             outs = await engine.wait_all([h for _, h in handles])
         finally:
-            if ticker is not None:
-                ticker.cancel()
+            for t in (ticker, waiter):
+                if t is not None:
+                    t.cancel()
         if on_progress:
             on_progress([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
         for (sid, _), out in zip(handles, outs, strict=True):

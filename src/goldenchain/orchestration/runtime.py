@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +27,16 @@ class Runtime:
     #: with webhooks on: the hub that callbacks wake, and the base URL the providers POST to
     hub: WebhookHub | None = None
     callback_base: str | None = None
+    #: team mode: the worker's lease check, called right before every create; it ends the process when the
+    #: lease is no longer this worker's (a live worker has taken over its work)
+    fence: Callable[[], None] | None = None
     #: adapters reused across steps on the same event loop (one HTTP connection pool per provider)
     _adapters: dict[tuple[str, str, int], Any] = field(default_factory=dict)
 
     @classmethod
     def open(cls, project: Project, db: Database | None = None) -> Runtime:
         db = db or Database(project.database_url)
-        return cls(project, db, Ledger(db), ArtifactStore(project.artifacts_dir), get_registry())
+        return cls(project, db, Ledger(db), artifact_store(project), get_registry())
 
     @contextlib.asynccontextmanager
     async def provider(self, name: str, kind: str) -> AsyncIterator[Any]:
@@ -58,8 +61,21 @@ class Runtime:
             return None
         return f"{self.callback_base.rstrip('/')}/hooks/{route}"
 
+    def check_fence(self) -> None:
+        if self.fence is not None:
+            self.fence()
+
     def abs_path(self, rel: str) -> Path:
-        return self.project.root / rel
+        """A stored file on this machine (fetched from the shared artifact copy first, if there is one)."""
+        return self.store.local(self.project.root / rel)
+
+
+def artifact_store(project: Project) -> ArtifactStore:
+    """The project's artifact store: its ``artifacts/`` folder, with the shared S3 copy when
+    ``GOLDENCHAIN_ARTIFACTS_URL`` names one."""
+    from goldenchain.store.s3 import s3_remote_from_settings
+
+    return ArtifactStore(project.artifacts_dir, s3_remote_from_settings(project.settings.get))
 
 
 RUNTIMES: dict[str, Runtime] = {}

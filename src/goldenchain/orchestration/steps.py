@@ -246,6 +246,7 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
             t = rt.ledger.begin_submit(take_id, plan.get("run_id"), plan["client"], caps)
         except BudgetExceeded as e:
             return _fail("stop", "budget", str(e))
+        rt.check_fence()  # team mode: a worker whose lease was taken over sends nothing (it stops here)
         crashpoint("before_create", t.provider)
         try:
             sub: Submitted = await adapter.submit(request)

@@ -12,8 +12,11 @@ from dbos import DBOS
 from goldenchain.config import Project
 from goldenchain.orchestration import engine
 from goldenchain.orchestration.hints import start_webhooks
+from goldenchain.orchestration.leases import LeaseKeeper
 from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.workflows import queue_name
+from goldenchain.store.db import Database, with_idle_transaction_timeout
+from goldenchain.store.leases import LeaseBook
 
 
 def default_executor_id() -> str:
@@ -33,14 +36,29 @@ async def serve_worker(
     ready: asyncio.Event | None = None,
 ) -> None:
     """Listen to ``queues`` (all of the project's by default) until SIGINT/SIGTERM. A worker restarted with the
-    same ``executor_id`` resumes what it was doing when it died; ``recover`` takes over other dead workers' ids."""
+    same ``executor_id`` resumes what it was doing when it died; ``recover`` takes over other dead workers' ids.
+
+    In team mode the worker holds a lease in the ledger (:mod:`goldenchain.orchestration.leases`): it renews
+    it, takes over the work of workers whose lease lapsed, and stops at once when its own was taken over."""
     hooks = start_webhooks(project)  # this worker's takes are woken by callbacks to its own receiver
-    rt = Runtime.open(project)
+    team = engine.is_team(project.database_url)
+    # a frozen worker's open transaction ends after a lease at most (never under 30 s: only a stuck session
+    # sits that long inside a transaction), so its locks cannot hold up the worker taking its work over
+    url = with_idle_transaction_timeout(project.database_url, max(30.0, project.config.engine.lease_seconds))
+    rt = Runtime.open(project, Database(url))
     if hooks is not None:
         rt.hub, rt.callback_base = hooks.hub, hooks.base_url
     RUNTIMES[project.id] = rt
     listen = queues or all_queues(project)
-    engine.launch(project.database_url, executor_id=executor_id or default_executor_id(), listen=listen)
+    eid = executor_id or default_executor_id()
+    keeper: LeaseKeeper | None = None
+    if team:
+        # before the engine starts, which resumes this id's own unfinished work: a process still running
+        # under the same id (paused, cut off) no longer holds the lease and sends nothing more
+        keeper = LeaseKeeper(LeaseBook(rt.db), eid, listen, project.config.engine.lease_seconds)
+        rt.fence = keeper.fence
+        keeper.start_heartbeat()
+    engine.launch(url, executor_id=eid, listen=listen)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -49,13 +67,19 @@ async def serve_worker(
         await engine.register_project_queues(project)
         if recover:
             await asyncio.to_thread(DBOS._recover_pending_workflows, recover)
+        if keeper is not None:
+            keeper.start_takeover()
         print(f"worker {DBOS.executor_id} listening to {', '.join(listen)}", flush=True)
         if ready is not None:
             ready.set()
         await stop.wait()
     finally:
+        if keeper is not None:
+            keeper.stop()
         engine.shutdown()
         await rt.aclose()
+        if keeper is not None:
+            keeper.release()  # a live worker takes over what this one leaves unfinished
         RUNTIMES.pop(project.id, None)
         rt.db.dispose()
         if hooks is not None:

@@ -46,6 +46,18 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def with_idle_transaction_timeout(url: str, seconds: float) -> str:
+    """A PostgreSQL URL whose sessions the server ends when they sit inside an open transaction for
+    ``seconds``: a worker that freezes mid-transaction (paused, its machine hung) holds no row lock for
+    longer than that, so whoever takes its work over is not kept waiting. Other URLs come back unchanged."""
+    if not url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        return url
+    from urllib.parse import quote
+
+    opt = quote(f"-c idle_in_transaction_session_timeout={int(seconds * 1000)}", safe="")
+    return f"{url}{'&' if '?' in url else '?'}options={opt}"
+
+
 #: a pooled connection unused this long is pinged before it is handed out (the server may have restarted)
 IDLE_PING_SECONDS = 10.0
 

@@ -209,3 +209,23 @@ class QuoteRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WorkerRow(Base):
+    """A worker's lease (team mode). Times are epoch seconds on the database's clock; ``generation`` grows
+    with each start under the same executor id and with each takeover, and fences a create."""
+
+    __tablename__ = "gc_workers"
+    executor_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(20), default="live")  # live | stopped | taken_over
+    host: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    queues: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    lease_seconds: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float] = mapped_column(Float)
+    heartbeat_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    taken_over_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    taken_over_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recovered: Mapped[int | None] = mapped_column(Integer, nullable=True)  # workflows put back in queues
