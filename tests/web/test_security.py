@@ -70,6 +70,8 @@ def test_prompts_and_notes_are_escaped_in_the_page_and_the_report(tmp_path: Path
             "project": XSS[0],
             "client": XSS[1],
             "costs": {"credits": {}, "burn": {}, "by_provider": {}, "by_shot": {}},
+            "delivery": {"codec": "h264", "width": 1920, "height": 1080, "fps": 24, "crf": 18, "naming": XSS[1]},
+            "delivery_check": [],
             "shots_done": 0,
             "shots_total": 1,
             "shots": [
@@ -245,3 +247,26 @@ def test_the_cli_refuses_a_public_bind_without_a_token(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "GOLDENCHAIN_REVIEW_TOKEN" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_person_approves_a_quote_in_the_review_app(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    db = Database(load_project(root).database_url)
+    try:
+        q = Ledger(db).add_quote("shoot", 1.5, ["s01"], "h", 3600)
+    finally:
+        db.dispose()
+    app = create_app(load_project(root))
+
+    async def go() -> tuple[int, int, str]:
+        async with _session(app) as (c, csrf):
+            forged = await c.post(
+                f"/quotes/{q.id}/approve", data={"csrf": csrf}, headers={"origin": "http://x.example"}
+            )
+            ok = await c.post(f"/quotes/{q.id}/approve", data={"csrf": csrf}, headers={"origin": ORIGIN})
+            page = (await c.get("/quotes")).text
+            return forged.status_code, ok.status_code, page
+
+    forged, ok, page = _run(go())
+    assert forged == 403 and ok == 303  # an agent's forged click is refused; the person's is taken
+    assert q.id in page and "approved" in page and "by local" in page

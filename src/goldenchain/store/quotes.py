@@ -94,6 +94,14 @@ class QuoteLedger:
             s.flush()
             return _quote(row)
 
+    def quotes(self, project_id: str) -> list[Quote]:
+        """The project's quotes, newest first."""
+        with self.db.read_session() as s:
+            rows = s.scalars(
+                select(QuoteRow).where(QuoteRow.project_id == project_id).order_by(QuoteRow.created_at.desc())
+            )
+            return [_quote(r) for r in rows]
+
     def approved_today(self, project_id: str, day_start: float) -> float:
         """Dollars of quotes approved automatically or by a person since ``day_start`` (for auto-approval)."""
         with self.db.read_session() as s:

@@ -157,6 +157,25 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
             history=views.history(ledger, p),
         )
 
+    async def quotes(request: Request) -> Response:
+        """What scripts and agents want to spend: a person approves or revokes it here."""
+        p = state.get()
+        shots = views.shots_view(p, ledger, checks=False)
+        rows = [q.to_json() for q in ledger.quotes(p.id)]
+        return page("quotes.html.j2", request, head=views.header(p, ledger, shots), quotes=rows)
+
+    def _quote_decision(status: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            try:
+                q = ledger.decide_quote(request.path_params["quote"], status, _who(request))
+            except LedgerError as e:
+                return JSONResponse({"error": str(e)}, status_code=409)
+            if _wants_json(request):
+                return JSONResponse(q.to_json())
+            return RedirectResponse("/quotes", status_code=303)
+
+        return handler
+
     async def api_shots(request: Request) -> Response:
         return JSONResponse(views.shots_view(state.get(), ledger))
 
@@ -294,6 +313,9 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         Route("/", index),
         Route("/shots/{shot}", shot_page),
         Route("/failures", failures),
+        Route("/quotes", quotes),
+        Route("/quotes/{quote}/approve", _quote_decision("approved"), methods=["POST"]),
+        Route("/quotes/{quote}/revoke", _quote_decision("revoked"), methods=["POST"]),
         Route("/api/shots", api_shots),
         Route("/api/version", api_version),
         Route("/events", events),
