@@ -17,6 +17,7 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from goldenchain.core.delivery import DeliverySection, project_issues, spec_issues
 from goldenchain.errors import ConfigError, UsageError
 
 PROJECT_FILE = "goldenchain.toml"
@@ -111,6 +112,19 @@ class GateSection(_Strict):
 class QcSection(_Strict):
     enabled: bool = True
     thresholds: dict[str, float] = Field(default_factory=dict)
+    #: a clip the clip check rejects: "reroll" makes the next clip take (up to [video] max_takes);
+    #: "review" stops the shot as needs_review after the first rejected clip, for a person to decide
+    on_reject: Literal["reroll", "review"] = "reroll"
+    #: what the provider's clip must be ("1920x1080", frames per second); default: the delivery's size and
+    #: fps. Set them when the delivery spec differs from what the video model makes
+    size: str | None = Field(None, pattern=r"^[0-9]{2,5}x[0-9]{2,5}$")
+    fps: float | None = Field(None, gt=0, le=120)
+
+    def expected(self, delivery: DeliverySection) -> dict[str, Any]:
+        """The clip check's expected size and fps (the shot plan's ``delivery`` entry)."""
+        w, h = (int(v) for v in self.size.split("x")) if self.size else delivery.size
+        fps = self.fps if self.fps is not None else delivery.fps
+        return {"width": w, "height": h, "fps": int(fps) if float(fps).is_integer() else fps}
 
 
 class BudgetSection(_Strict):
@@ -118,12 +132,6 @@ class BudgetSection(_Strict):
     client_usd: float | None = Field(None, gt=0)
     daily_usd: float | None = Field(None, gt=0)
     monthly_usd: float | None = Field(None, gt=0)
-
-
-class DeliverySection(_Strict):
-    width: int = 1920
-    height: int = 1080
-    fps: int = 24
 
 
 class EngineSection(_Strict):
@@ -352,10 +360,33 @@ def load_config(path: Path) -> ProjectConfig:
         m = re.search(r"line (\d+)", str(e))
         raise ConfigError(str(path), None, int(m.group(1)) if m else None, f"not valid TOML: {e}") from None
     try:
-        return ProjectConfig.model_validate(data)
+        cfg = ProjectConfig.model_validate(data)
     except ValidationError as e:
         _raise_validation(path, text, e, "toml")
         raise
+    for field, reason in spec_issues(cfg.delivery):
+        raise ConfigError(str(path), f"delivery.{field}", _toml_line(text, ("delivery", field)), reason)
+    return cfg
+
+
+def check_delivery(root: Path, cfg: ProjectConfig, shots: ShotList) -> None:
+    """The delivery rules that need the shot list and the project's files (crossfade against the shortest
+    clip, the logo, audio and signing files, the c2pa extra)."""
+    d = cfg.delivery
+    paths = [p for p in (d.audio_file, d.logo, d.c2pa_key, d.c2pa_cert) if p]
+    exists = {p: (root / p).is_file() for p in paths}
+    issues = project_issues(d, [(s.id, float(s.duration)) for s in shots.shots], exists)
+    if d.c2pa and not issues:
+        try:
+            import c2pa  # noqa: F401
+        except ImportError as e:
+            issues.append(
+                ("c2pa", f"c2pa = true needs the c2pa extra (pip install 'goldenchain[c2pa]'): {e}")
+            )
+    for field, reason in issues:
+        cfg_path = root / PROJECT_FILE
+        text = cfg_path.read_text(encoding="utf-8")
+        raise ConfigError(str(cfg_path), f"delivery.{field}", _toml_line(text, ("delivery", field)), reason)
 
 
 # --- environment -----------------------------------------------------------------------------------------
@@ -491,6 +522,7 @@ def load_project(root: Path | str | None) -> Project:
 
     apply_project_file(cfg_path, cfg.prices)  # [models] and [prices] against the registered specs
     shots = load_shots(root / SHOTS_FILE)
+    check_delivery(root, cfg, shots)
     return Project(root=root, config=cfg, shots=shots, settings=settings)
 
 

@@ -61,6 +61,16 @@ def test_next_step_says_what_a_person_can_do() -> None:
         "check the fal key, then run again"
     )
     assert all(next_step(s, "s01") for s in STATES)
+    assert "goldenchain review" in next_step("needs_review", "s01")
+
+
+def test_a_shot_held_for_review_is_left_by_a_run_and_a_person_decides() -> None:
+    assert "needs_review" in END_STATES
+    check_move("running", "needs_review")
+    for person in ("done", "needs_retake"):  # approve the clip, or ask for a new one
+        check_move("needs_review", person)
+    with pytest.raises(InvalidTransition):
+        check_move("pending", "needs_review")
 
 
 def test_the_ledger_refuses_a_move_the_machine_does_not_allow(tmp_path: Path) -> None:

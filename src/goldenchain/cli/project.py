@@ -161,11 +161,17 @@ def _deliver(project: Project, result: Any, only: str | None) -> int:
             )
     if result.stopped:
         err_console.print(f"[red]run stopped:[/red] {result.stopped}")
+    bad = [c for c in report.get("delivery_check", []) if not c["ok"]]
+    for c in bad:  # one line per file that does not meet the delivery spec
+        err_console.print(
+            f"delivery check failed: {c['reason']}", markup=False, highlight=False, soft_wrap=True
+        )
     if report.get("final"):
-        console.print(f"final cut: {project.out_dir / 'final.mp4'} ({report['final']['duration']} s)")
+        final = project.out_dir / report["final"]["path"]
+        console.print(f"final cut: {final} ({report['final']['duration']} s)")
     console.print(f"report: {project.out_dir / 'report.html'}  spend ${report['costs']['total_usd']:.2f}")
     _warn_out_of_band(project, report["costs"])
-    return 0 if result.ok else 1
+    return 0 if result.ok and not bad else 1
 
 
 @click.command("run")

@@ -3,7 +3,7 @@ write of a shot's status (``docs/shot-states.md`` draws it).
 
 ::
 
-    pending ──run──▶ running ──▶ done | stills_done | failed | stopped | blocked | interrupted
+    pending ──run──▶ running ──▶ done | stills_done | failed | stopped | blocked | interrupted | needs_review
                         ▲                 │ a person rejects or re-rolls
        any end state ───┘ (next run)      ▼
                                      needs_retake ──run──▶ running
@@ -18,13 +18,15 @@ from goldenchain.errors import LedgerError
 __all__ = ["END_STATES", "STATES", "TRANSITIONS", "InvalidTransition", "check_move", "next_step"]
 
 ShotStatus = Literal[
-    "pending", "running", "needs_retake", "done", "stills_done", "failed", "stopped", "blocked", "interrupted"
-]
+    "pending", "running", "needs_retake", "done", "stills_done", "failed", "stopped", "blocked", "interrupted",
+    "needs_review",
+]  # fmt: skip
 STATES: tuple[str, ...] = (
     "pending", "running", "needs_retake", "done", "stills_done", "failed", "stopped", "blocked", "interrupted",
+    "needs_review",
 )  # fmt: skip
 #: where a run leaves a shot
-END_STATES = frozenset({"done", "stills_done", "failed", "stopped", "blocked", "interrupted"})
+END_STATES = frozenset({"done", "stills_done", "failed", "stopped", "blocked", "interrupted", "needs_review"})
 #: a person's moves (review app, retry): a new take asked for, or a take chosen for the cut
 _PERSON = frozenset({"needs_retake", "done"})
 
@@ -58,6 +60,7 @@ _NEXT = {
     "stopped": "raise the budget or --max-cost, then goldenchain run",
     "blocked": "fix it, then goldenchain run",
     "interrupted": "goldenchain run goes on from here",
+    "needs_review": "approve or reject the clip (goldenchain review), then goldenchain run",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from goldenchain.config import Project
+from goldenchain.config import Project, QcSection
 from goldenchain.core.keys import canonical_hash
 from goldenchain.errors import UsageError
 from goldenchain.orchestration import engine
@@ -46,6 +46,15 @@ def default_seed(shot_id: str) -> int:
     return int(hashlib.sha256(shot_id.encode()).hexdigest()[:8], 16)
 
 
+def _qc_plan(qc: QcSection) -> dict[str, Any]:
+    """The clip check's part of a shot's plan; the reject policy only when it is not the default, so that a
+    project's plan (and its shots' workflow ids) stay the same when nothing about them changed."""
+    out: dict[str, Any] = {"enabled": qc.enabled, "thresholds": dict(qc.thresholds)}
+    if qc.on_reject != "reroll":
+        out["on_reject"] = qc.on_reject
+    return out
+
+
 def build_plan(
     project: Project,
     shot_id: str,
@@ -69,8 +78,9 @@ def build_plan(
         "stills": cfg.stills.model_dump(),
         "video": cfg.video.model_dump(),
         "gate": cfg.gate.model_dump(),
-        "qc": cfg.qc.model_dump(),
-        "delivery": cfg.delivery.model_dump(),
+        "qc": _qc_plan(cfg.qc),
+        # what the clip check expects of the provider's clip (the delivered files have their own check)
+        "delivery": cfg.qc.expected(cfg.delivery),
         "engine": cfg.engine.model_dump(),
         "prices": dict(cfg.prices),
         "caps": {

@@ -174,6 +174,9 @@ async def shot_workflow(plan: dict[str, Any]) -> dict[str, Any]:
             ids = {"still_take_id": still["take_id"], "clip_take_id": res["take_id"]}
             return {"shot": plan["shot"]["id"], "status": "done", "stage": "done", "detail": None, **ids}
         failures.append(verdict["detail"])
+        if plan["qc"].get("on_reject") == "review" and verdict.get("by") != "review":
+            # the project's policy: a person looks at the clip the check rejected before more is spent
+            return await finish("needs_review", "qc", verdict["detail"], still_take_id=still["take_id"])
     return await finish(
         "failed",
         "qc",

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from goldenchain.assemble.ffmpeg import concat
-from goldenchain.assemble.timeline import Cut, total_duration
 from goldenchain.config import Project
 from goldenchain.media import probe_video
 from goldenchain.reports.costs import summarize
+from goldenchain.reports.delivery import Delivery
 from goldenchain.store.ledger import Ledger, Take
 
 
@@ -73,11 +70,16 @@ def _take_json(ledger: Ledger, t: Take) -> dict[str, Any]:
 
 
 def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = True) -> dict[str, Any]:
+    """Every accepted clip delivered to the project's spec (``[delivery]``), with its provenance sidecar, then
+    the final cut, the delivery check of every file, ``report.json`` and ``report.html``."""
     out = project.out_dir
     out.mkdir(parents=True, exist_ok=True)
     shots = ledger.shots(project.id)
     takes = ledger.takes(project.id)
-    cuts: list[Cut] = []
+    spend = ledger.spend(project.id)
+    costs = summarize(spend, takes)
+    delivery = Delivery(project)
+    delivered: list[tuple[str, Path]] = []
     shots_json: list[dict[str, Any]] = []
     for row in shots:
         st = [t for t in takes if t.shot_id == row.shot_id]
@@ -102,32 +104,32 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
                 entry["still"] = art.path
                 entry["thumbnail"] = str(thumb.relative_to(out))
         if row.status == "done" and row.clip_take_id:
-            t = ledger.take(row.clip_take_id)
-            art = ledger.artifact(t.artifact_sha256 or "")
-            if art:
-                dst = out / "clips" / f"{row.shot_id}.mp4"
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(project.root / art.path, dst)
-                info = _probe(dst)
-                entry["clip"] = {"path": str(dst.relative_to(out)), **info}
-                cuts.append(Cut(row.shot_id, str(dst), info["duration"]))
+            clip = ledger.take(row.clip_take_id)
+            art = ledger.artifact(clip.artifact_sha256 or "")
+            still_id = row.still_take_id or clip.parent_take_id
+            if art and still_id is not None:
+                still = ledger.take(still_id)
+                shot_spend = float(costs.get("by_shot", {}).get(row.shot_id, 0.0))
+                made = delivery.clip({"id": row.shot_id, **row.spec}, still, clip, art, shot_spend)
+                dst = out / made["path"]
+                entry["clip"] = {**made, **_probe(dst)}
+                delivered.append((row.shot_id, dst))
         shots_json.append(entry)
     final: dict[str, Any] | None = None
     d = project.config.delivery
-    if assemble and cuts:
+    if assemble and delivered:
         from goldenchain.crashpoints import crashpoint
 
         crashpoint("assembling")
-        path = concat(cuts, out / "final.mp4", width=d.width, height=d.height, fps=d.fps)
+        made = delivery.final(delivered)
         final = {
-            "path": "final.mp4",
-            **_probe(path),
-            "clips": [c.shot_id for c in cuts],
-            "clips_duration": round(total_duration(cuts), 3),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            **made,
+            **_probe(out / made["path"]),
+            "clips": [s for s, _ in delivered],
+            "clips_duration": round(
+                sum(float(e["clip"]["video_duration"]) for e in shots_json if e["clip"]), 3
+            ),
         }
-    spend = ledger.spend(project.id)
-    costs = summarize(spend, takes)
     from goldenchain.reports.costs import burn
     from goldenchain.reports.plots import plot_spend
 
@@ -137,7 +139,9 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
         "project": project.id,
         "client": project.config.project.client,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "delivery": d.model_dump(),
+        "delivery": d.public(),
+        "delivery_check": delivery.checks,
+        "delivery_ok": all(c["ok"] for c in delivery.checks),
         "final": final,
         "costs": costs,
         "shots_done": sum(1 for s in shots if s.status == "done"),
