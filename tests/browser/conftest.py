@@ -270,8 +270,11 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Any]:
+    """Chromium, for one test module at a time: Playwright's sync API keeps its event loop running in this
+    thread while it is started, which other modules' asyncio tests could not share (their order is random,
+    but a module's tests stay together)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
