@@ -83,7 +83,7 @@ def test_the_models_studios_use() -> None:
     assert kling["kling-v2-6"].modes == ("pro",)
     assert [s.model for s in CATALOG if s.kind == "i2v" and s.camera] == ["kling-v1-5"]
     assert kling["kling-v1-5"].camera == (("pro", 5),)
-    assert all(m == "pro" for s in kling.values() for m, _ in s.end_frame if s.model != "kling-v1")
+    assert all(m == "pro" for s in kling.values() for m, _ in s.end_frame)
     assert all("cfg_scale" in s.ignored for s in kling.values() if s.model.startswith("kling-v2"))
     for route in ("fal-kling", "replicate-kling"):
         specs = CATALOG.route(route, "i2v")

@@ -67,7 +67,7 @@ def _spec(
     )
 
 
-#: image-to-video. Camera control only on kling-v1-5 pro 5 s; end frame pro only (v1: 5 s in both modes);
+#: image-to-video. Camera control only on kling-v1-5 pro 5 s; end frame pro only (v1: 5 s only);
 #: v2-5-turbo and v2-6 are pro only; the two master models have no mode split (both modes are passed on).
 I2V_SPECS: tuple[ModelSpec, ...] = (
     _spec(
@@ -77,7 +77,7 @@ I2V_SPECS: tuple[ModelSpec, ...] = (
         _SP,
         _price(1, 3.5, _SP),
         (("std", 1280, 720), ("pro", 1280, 720)),
-        end_frame=(("std", 5), ("pro", 5)),
+        end_frame=(("pro", 5),),  # std accepts image_tail and ignores it (field-2026.md)
     ),
     _spec(
         "i2v",
