@@ -169,6 +169,7 @@ def test_a_run_delivers_files_that_meet_a_non_default_spec_with_provenance(
             actions = _assertion(active, "c2pa.actions.v2")["actions"]
             assert actions[0]["digitalSourceType"].endswith("trainedAlgorithmicMedia")
             assert side["c2pa"]["embedded"] is True
+            assert shot["clip"]["c2pa"]["manifest_in"] == name and shot["clip"]["c2pa"]["alg"] == "es256"
 
         final = project / "out" / "final.mp4"
         facts = _probe(final)
@@ -180,6 +181,7 @@ def test_a_run_delivers_files_that_meet_a_non_default_spec_with_provenance(
         assert rep["final"]["expected_duration"] == pytest.approx(10.5)
         state, active = _manifest(final)
         assert state in ("Valid", "Trusted"), state
+        assert rep["final"]["c2pa"]["manifest_in"] == "final.mp4"
         clips_in = _assertion(active, "org.goldenchain.provenance")["clips"]
         assert [c["sha256"] for c in clips_in] == [_sha(project / "out" / n) for n in names]
 

@@ -131,7 +131,10 @@ class Delivery:
             "path": str(dst.relative_to(self.out)),
             "sidecar": str(side.relative_to(self.out)),
             "sha256": content["sha256"],
-            "c2pa": content.get("c2pa") is not None,
+            # the manifest is embedded in the file itself: where to read it, and how it was signed
+            "c2pa": {"manifest_in": str(dst.relative_to(self.out)), **content["c2pa"]}
+            if content.get("c2pa")
+            else None,
             "check": check["ok"],
             "video_duration": duration,
         }
@@ -173,7 +176,7 @@ class Delivery:
         return {
             "path": out.name,
             "sha256": file_sha256(out),
-            "c2pa": c2pa,
+            "c2pa": {"manifest_in": out.name, **c2pa} if c2pa else None,
             "expected_duration": round(expected, 3),
             "check": check["ok"],
             "slate": d.slate,
