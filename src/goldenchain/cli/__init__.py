@@ -31,13 +31,27 @@ def _register() -> None:
         doctor,
         lint,
         project,
+        prompts,
         providers,
         retry,
         review,
         team,
     )
 
-    for mod in (project, retry, doctor, approvals, lint, costs, checks, demo, providers, review, team):
+    for mod in (
+        project,
+        retry,
+        doctor,
+        approvals,
+        prompts,
+        lint,
+        costs,
+        checks,
+        demo,
+        providers,
+        review,
+        team,
+    ):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from goldenchain.config import load_project
+from goldenchain.config import Project, load_project
 from goldenchain.linting import lint_project
 
 console = Console()
@@ -34,7 +34,23 @@ def lint_cmd(project: str, as_json: bool) -> int:
             col = COLOUR[f.severity]
             t.add_row(f.shot, f"[{col}]{f.severity}[/{col}]", f.rule, f.message, f.hint)
         console.print(t)
+        _suggest(p, {f.shot for f in findings})
     return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _suggest(p: Project, shot_ids: set[str]) -> None:
+    """For each shot with findings: the golden prompt closest to it, a tried way to say the same thing."""
+    from goldenchain.prompts import closest, load_library
+
+    lib = load_library(p.root)
+    for s in p.shots.shots:
+        if s.id not in shot_ids:
+            continue
+        best = closest(s.prompt, lib.entries, s.scene) or closest(s.prompt, lib.entries)
+        if best is not None:
+            console.print(
+                f"{s.id}: closest golden prompt: {best[0].id} (goldenchain prompts show {best[0].id})"
+            )
 
 
 COMMANDS = [lint_cmd]

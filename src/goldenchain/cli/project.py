@@ -38,6 +38,7 @@ def init_cmd(directory: str, force: bool) -> None:
     click.echo("  goldenchain doctor      # keys, providers, units, ffmpeg, disk")
     click.echo("  goldenchain estimate    # what the run will cost, before any spend")
     click.echo("  goldenchain run         # stills, gate, clips, clip check, final.mp4")
+    click.echo("prompts that keep working, one per scene type: goldenchain prompts list")
 
 
 def execute_run(
