@@ -85,6 +85,7 @@ def test_every_page_loads_without_console_errors(reading: Browsing) -> None:
         assert page.get_by_test_id(f"filter-{flt}").locator("small").inner_text() == str(n)
         assert page.get_by_text("No shots match this filter.").is_visible() == (n == 0)
     page.get_by_test_id("filter-all").click()
+    page.wait_for_url(f"{b.app.url}/?filter=all")
 
     # a shot page: every take, the stills decoded, the clips playable
     page.get_by_test_id("shot-card").first.click()

@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from goldenchain.config import load_project
+from goldenchain.store.db import Database
+from goldenchain.store.ledger import Ledger
 from tests.browser.conftest import (
     REBIND_HOST,
     TOKEN,
@@ -22,6 +25,8 @@ from tests.browser.conftest import (
     XSS_PROMPT,
     XSS_SHOT,
     Browsing,
+    clean_env,
+    goldenchain,
     read_ledger,
     snapshot,
 )
@@ -234,3 +239,59 @@ def test_a_token_app_lets_in_only_the_login_link_and_names_the_reviewer(
         assert wrong.status == 401
     finally:
         other.close()
+
+
+def _quote_status(b: Browsing, quote_id: str) -> tuple[str, str | None]:
+    p = load_project(b.app.project)
+    db = Database(p.database_url)
+    try:
+        q = Ledger(db).quote(quote_id)
+        return q.status, q.decided_by
+    finally:
+        db.dispose()
+
+
+def test_a_person_approves_and_revokes_a_quote_and_a_forged_approval_is_refused(
+    browsing: Browsing, evil_site: tuple[str, type[_Evil]], gc_home: Any
+) -> None:
+    b, page = browsing, browsing.page
+    _open(b, "/shots/s01")  # a person asks for a new clip; a script prices it
+    form = page.get_by_test_id("reroll-clip")
+    form.get_by_test_id("confirm-clip").check()
+    with page.expect_navigation(url=b.app.url + "/shots/s01"):
+        form.get_by_role("button").click()
+    r = goldenchain(["quote", str(b.app.project), "--shots", "s01", "--json"], clean_env(gc_home))
+    assert r.returncode == 0, r.stderr
+    q = json.loads(r.stdout)
+    assert q["status"] == "pending" and q["shots"] == ["s01"] and q["amount_usd"] > 0
+    qid = q["quote"]
+
+    # an agent's page on another origin clicks "approve" for the person: refused
+    _open(b, "/quotes")
+    token = page.locator('meta[name="csrf"]').get_attribute("content")
+    target = f"{b.app.url}/quotes/{qid}/approve"
+    evil_url, handler = evil_site
+    handler.page = (
+        f'<!doctype html><form method="post" action="{target}"><input type="hidden" name="csrf" value="{token}">'
+        "</form><script>document.forms[0].submit()</script>"
+    ).encode()
+    b.watch.expect_console_error(r"status of 403")
+    with page.expect_response(lambda r: r.url == target) as info:
+        page.goto(evil_url)
+    assert info.value.status == 403
+    assert _quote_status(b, qid) == ("pending", None)
+
+    _open(b, "/quotes")
+    row = page.locator(f'tr[data-quote="{qid}"]')
+    assert "pending" in row.inner_text()
+    with page.expect_navigation(url=b.app.url + "/quotes"):
+        row.get_by_test_id("approve-quote").click()
+    assert _quote_status(b, qid) == ("approved", "local")
+    assert "approved" in row.inner_text() and "by local" in row.inner_text()
+    assert row.get_by_test_id("approve-quote").count() == 0
+    with page.expect_navigation(url=b.app.url + "/quotes"):
+        row.get_by_test_id("revoke-quote").click()
+    assert _quote_status(b, qid) == ("revoked", "local")
+    assert (
+        row.get_by_test_id("revoke-quote").count() == 0 and row.get_by_test_id("approve-quote").count() == 0
+    )
