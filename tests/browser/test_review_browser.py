@@ -108,6 +108,9 @@ def test_every_page_loads_without_console_errors(reading: Browsing) -> None:
     page.wait_for_url(b.app.url + "/failures")
     assert "Nothing failed or was rejected." in page.get_by_test_id("failures").inner_text()
     b.screenshot("failures")
+    page.get_by_role("link", name="quotes").click()
+    page.wait_for_url(b.app.url + "/quotes")
+    assert "No quotes yet" in page.get_by_test_id("quotes").inner_text()
 
     api = page.goto("/api/shots")
     assert api is not None and api.status == 200
