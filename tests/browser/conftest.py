@@ -103,8 +103,10 @@ def base_project(
     """Two shots run once to the end (a still and a clip each); shot s02's prompt holds XSS payloads."""
     root = make_project(tmp_path_factory.mktemp("gc-browser") / "shoot", shots=2)
     path = root / "shots.yaml"
-    text, n = re.subn(  # the second shot's prompt line, the rest of the file as written
-        r'(- id: s02\n\s+prompt: )"[^"\n]*"', lambda m: m.group(1) + json.dumps(XSS_PROMPT), path.read_text()
+    text, n = re.subn(  # that shot's prompt line, the rest of the file as written
+        rf'(- id: {XSS_SHOT}\n\s+prompt: )"[^"\n]*"',
+        lambda m: m.group(1) + json.dumps(XSS_PROMPT),
+        path.read_text(),
     )
     assert n == 1
     path.write_text(text)
