@@ -121,9 +121,18 @@ def test_first_frame_from_another_still_rejected(clips, tmp_path: Path, natural)
     assert c.verdict == "reject" and c.score < c.threshold
 
 
-def test_static_overlay_flagged(clips, still):
+def test_static_overlay_rejected(clips, still):
     c = by_name(check_clip(clips("logo"), still=still), "watermark")
-    assert c.verdict == "warn" and "corner" in c.message
+    assert c.verdict == "reject" and "bottom-right" in c.message and c.score >= c.threshold
+
+
+def test_overlay_in_the_still_too_passes(clips, tmp_path: Path):
+    logo_still = tmp_path / "logo_still.png"
+    first = np.asarray(av.open(str(clips("logo"))).decode(video=0).__next__().to_ndarray(format="rgb24"))
+    Image.fromarray(first).resize((1280, 720), Image.Resampling.LANCZOS).save(logo_still)
+    r = check_clip(clips("logo"), still=logo_still)
+    assert by_name(r, "watermark").verdict == "pass"
+    assert by_name(r, "warp").verdict == "pass"  # the static logo is not read as a warp of the scene
 
 
 def test_flicker_flagged(tmp_path: Path, scene):
@@ -131,6 +140,14 @@ def test_flicker_flagged(tmp_path: Path, scene):
     frames[20] = np.clip(frames[20].astype(np.int16) + 30, 0, 255).astype(np.uint8)
     c = by_name(check_clip(write_clip(tmp_path / "fl.mp4", frames)), "flicker")
     assert c.verdict == "reject" and c.score >= c.threshold
+
+
+def test_three_frame_dip_is_flicker(tmp_path: Path, scene):
+    frames = pan(scene, 48)
+    for i in range(20, 23):  # a 5-frame running median would follow a 3-frame dip and miss it
+        frames[i] = (frames[i].astype(np.float32) * 0.88).astype(np.uint8)
+    c = by_name(check_clip(write_clip(tmp_path / "dip.mp4", frames)), "flicker")
+    assert c.verdict == "reject"
 
 
 def test_unreadable_clip_is_error(tmp_path: Path):

@@ -1,4 +1,7 @@
-"""The clip check: :func:`check_clip` decodes once and runs every clip check; never raises on a bad file."""
+"""The clip check: :func:`check_clip` decodes once, shares the frames between the checks, never raises on a bad file.
+
+The cheap checks run first; optical flow (warp) and CAMBI (compression) are skipped once one has rejected.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,9 @@ from goldenchain.gates.warp import check_warp
 log = logging.getLogger(__name__)
 
 CLIP_CHECKS = ("spec", "black_frames", "freeze", "first_frame", "flicker", "warp", "watermark", "compression")
+# cheap checks first; the costly ones (optical flow, CAMBI) are skipped once a cheaper one has rejected
+_RUN_ORDER = ("spec", "black_frames", "freeze", "first_frame", "flicker", "watermark", "compression", "warp")
+_COSTLY = frozenset({"warp", "compression"})
 
 
 def check_clip(
@@ -62,17 +68,24 @@ def check_clip(
         "freeze": lambda: cc.check_freeze(clip, t, mae),
         "first_frame": lambda: cc.check_first_frame(clip, t, still_rgb),
         "flicker": lambda: cc.check_flicker(clip, t, means),
-        "warp": lambda: check_warp(clip, t),
         "watermark": lambda: cc.check_watermark(clip, t, still_rgb),
+        "warp": lambda: check_warp(clip, t, cc.static_structure(clip)),
         "compression": lambda: cc.check_compression(clip, t),
     }
-    checks = []
-    for name in CLIP_CHECKS:
+    done: dict[str, Check] = {}
+    for name in _RUN_ORDER:
+        rejected = [c.name for c in done.values() if c.verdict == "reject"]
+        if name in _COSTLY and rejected:
+            done[name] = make(
+                name, "pass", 0.0, 0.0, "higher_is_worse", f"not measured: already rejected by {rejected[0]}"
+            )
+            continue
         try:
-            checks.append(runners[name]())
+            done[name] = runners[name]()
         except Exception as exc:  # one broken measurement must not sink the whole check
             log.exception("clip check %s failed on %s", name, path)
-            checks.append(
-                make(name, "warn", 0.0, 0.0, "higher_is_worse", f"not measured (internal error: {exc})")
+            done[name] = make(
+                name, "warn", 0.0, 0.0, "higher_is_worse", f"not measured (internal error: {exc})"
             )
+    checks = [done[name] for name in CLIP_CHECKS]
     return CheckReport(str(path), CheckReport.combine(checks), time.perf_counter() - start, checks)

@@ -1,10 +1,16 @@
-"""Decode a clip with PyAV into small gray frames plus the stream facts the spec check needs."""
+"""Decode a clip once with PyAV into small gray frames plus the stream facts the spec check needs.
+
+Only the luma plane is read: it is reduced with an area filter (OpenCV) and expanded from video range
+(16..235) to full range with a lookup table, which costs a fraction of a colour-converting rescale.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 
 ANALYSIS_WIDTH = 480  # gray analysis frames (full range 0..255)
@@ -27,6 +33,7 @@ class Clip:
     duration: float  # seconds, container duration (falls back to frames / fps)
     frames: list[np.ndarray] = field(default_factory=list)  # uint8 gray, ANALYSIS_WIDTH wide
     dark: list[np.ndarray] = field(default_factory=list)  # uint8 gray dark frames, DARK_WIDTH wide
+    cache: dict[str, object] = field(default_factory=dict)  # measurements shared between the checks
 
     @property
     def n_frames(self) -> int:
@@ -35,6 +42,29 @@ class Clip:
 
 def _even(x: float) -> int:
     return max(2, round(x / 2) * 2)
+
+
+# video range (16..235) -> full range (0..255), as a gray conversion by swscale does
+_FULL = np.clip(np.round((np.arange(256) - 16.0) * 255.0 / 219.0), 0, 255).astype(np.uint8)
+
+
+def _luma(frame: Any) -> np.ndarray:
+    """The frame's luma plane as full-range uint8 (a converting copy for formats other than planar YUV)."""
+    if frame.format.name in _PLANAR_8BIT:
+        plane = frame.planes[0]
+        y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
+        full = frame.format.name.startswith("yuvj") or int(frame.color_range) == 2  # AVCOL_RANGE_JPEG
+        return y if full else cv2.LUT(y, _FULL)
+    return np.asarray(frame.to_ndarray(format="gray"))
+
+
+_PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
+
+
+def _resize(y: np.ndarray, w: int, h: int) -> np.ndarray:
+    if y.shape == (h, w):
+        return np.ascontiguousarray(y)
+    return cv2.resize(y, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def decode_clip(path: str | Path, dark_luma: float = 50.0) -> Clip:
@@ -69,11 +99,12 @@ def decode_clip(path: str | Path, dark_luma: float = 50.0) -> Clip:
         dark: list[np.ndarray] = []
         n_dark = 0
         for frame in container.decode(stream):
-            g = frame.reformat(width=aw, height=ah, format="gray").to_ndarray()
+            y = _luma(frame)
+            g = _resize(y, aw, ah)
             frames.append(g)
             if float(g.mean()) < dark_luma:
                 if n_dark % DARK_EVERY == 0 and len(dark) < DARK_MAX:
-                    dark.append(frame.reformat(width=dw, height=dh, format="gray").to_ndarray())
+                    dark.append(_resize(y, dw, dh))
                 n_dark += 1
         if not frames:
             raise ClipLoadError("the video stream has no decodable frames")

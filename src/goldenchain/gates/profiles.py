@@ -105,12 +105,14 @@ CLIP_DEFAULTS: Mapping[str, float] = MappingProxyType(
         "black_frames.luma": 16.0,  # a frame is black if its mean luma (0-255, full range) is below
         "freeze": 0.5,  # reject a freeze of at least this many seconds
         "freeze.mae": 0.2,  # frames differ by less than this mean abs diff (8-bit; FFmpeg freezedetect: 0.26)
-        "first_frame": 0.5,  # reject if SSIM(frame 0, still) below
-        "first_frame.warn": 0.75,
-        "flicker": 8.0,  # reject a detrended mean-luma jump of at least this many code values
-        "flicker.warn": 4.0,
-        "warp": 2.5,  # warn: median residual (px at 320 px) of block motion vs a global affine fit
-        "watermark": 0.001,  # warn: share of the frame that is static corner edges absent from the still
+        "first_frame": 0.8,  # reject if SSIM(frame 0, still) below (gate.md: it should be nearly identical)
+        "first_frame.warn": 0.9,
+        "flicker": 5.0,  # reject a mean-luma jump off its 9-frame running median of at least this many codes
+        "flicker.warn": 3.0,
+        "warp": 6.0,  # reject: p95 non-rigid displacement (px, 1920-wide frame) left after the camera move
+        "warp.warn": 4.0,
+        "watermark": 3.0,  # reject: static edges absent from the still, largest blob, per 10 000 of the frame
+        "watermark.warn": 1.5,
         "compression": 10.0,  # reject CAMBI (mlc 5) on dark frames at >= 10
         "compression.warn": 5.0,
         "compression.dark": 50.0,  # frames with mean luma below this count as dark
