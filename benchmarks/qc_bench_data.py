@@ -81,10 +81,10 @@ def _photo_path(base: Path, scene: str) -> Path | None:
     return best
 
 
-def specs(split: str) -> list[ClipSpec]:
+def specs(split: str, n_scenes: int | None = None) -> list[ClipSpec]:
     """The clips of one split: per scene 5 clean camera moves, a clean dark scene, a clean clip whose still has
     the same overlay, and the defects (cameras and variants rotate with the scene index)."""
-    scenes = DEV if split == "dev" else HELD_OUT
+    scenes = (DEV if split == "dev" else HELD_OUT)[:n_scenes]
     out: list[ClipSpec] = []
     for k, s in enumerate(scenes):
 
@@ -390,14 +390,14 @@ def hash_str(s: str) -> int:
 
 
 def build(
-    cache: Path, split: str, jobs: int, log: Callable[[str], None] = print
+    cache: Path, split: str, jobs: int, log: Callable[[str], None] = print, n_scenes: int | None = None
 ) -> list[tuple[ClipSpec, Path, Path]]:
     from concurrent.futures import ProcessPoolExecutor
 
     base = ensure_sources(cache)
     out_dir = cache / "clips" / split
     out_dir.mkdir(parents=True, exist_ok=True)
-    todo = specs(split)
+    todo = specs(split, n_scenes)
     missing = [
         s
         for s in todo
