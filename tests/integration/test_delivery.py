@@ -274,6 +274,24 @@ def test_review_policy_stops_after_one_rejected_clip(tmp_path: Path) -> None:
         assert len([q for q in emu.requests if q.get("op") == "create" and q["provider"] == "kling"]) == 1
         assert report(project)["shots"][0]["status"] == "needs_review"
 
+        # a person approves the rejected clip: the next run puts it in the cut, still without a second clip
+        from goldenchain.store.db import Database
+        from goldenchain.store.ledger import Ledger
+
+        db = Database(f"sqlite:///{project / '.goldenchain' / 'state.db'}")
+        try:
+            led = Ledger(db)
+            clip = next(t for t in led.takes(report(project)["project"]) if t.stage == "clip")
+            led.review_take(clip.id, "approved", "the freeze reads as a held beat", who="tester")
+        finally:
+            db.dispose()
+        r3 = run_cli(["run", str(project), "--quiet"], emu.env())
+        assert r3.returncode == 0, r3.stdout + r3.stderr
+        assert len([q for q in emu.requests if q.get("op") == "create" and q["provider"] == "kling"]) == 1
+        rep = report(project)
+        assert rep["shots"][0]["status"] == "done" and rep["final"] is not None
+        assert rep["shots"][0]["clip"]["path"] == "clips/s01.mp4"
+
 
 def test_reroll_policy_is_the_default_and_makes_the_next_clip(tmp_path: Path) -> None:
     project = make_project(tmp_path / "shoot", shots=1)

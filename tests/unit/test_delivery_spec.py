@@ -185,6 +185,19 @@ def test_a_file_encoded_wrongly_on_purpose_fails_the_check_with_each_reason(
     )
 
 
+def _loudness(path: Path) -> list[float]:
+    """RMS of the first audio track, per whole second."""
+    import av
+    import numpy as np
+
+    per: dict[int, list[float]] = {}
+    with av.open(str(path)) as c:
+        for frame in c.decode(c.streams.audio[0]):
+            a = frame.to_ndarray().astype(np.float64)
+            per.setdefault(int(frame.time or 0.0), []).append(float(np.sqrt(np.mean(a * a))))
+    return [max(per[k]) for k in sorted(per)]
+
+
 def test_the_final_cut_has_its_slate_crossfades_and_audio(tmp_path: Path, source: Path) -> None:
     spec = _spec(resolution="320x180", fps=25, audio="silence", crossfade=0.5, slate=1.0)
     clips = [encode_clip(source, tmp_path / f"c{i}.mp4", spec, duration=2.0) for i in range(3)]
@@ -196,6 +209,23 @@ def test_the_final_cut_has_its_slate_crossfades_and_audio(tmp_path: Path, source
     assert expected == pytest.approx(1.0 + 6.0 - 1.0)
     row = check_delivered(out, spec, duration=expected)
     assert row["ok"], row["reason"]
+    # an audio file under the cut: trimmed to it (a longer one) or padded with silence (a shorter one)
+    for secs in (9, 2):
+        tone = tmp_path / f"tone{secs}.wav"
+        subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+             f"sine=frequency=440:duration={secs}", str(tone)],
+            check=True,
+        )  # fmt: skip
+        music = spec.model_copy(update={"audio": str(tone)})
+        scored = encode_final(
+            FinalInputs([(c, 2.0) for c in clips], slate=slate, audio=tone), tmp_path / f"m{secs}.mp4", music
+        )
+        row = check_delivered(scored, music, duration=expected)
+        assert row["ok"] and row["facts"]["audio"] == "aac", row["reason"]
+        loud = _loudness(scored)
+        assert loud[0] > 0.05 and loud[1] > 0.05  # the tone from the start, under the slate too
+        assert (loud[4] > 0.05) == (secs == 9)  # a 2 s tone ends, and silence fills the rest
     hard = _spec(resolution="320x180", fps=25)
     cut = encode_final(FinalInputs([(c, 2.0) for c in clips]), tmp_path / "hard.mp4", hard)
     assert check_delivered(cut, hard, duration=6.0)["ok"]

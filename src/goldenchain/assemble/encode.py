@@ -52,18 +52,21 @@ def _tmp(out: Path) -> Path:
     return out.with_name(out.stem + ".part" + out.suffix)
 
 
-def encode_clip(src: Path, out: Path, spec: DeliverySection, *, duration: float) -> Path:
+def encode_clip(src: Path, out: Path, spec: DeliverySection, *, duration: float | None) -> Path:
     """One delivered clip: the provider's clip at the delivery size, rate, codec and pixel format, with a
-    silent AAC track when the spec has audio. ``duration``: the source's, in seconds (the track's length)."""
+    silent AAC track when the spec has audio. ``duration``: the source's, in seconds (the track's length);
+    None when its container does not say (the silence then ends with the picture)."""
     tmp = _tmp(out)
+    known = duration is not None and duration > 0
     args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(src)]
     if spec.has_audio:
-        args += ["-f", "lavfi", "-t", f"{duration:.3f}", "-i", _SILENCE]
+        args += ["-f", "lavfi", *(["-t", f"{duration:.3f}"] if known else []), "-i", _SILENCE]
     args += ["-vf", _fit(spec), "-map", "0:v:0"]
     if spec.has_audio:
         args += ["-map", "1:a:0", *_audio_args(spec)]
-    args += [*spec.video_args(), *_container_args(spec), "-t", f"{duration:.3f}", str(tmp)]
-    return _run(args, tmp, out, src.name)
+    args += [*spec.video_args(), *_container_args(spec)]
+    args += ["-t", f"{duration:.3f}"] if known else ["-shortest"]
+    return _run([*args, str(tmp)], tmp, out, src.name)
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,13 @@ class RunProgress:
                 self.tasks[r.shot_id] = self.progress.add_task(
                     "", total=5, shot=r.shot_id, stage="", status=""
                 )
-            colour = {"done": "green", "failed": "red", "stopped": "red", "stills_done": "green"}.get(
-                r.status, "cyan"
-            )
+            colour = {
+                "done": "green",
+                "failed": "red",
+                "stopped": "red",
+                "stills_done": "green",
+                "needs_review": "yellow",
+            }.get(r.status, "cyan")
             self.progress.update(
                 self.tasks[r.shot_id],
                 completed=done,

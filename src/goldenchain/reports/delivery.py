@@ -112,7 +112,7 @@ class Delivery:
         content = self._reusable(dst, side, clip, inputs)
         source = p.root / src.path
         if content is None:
-            encode_clip(source, dst, self.spec, duration=float(probe_video(source)["duration"] or 0.0))
+            encode_clip(source, dst, self.spec, duration=probe_video(source)["duration"])
             args: dict[str, Any] = {
                 "project": p.id,
                 "client": p.config.project.client,
