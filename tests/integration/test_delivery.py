@@ -107,7 +107,6 @@ def _assertion(active: dict[str, Any], label: str) -> dict[str, Any]:
 def test_a_run_delivers_files_that_meet_a_non_default_spec_with_provenance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("c2pa")
     project = make_project(tmp_path / "shoot", shots=2)
     _with_spec(project, SPEC)
     logo = _logo(project)
