@@ -51,7 +51,7 @@ group_tests() {
     case $1 in
     core) echo "tests/unit/test_money.py tests/unit/test_core.py tests/unit/test_retry.py tests/unit/test_money_edges.py" ;;
     http) echo "tests/providers/test_provider_http.py tests/providers/test_transport.py tests/providers/test_http_create_path.py" ;;
-    takes) echo "tests/unit/test_ledger.py tests/integration/test_budget_race.py" ;;
+    takes) echo "tests/unit/test_ledger.py tests/unit/test_ledger_records.py tests/integration/test_budget_race.py" ;;
     steps) echo "tests/faults" ;;
     esac
 }
