@@ -36,7 +36,9 @@ def test_a_lapsed_lease_is_taken_over_once(tmp_path: Path) -> None:
     book = _book(tmp_path)
     dead = _reg(book, "dead", lease=0.0)
     live = _reg(book, "live")
-    assert not book.holds(dead) and not book.renew(dead)  # lapsed: it may not renew itself back
+    assert not book.holds(dead)
+    assert book.renew(dead)  # lapsed, but nobody took it over: nobody touched its work, it may renew
+    assert not book.holds(dead)  # (a lease of 0 s lapses again at once)
     recovered: list[str] = []
 
     def recover(eid: str) -> int:
@@ -49,6 +51,7 @@ def test_a_lapsed_lease_is_taken_over_once(tmp_path: Path) -> None:
     rows = {w.executor_id: w for w in book.workers()}
     assert rows["dead"].state == "taken_over" and rows["dead"].taken_over_by == "live"
     assert rows["dead"].generation == dead.generation + 1
+    assert not book.renew(dead)  # taken over: the old process is fenced off for good
     assert rows["live"].alive and book.holds(live)
 
 

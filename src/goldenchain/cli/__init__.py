@@ -29,7 +29,6 @@ def _register() -> None:
         costs,
         demo,
         doctor,
-        failures,
         lint,
         project,
         prompts,
@@ -41,7 +40,6 @@ def _register() -> None:
 
     for mod in (
         project,
-        failures,
         retry,
         doctor,
         approvals,

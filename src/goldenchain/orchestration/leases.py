@@ -1,17 +1,19 @@
 """A worker's lease (team mode): a heartbeat that renews it, the takeover of lapsed ones, the fence.
 
 * **Heartbeat.** Every third of ``[engine] lease_seconds`` the worker renews its row in ``gc_workers``. A
-  renewal that finds the lease lapsed or taken over (this process was stopped, paused or cut off past its
-  lease) ends the process at once: its work is, or is about to be, another worker's.
+  renewal that finds the lease taken over (this process was paused or cut off past its lease, and another
+  worker took its work) ends the process at once. A lease that lapsed while nobody took it over (the
+  database was away) is simply renewed; a worker takes others over only once it has held its own lease
+  for a whole lease, so after a database restart the live workers renew theirs first.
 * **Takeover.** As often, each worker looks for a lapsed lease. Its row is locked with ``FOR UPDATE SKIP
   LOCKED``, so exactly one worker takes each over; under that lock the engine puts the dead worker's
   unfinished workflows back in their queues (what ``goldenchain worker --recover`` does), where any live
   worker dequeues them. They resume from their last checkpoint through the same take steps as any crash: a
   create that was in flight is reconciled by our own id (Kling) or held for review, never sent again.
-* **Fence.** Right before every create the take step checks in the ledger that this worker still holds its
-  lease (same generation, not lapsed). A worker that was only slow and comes back after its lease lapsed
-  stops there, before the create is sent; the take's intent is already in the ledger, so the worker that
-  took over reconciles it like any interrupted create."""
+* **Fence.** Right before every create the take step renews the lease in the ledger (a row-locked UPDATE
+  that a takeover in progress makes wait, then fail). A worker that was only slow and comes back after its
+  lease was taken over stops there, before the create is sent; the take's intent is already in the ledger,
+  so the worker that took over reconciles it like any interrupted create."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from dbos import DBOS
@@ -78,6 +81,10 @@ class LeaseKeeper:
         self.on_lost = on_lost or _exit_lost
         self.taken: list[str] = []  # executor ids this worker took over
         self._stop = threading.Event()
+        #: when the heartbeat last started to succeed (monotonic; None while it fails): a worker takes
+        #: others over only after holding its own lease for a whole lease, so that after a database outage,
+        #: when every lease has lapsed, the live workers renew theirs before anyone is taken over
+        self._held_since: float | None = time.monotonic()
         self._threads: list[threading.Thread] = []
 
     def start_heartbeat(self) -> None:
@@ -94,8 +101,9 @@ class LeaseKeeper:
         self._threads.append(t)
 
     def fence(self) -> None:
-        """Called right before a create: return only while this worker still holds its lease."""
-        if not self.book.holds(self.lease):
+        """Called right before a create: return only while this worker still holds its lease (renewed
+        here, so that a takeover starting now finds it fresh, and one in progress is waited for)."""
+        if not self.book.renew(self.lease):
             self.on_lost(
                 f"worker {self.lease.executor_id}: its lease lapsed or was taken over before a create; "
                 "stopping without sending it"
@@ -109,15 +117,21 @@ class LeaseKeeper:
         while not self._stop.wait(self.interval):
             try:
                 held = self.book.renew(self.lease)
-            except Exception:  # the database is away for a moment: the lease lasts until it lapses
+            except Exception:  # the database is away: renewed when it is back, if nobody took it over
                 log.warning("renewing the lease of %s failed", self.lease.executor_id, exc_info=True)
+                self._held_since = None
                 continue
+            if held and self._held_since is None:
+                self._held_since = time.monotonic()
             if not held:
                 self._lost("its lease lapsed or was taken over")
                 return
 
     def _takeover(self) -> None:
         while not self._stop.wait(self.interval):
+            since = self._held_since
+            if since is None or time.monotonic() - since < self.lease_seconds:
+                continue
             try:
                 while not self._stop.is_set():
                     dead = self.book.take_over_one(self.lease.executor_id, self.recover)

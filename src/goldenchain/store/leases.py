@@ -84,22 +84,24 @@ class LeaseBook:
         return Lease(executor_id, int(gen))
 
     def renew(self, lease: Lease) -> bool:
-        """The heartbeat: extend the lease, only while it is still held. False: it lapsed or was taken over,
-        and the worker must stop at once (its work is, or is about to be, someone else's)."""
+        """The heartbeat, and the fence before a create: extend the lease while it is still this worker's
+        (same generation, not taken over). A lease that lapsed while nobody took it over (the database was
+        away for a while) is renewed too: nobody has touched its work. One row-locked UPDATE: a takeover in
+        progress holds the row, so this waits for it and then finds the generation changed. False: the lease
+        was taken over, and the worker must stop at once (its work is someone else's now)."""
         with self.db.write() as c:
             now = _now(c)
             n = c.execute(
                 text(
                     f"UPDATE gc_workers SET heartbeat_at = {now}, expires_at = {now} + lease_seconds"
-                    f" WHERE executor_id = :e AND generation = :g AND state = 'live' AND expires_at > {now}"
+                    " WHERE executor_id = :e AND generation = :g AND state = 'live'"
                 ),
                 {"e": lease.executor_id, "g": lease.generation},
             ).rowcount
         return bool(n)
 
     def holds(self, lease: Lease) -> bool:
-        """The fence before a create: this worker's lease is still current (same generation, live, not
-        lapsed), read on the database's clock."""
+        """This worker's lease is current (same generation, live, not lapsed), on the database's clock."""
         with self.db.read() as c:
             row = c.execute(
                 text(
