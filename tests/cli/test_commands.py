@@ -81,6 +81,13 @@ def project(tmp_path: Path) -> Path:
 
 #: command -> (its arguments with {tmp} for a scratch folder, a word the one-line reason must hold)
 BAD_INPUT: dict[str, tuple[list[str], str]] = {
+    "approve": (["approve", "q-nope", "{tmp}/shoot"], "unknown quote q-nope"),
+    "doctor": (["doctor", "{tmp}/nowhere"], "not a project directory"),
+    "mcp": (["mcp", "{tmp}/nowhere"], "not a project directory"),
+    "prompts": (["prompts", "show", "nope", "--project", "{tmp}"], "no prompt 'nope'"),
+    "quote": (["quote", "{tmp}/shoot", "--shots", "s99"], "unknown shot 's99'"),
+    "retry": (["retry", "s99", "{tmp}/shoot"], "s99"),
+    "revoke": (["revoke", "q-nope", "{tmp}/shoot"], "unknown quote q-nope"),
     "costs": (["costs", "{tmp}/nowhere"], "not a project directory"),
     "demo": (["demo", "--out", "{tmp}/demo", "--shots", "0"], "--shots"),
     "emulate": (["emulate", "--scenario", "nope"], "--scenario"),

@@ -29,6 +29,7 @@ def _register() -> None:
         costs,
         demo,
         doctor,
+        failures,
         lint,
         project,
         prompts,
@@ -40,6 +41,7 @@ def _register() -> None:
 
     for mod in (
         project,
+        failures,
         retry,
         doctor,
         approvals,

@@ -430,42 +430,4 @@ def _cheaper_mode(p: Project, max_cost: float, need: float) -> str:
     return ""
 
 
-@click.command("failures")
-@_project_arg
-@click.option(
-    "--reason", default=None, help="Only this failure class (moderation, gate_reject, qc_reject, human, ...)."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def failures_cmd(project: str, reason: str | None, as_json: bool) -> int:
-    """The failure archive: every rejected or failed take with its reason."""
-    p = load_project(project)
-    ledger = open_ledger(p)
-    from goldenchain.reports.failures import failure_rows
-
-    rows = failure_rows(ledger.takes(p.id) if ledger else [], reason)
-    for r in rows:
-        r.pop("take_id")
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        what = f" with reason {reason}" if reason else ""
-        click.echo(f"no failed or rejected takes{what} in {p.id}")
-        return 0
-    table = Table(title=f"failures in {p.id}")
-    for col in ("shot", "take", "provider", "reason", "message", "cost"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            r["shot"],
-            f"{r['stage']} {r['take']}",
-            r["provider"],
-            r["reason"],
-            r["message"] or "",
-            f"${(r['cost_usd'] or 0):.2f}",
-        )
-    console.print(table)
-    return 0
-
-
-COMMANDS = [init_cmd, run_cmd, status_cmd, estimate_cmd, failures_cmd]
+COMMANDS = [init_cmd, run_cmd, status_cmd, estimate_cmd]

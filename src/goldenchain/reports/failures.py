@@ -49,7 +49,12 @@ def failure_rows(takes: list[Take], reason: str | None = None) -> list[dict[str,
                 "reason": cls,
                 "message": msg,
                 "cost_usd": t.cost_usd,
+                "billed_units": t.billed_units,
+                "unit": t.unit,
                 "provider_task_id": t.provider_task_id,
+                "at": t.created_at.isoformat(timespec="seconds") if t.created_at else None,
+                "prompt": t.request.get("prompt"),
+                "seed": t.seed,
             }
         )
     return rows

@@ -1,0 +1,130 @@
+"""``goldenchain failures``: the failure archive, filtered; a refund claim per provider; failure patterns and
+the lint rules they suggest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from goldenchain.config import PROJECT_FILE, load_project
+from goldenchain.errors import UsageError
+
+console = Console()
+
+
+@click.command("failures")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--reason", default=None, help="Only this class (moderation, gate_reject, qc_reject, human, ...)."
+)
+@click.option("--model", default=None, help="Only takes of models whose id contains this.")
+@click.option("--feature", default=None, help="Only takes whose prompt holds this word.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only takes made on or after this day.")
+@click.option(
+    "--refund-claim", "claim", default=None, metavar="PROVIDER", help="CSV of what PROVIDER billed."
+)
+@click.option("--patterns", "show_patterns", is_flag=True, help="Failure rates by prompt word and setting.")
+@click.option(
+    "--accept-rule", "accept", default=None, metavar="ID", help="Add a proposed lint rule to the project."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
+def failures_cmd(
+    project: str,
+    reason: str | None,
+    model: str | None,
+    feature: str | None,
+    since: str | None,
+    claim: str | None,
+    show_patterns: bool,
+    accept: str | None,
+    as_json: bool,
+) -> int:
+    """The failure archive: every rejected or failed take with its inputs, reason and the provider's words."""
+    from goldenchain.cli.project import open_ledger
+    from goldenchain.reports.failures import failure_rows
+    from goldenchain.reports.patterns import filter_rows, patterns, proposed_rule, refund_claim
+
+    p = load_project(project)
+    ledger = open_ledger(p)
+    takes = ledger.takes(p.id) if ledger else []
+    shots = {r.shot_id: r.spec for r in ledger.shots(p.id)} if ledger else {}
+    if ledger:
+        ledger.db.dispose()
+    rows = failure_rows(takes)
+    for r in rows:  # a clip take's request holds the motion prompt; the shot's still prompt is asked too
+        r["shot_prompt"] = shots.get(r["shot"], {}).get("prompt")
+    rows = filter_rows(rows, reason=reason, model=model, feature=feature, since=since)
+    if claim:
+        click.echo(refund_claim(rows, claim), nl=False)
+        return 0
+    if show_patterns or accept:
+        found = patterns(takes, shots, {r["take_id"]: r["reason"] for r in failure_rows(takes)})
+        rules = [r for r in (proposed_rule(x) for x in found) if r]
+        if accept:
+            return _accept(Path(p.root), rules, accept)
+        if as_json:
+            click.echo(
+                json.dumps({"patterns": [x.to_json() for x in found], "proposed_rules": rules}, indent=2)
+            )
+            return 0
+        t = Table(title=f"failure patterns in {p.id}")
+        for col in ("feature", "failed", "rate", "most often"):
+            t.add_column(col, justify="right" if col in ("failed", "rate") else "left")
+        for x in found[:20]:
+            t.add_row(x.feature, f"{x.failures}/{x.takes}", f"{x.rate:.0%}", x.top_reason)
+        console.print(t)
+        for r in rules:
+            console.print(
+                f"proposed rule {r['id']}: {r['message']} (goldenchain failures --accept-rule {r['id']})"
+            )
+        return 0
+    for r in rows:
+        r.pop("take_id", None)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        what = (
+            f" matching {', '.join(x for x in (reason, model, feature, since) if x)}"
+            if (reason or model or feature or since)
+            else ""
+        )
+        click.echo(f"no failed or rejected takes{what} in {p.id}")
+        return 0
+    table = Table(title=f"failures in {p.id}")
+    for col in ("shot", "take", "reason", "message", "cost"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["shot"],
+            f"{r['stage']} {r['take']}",
+            r["reason"],
+            r["message"] or "",
+            f"${(r['cost_usd'] or 0):.2f}",
+        )
+    console.print(table)
+    return 0
+
+
+def _accept(root: Path, rules: list[dict[str, Any]], rule_id: str) -> int:
+    rule = next((r for r in rules if r["id"] == rule_id), None)
+    if rule is None:
+        known = ", ".join(r["id"] for r in rules) or "none"
+        raise UsageError(f"no proposed rule {rule_id!r} (proposed now: {known})")
+    cfg = root / PROJECT_FILE
+    text = cfg.read_text(encoding="utf-8")
+    if f'id = "{rule_id}"' in text:
+        raise UsageError(f"{cfg}: rule {rule_id} is there already")
+    block = "\n[[lint.rules]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in rule.items())
+    cfg.write_text(text.rstrip("\n") + "\n" + block, encoding="utf-8")
+    load_project(root)  # what we wrote must load
+    click.echo(f"added lint rule {rule_id} to {cfg}")
+    return 0
+
+
+COMMANDS = [failures_cmd]
