@@ -64,7 +64,9 @@ def _ffmpeg() -> Row:
 
         exe = imageio_ffmpeg.get_ffmpeg_exe()
         out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=20, check=True)
-        return Row("ffmpeg", "ok", out.stdout.split("\n", 1)[0][:60])
+        words = out.stdout.split()
+        version = words[2] if len(words) > 2 and words[:2] == ["ffmpeg", "version"] else "?"
+        return Row("ffmpeg", "ok", f"ffmpeg {version.split('-')[0]}")
     except Exception as e:  # any failure here means no final cut
         return Row("ffmpeg", "FAIL", f"not usable: {type(e).__name__}", "pip install imageio-ffmpeg")
 

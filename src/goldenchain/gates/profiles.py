@@ -109,8 +109,8 @@ CLIP_DEFAULTS: Mapping[str, float] = MappingProxyType(
         "first_frame.warn": 0.9,
         "flicker": 5.0,  # reject a mean-luma jump off its 9-frame running median of at least this many codes
         "flicker.warn": 3.0,
-        "warp": 6.0,  # reject: p95 non-rigid displacement (px, 1920-wide frame) left after the camera move
-        "warp.warn": 4.0,
+        "warp": 8.0,  # reject: p95 non-rigid displacement (px, 1920-wide frame) left after the camera move
+        "warp.warn": 5.0,
         "watermark": 3.0,  # reject: static edges absent from the still, largest blob, per 10 000 of the frame
         "watermark.warn": 1.5,
         "compression": 10.0,  # reject CAMBI (mlc 5) on dark frames at >= 10

@@ -1,14 +1,15 @@
 """Background warping / "melting": deformation of the picture that no camera move explains.
 
-Method (gate.md §3): dense optical flow (OpenCV DIS) between sample frames about 0.5 s apart, a homography
+Method (gate.md §3): dense optical flow (OpenCV DIS) between sample frames 0.5 s apart and a homography
 fitted to it robustly (RANSAC) on textured points: the camera move. The homographies are chained back to a
-reference frame, the later frame is warped onto the reference with the chained camera move, and DIS runs
-again between the two: what a rigid camera move over a still scene leaves is near zero everywhere, while a
-melt leaves a smooth displacement field that grows with time. That field (after a second homography fit
-that absorbs drift of the chain) is smoothed over ~1/16 of the frame on textured pixels only (flow in flat
-sky or shadow is noise), and its 95th-percentile magnitude is the score, in pixels of a 1920-wide frame.
-Curl and divergence of the smoothed field say whether it swirls or bulges; the growth is reported from the
-score at each sample time. The reference moves on when less than half of it is still in view.
+reference frame, the later frame is warped onto the reference with the chained move, and DIS (medium preset)
+runs again between the two: a rigid camera move over a still scene leaves near zero everywhere, a melt leaves
+a smooth displacement field that grows with time. A second homography fit absorbs drift of the chain (and
+re-registers it). The field's median over each 30-px block of textured pixels (flow in flat sky or shadow is
+noise), outside burned-in overlays, gives the score: its 95th percentile, held over two samples in a row, in
+pixels of a 1920-wide frame. Curl and divergence of the block field say whether it swirls or bulges; the
+message lists the score at each sample time (its growth). The reference moves on when less than half of it
+is still in view, and after black or flat frames.
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ class WarpTrace:
 
     @property
     def worst(self) -> tuple[float, float, float, float]:
+        """(score, seconds, curl, divergence) where the deformation is largest *and persists*: a melt stays
+        (and grows) against the reference, so each sample counts with the lower of itself and the next one;
+        a flow error at one sample (repetitive texture, a zoom through it) does not."""
         if not self.scores:
             return 0.0, 0.0, 0.0, 0.0
-        i = int(np.argmax(self.scores))
-        return self.scores[i], self.times[i], self.curl[i], self.div[i]
+        s = self.scores
+        held = [min(s[k], s[k + 1]) for k in range(len(s) - 1)] if len(s) > 1 else list(s)
+        i = int(np.argmax(held))
+        return held[i], self.times[i], self.curl[i], self.div[i]
 
 
 def _small(f: np.ndarray) -> np.ndarray:
@@ -114,8 +120,10 @@ def _blocks(res: np.ndarray, use: np.ndarray, block: int) -> np.ndarray:
 def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None = None) -> WarpTrace:
     """Residual deformation against a reference frame at every sample time (see the module docstring).
 
-    ``overlay`` marks static structure in frame coordinates (a burned-in logo, the centre of a zoom; from
-    :func:`~goldenchain.gates.clip_checks.static_structure`): it does not move with the scene and is left out.
+    ``overlay`` marks static structure in frame coordinates (from
+    :func:`~goldenchain.gates.clip_checks.static_structure`); those of its pixels whose flow stays near zero
+    while the camera move carries the scene on (a burned-in logo) in at least half of the pairs so far are left
+    out: they do not move with the scene. Static structure the camera barely moves is kept.
     """
     n = len(frames)
     step = max(1, round(fps * _SPACING))
@@ -128,10 +136,10 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
     h, w = small[idx[0]].shape
     scale = 1920.0 / w
     block = max(8, w // 16)
-    if overlay is not None and overlay.shape == (h, w):
-        static = cv2.dilate(overlay.astype(np.uint8), np.ones((15, 15), np.uint8))
-    else:
-        static = np.zeros((h, w), np.uint8)
+    candidate = overlay if overlay is not None and overlay.shape == (h, w) else np.ones((h, w), bool)
+    stuck = np.zeros((h, w), np.int32)  # pairs in which a pixel stayed put although the camera moved it
+    moved = 0
+    static = np.zeros((h, w), np.uint8)
     trace = WarpTrace([], [], [], [])
     ref = idx[0]
     ref_tex = _texture(small[ref]) & (static == 0)
@@ -142,7 +150,16 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
         a, b = small[prev], small[i]
         prev = i
         flat = float(b.std()) < _FLAT or float(a.std()) < _FLAT
-        hom = None if flat else _fit(_flow(dis, a, b), _texture(a) & (static == 0), min_share=0.3)[0]
+        flow = None if flat else _flow(dis, a, b)
+        hom = None if flow is None else _fit(flow, _texture(a) & (static == 0), min_share=0.3)[0]
+        if flow is not None and hom is not None:
+            cam = np.hypot(*np.moveaxis(_hom_flow(hom, (h, w)), -1, 0))
+            if float(np.median(cam)) > 1.0:
+                # overlay pixels: static structure whose flow is ~0 where the camera moved the scene
+                moved += 1
+                stuck += candidate & (np.hypot(flow[..., 0], flow[..., 1]) < 0.25 * cam)
+                over = stuck * 2 >= moved
+                static = np.asarray(cv2.dilate(over.astype(np.uint8), np.ones((15, 15), np.uint8)), np.uint8)
         if hom is None:  # black, flat or unrelated frames: start again from here
             ref, ref_tex, chain = i, _texture(b) & (static == 0), np.eye(3)
             continue
