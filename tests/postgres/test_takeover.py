@@ -1,6 +1,6 @@
 """Team mode survives a machine that never comes back: a worker killed with SIGKILL and never restarted has
 its lease taken over by a live worker, which finishes its shots; a worker that was only paused past its
-lease sends no second paid create when it wakes up. Leases of 5 s keep these tests short."""
+lease sends no second paid create when it wakes up. Leases of 8 s keep these tests short (and ride out a loaded machine)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import pytest
 
 from goldenchain.emulator import Emulator
 from tests.integration.helpers import accepted_creates, make_project, report
-from tests.postgres.test_team import start_worker, stop
+from tests.postgres.test_team import stop
 
 pytestmark = pytest.mark.postgres
 
-LEASE = 5.0
+LEASE = 8.0
 
 
 def lease_project(root: Path, shots: int) -> Path:
@@ -29,6 +29,22 @@ def lease_project(root: Path, shots: int) -> Path:
     text = cfg.read_text().replace("[engine]\n", f"[engine]\nlease_seconds = {LEASE}\n", 1)
     cfg.write_text(text + "\n[qc]\nenabled = false\n")  # the clip check is not what these tests are about
     return project
+
+
+def start_worker(
+    project: Path, env: dict[str, str], wid: str, log: Path, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """A worker, once it listens (a loaded machine may take minutes to start one)."""
+    f = open(log, "ab")  # noqa: SIM115 - the worker owns it for its lifetime
+    p = subprocess.Popen(
+        [sys.executable, "-m", "goldenchain", "worker", str(project), "--executor-id", wid],
+        env={**os.environ, **env, **(extra or {})},
+        stdout=f,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for(lambda: b"listening" in log.read_bytes() or p.poll() is not None, 300, f"worker {wid} to start")
+    assert p.poll() is None, log.read_text(errors="replace")
+    return p
 
 
 def start_run(project: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -68,10 +84,10 @@ def test_killed_worker_is_taken_over_without_restart(
         runner = start_run(project, env)
         try:
             wait_for(lambda: (tmp_path / "crashed").exists(), 180, "a worker at the crash point")
-            wait_for(lambda: any(w.poll() is not None for w in ws), 10, "the killed worker to exit")
+            wait_for(lambda: any(w.poll() is not None for w in ws), 60, "the killed worker to exit")
             dead = [i for i, w in enumerate(ws) if w.poll() is not None]
             assert len(dead) == 1 and ws[dead[0]].returncode == -signal.SIGKILL
-            out, err = runner.communicate(timeout=300)  # nobody restarts it
+            out, err = runner.communicate(timeout=600)  # nobody restarts it
             assert runner.returncode == 0, out.decode() + err.decode()
         finally:
             runner.kill()
@@ -99,11 +115,11 @@ def test_paused_worker_past_its_lease_sends_no_second_create(tmp_path: Path, pg_
             a.send_signal(signal.SIGSTOP)
             b = start_worker(project, env, "live", tmp_path / "live.log")
             wait_for(
-                lambda: "took over lapsed worker slow" in (tmp_path / "live.log").read_text(), 60, "takeover"
+                lambda: "took over lapsed worker slow" in (tmp_path / "live.log").read_text(), 180, "takeover"
             )
             a.send_signal(signal.SIGCONT)
             assert a.wait(30) == 75  # its lease is gone: it stops without sending anything more
-            out, err = runner.communicate(timeout=300)
+            out, err = runner.communicate(timeout=600)
             assert runner.returncode == 0, out.decode() + err.decode()
         finally:
             a.send_signal(signal.SIGCONT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,7 +155,7 @@ async def report_waits(rt: Runtime, shot_wfs: dict[str, str], show: WaitsFn) -> 
         try:
             show(await asyncio.to_thread(read_waits, DBOS.list_workflows, rt.db, shot_wfs))
         except Exception:  # the database is away for a moment
-            log.warning("reading what the shots wait on failed", exc_info=True)
+            log.warning("reading what the shots wait on failed: %s", sys.exc_info()[1])
 
 
 async def run_project(
