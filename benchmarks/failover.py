@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = project / "goldenchain.toml"
     text = cfg.read_text().replace("[engine]\n", f"[engine]\nlease_seconds = {args.lease}\n", 1)
     text = text.replace("[gate]\n", "[gate]\nenabled = false\n", 1)  # media checks are not measured here
+    text = re.sub(r"project_usd = [0-9.]+", "project_usd = 100000.0", text)  # the example's $25 stops early
     cfg.write_text(text + "\n[qc]\nenabled = false\n")
     results: list[dict[str, float]] = []
     procs: dict[str, subprocess.Popen[bytes]] = {}
