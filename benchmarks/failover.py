@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{r['takeover_s']:.2f} s, moving after {r['moving_s']:.2f} s",
                         flush=True,
                     )
-            _, err = runner.communicate(timeout=900)
+            _, err = runner.communicate(timeout=3600)  # then it assembles the final cut
             ok = runner.returncode == 0
             creates = [e for e in emu.create_requests() if e.get("accepted")]
             keys = [e.get("external_task_id") or e.get("body_sha256") for e in creates]
