@@ -284,11 +284,6 @@ def test_keyboard_shortcuts(browsing: Browsing) -> None:
     assert [(e.action, e.take_id) for e in events] == [("approved", still.id), ("rejected", clip.id)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the review app serves only top-level files of out/ (/out/{name}), so the report's thumbnails "
-    "(out/thumbs/<shot>.jpg) answer 404 in the browser",
-)
 def test_the_report_opens_from_the_header(reading: Browsing) -> None:
     b, page = reading, reading.page
     _open(b)

@@ -277,3 +277,23 @@ def test_a_person_approves_a_quote_in_the_review_app(tmp_path: Path) -> None:
     forged, ok, page = _run(go())
     assert forged == 403 and ok == 303  # an agent's forged click is refused; the person's is taken
     assert q.id in page and "approved" in page and "by local" in page
+
+
+def test_deliverables_are_served_from_out_and_nothing_outside_it(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "out" / "thumbs").mkdir(parents=True)
+    (root / "out" / "thumbs" / "s01.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (root / "secret.json").write_text('{"FAL_KEY": "x"}')
+    app = create_app(load_project(root))
+
+    async def go() -> list[int]:
+        async with _session(app) as (c, _):
+            paths = [
+                "/out/thumbs/s01.jpg",
+                "/out/../secret.json",
+                "/out/%2e%2e/secret.json",
+                "/out/thumbs/../../goldenchain.toml",
+            ]
+            return [(await c.get(p)).status_code for p in paths]
+
+    assert _run(go()) == [200, 404, 404, 404]

@@ -39,7 +39,14 @@ from goldenchain.web.security import Guard, GuardMiddleware
 _env = Environment(loader=PackageLoader("goldenchain.web", "templates"), autoescape=True)
 _env.filters["usd"] = lambda v: f"${v:,.2f}" if isinstance(v, int | float) else "—"
 STATIC = Path(__file__).parent / "static"
-OUT_FILES = {".mp4": "video/mp4", ".html": "text/html", ".json": "application/json", ".png": "image/png"}
+OUT_FILES = {
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
 #: how long one server-sent event stream stays open before the browser reconnects (it does so by itself)
 SSE_LIFETIME_S, SSE_TICK_S = 60.0, 1.0
 
@@ -218,6 +225,7 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         return FileResponse(path, media_type=art.mime, headers={"cache-control": "private, max-age=3600"})
 
     async def out_file(request: Request) -> Response:
+        """A deliverable under out/ (the report, the final cut, clips, thumbnails, sidecars), never outside it."""
         p = state.get()
         out = p.out_dir.resolve()
         path = (out / request.path_params["name"]).resolve()
@@ -311,6 +319,7 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
 
     routes: list[BaseRoute] = [
         Route("/", index),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # no icon, and no 404 in consoles
         Route("/shots/{shot}", shot_page),
         Route("/failures", failures),
         Route("/quotes", quotes),
@@ -320,7 +329,7 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         Route("/api/version", api_version),
         Route("/events", events),
         Route("/media/{sha}", media),
-        Route("/out/{name}", out_file),
+        Route("/out/{name:path}", out_file),
         Route("/plot/spend.png", spend_plot),
         Route("/takes/{take_id:int}/approve", _decide("approved"), methods=["POST"]),
         Route("/takes/{take_id:int}/reject", _decide("rejected"), methods=["POST"]),

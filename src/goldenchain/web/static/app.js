@@ -67,12 +67,16 @@
   });
 
   // live updates: on a change, fetch this page again and swap its content (no reload, no lost focus in forms)
-  var busy = false;
+  var busy = false, pending = false;
   function refresh() {
     var active = document.activeElement;
     var editing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT");
     var playing = Array.prototype.some.call(document.querySelectorAll("video"), function (v) { return !v.paused; });
-    if (busy || editing || playing) { return; }
+    if (busy || editing || playing) {
+      // not now: remember it and try again shortly, so a run's last change is never lost
+      if (!pending) { pending = true; window.setTimeout(function () { pending = false; refresh(); }, 1500); }
+      return;
+    }
     busy = true;
     fetch(window.location.href, { credentials: "same-origin", headers: { "accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : null; })
@@ -84,7 +88,7 @@
           if (now && fresh) { now.replaceWith(document.adoptNode(fresh)); }
         });
         document.body.setAttribute("data-refreshed", String(Date.now()));
-        move(0);
+        if (cursor >= 0) { move(0); }  // keep the keyboard cursor where it was
       })
       .finally(function () { busy = false; });
   }
