@@ -267,6 +267,9 @@ def test_record_needs_review_keeps_the_reservation(led: Ledger) -> None:
     other = submitted(led, "b")
     led.record_needs_review(other, "download failed", result_url="http://x/r.mp4")
     assert led.take(other).result_url == "http://x/r.mp4"
+    # held again without a url: the one already known is kept
+    led.record_needs_review(other, "still failing")
+    assert led.take(other).result_url == "http://x/r.mp4"
 
 
 def test_record_task_failed_releases_and_logs_the_task(led: Ledger) -> None:
@@ -322,6 +325,7 @@ def test_record_downloaded_commits_the_actual_cost(led: Ledger) -> None:
     art = led.artifact("ab" * 32)
     assert art is not None
     assert (art.kind, art.path, art.size_bytes, art.mime) == ("clip", "clips/a.mp4", 1234, "video/mp4")
+    assert art.meta == {"fps": 24}
     assert calls(led, tid)[-2:] == [
         ("poll", "succeeded", "task-1", None),
         ("download", "stored", "task-1", "ab" * 32),
@@ -415,3 +419,15 @@ def test_record_checks_moves_the_shot_in_the_same_write(led: Ledger) -> None:
     assert led.shot("p", "s01").detail == "gate passed"
     with pytest.raises(LedgerError, match="unknown shot"):
         led.record_checks(tid, "image", report(check("sharp", "pass")), shot=("p", "nope", {}))
+
+
+def test_only_a_downloaded_take_keeps_its_first_artifact(led: Ledger) -> None:
+    """The hash alone does not make a take done: one that holds a hash but was put back (a person asked for
+    the download again) records the new file and cost."""
+    tid = submitted(led)
+    led.record_submitted(tid, "task-1", {})
+    download(led, tid, sha="aa" * 32)
+    with led.db.write() as c:
+        c.exec_driver_sql("update gc_takes set state = 'submitted' where id = ?", (tid,))
+    assert download(led, tid, sha="bb" * 32) == "bb" * 32
+    assert (led.take(tid).state, led.take(tid).artifact_sha256) == ("downloaded", "bb" * 32)
