@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from goldenchain.emulator import Emulator
 from goldenchain.templates import write_example
 
 
@@ -135,6 +136,30 @@ def test_providers_json() -> None:
     assert all(set(p) >= {"name", "kind", "models"} for p in listed)
     routes = {(p["name"], p["kind"]): {m["model"] for m in p["models"]} for p in listed}
     assert "kling-v1-5" in routes["kling", "i2v"] and "fal-ai/flux/dev" in routes["fal", "t2i"]
+
+
+def test_doctor_fails_without_keys_and_passes_against_the_emulator(project: Path) -> None:
+    r = gc(["doctor", str(project), "--json"])
+    assert r.returncode == 1, r.stderr  # no provider keys: a run could not start
+    rows = {row["check"]: row for row in json.loads(r.stdout)}
+    assert rows["fal account"]["state"] == "FAIL" and "FAL_KEY" in rows["fal account"]["detail"]
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.1) as emu:
+        r = gc(["doctor", str(project), "--json"], emu.env())
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {row["check"]: row for row in json.loads(r.stdout)}
+    assert rows["fal account"]["state"] == rows["kling account"]["state"] == "ok"
+    assert all(row["state"] != "FAIL" for row in rows.values())
+
+
+def test_retry_dry_run_shows_the_estimate_and_changes_nothing(project: Path) -> None:
+    r = gc(["retry", "s01", str(project), "--dry-run"])
+    assert r.returncode == 0, r.stderr
+    assert "s01" in r.stdout and "$0.54" in r.stdout  # a FLUX dev still and a Kling 1.5 pro clip
+    status = json.loads(gc(["status", str(project), "--json"]).stdout)
+    assert [(s["shot"], s["status"], s["takes"]) for s in status] == [
+        ("s01", "pending", {"still": 0, "clip": 0}),
+        ("s02", "pending", {"still": 0, "clip": 0}),
+    ]
 
 
 def test_failures_of_a_project_with_none(project: Path) -> None:
