@@ -33,22 +33,22 @@ class _Strict(BaseModel):
 
 
 class CameraSpec(_Strict):
-    horizontal: float = Field(0, ge=-10, le=10)
-    vertical: float = Field(0, ge=-10, le=10)
-    zoom: float = Field(0, ge=-10, le=10)
-    rotation: float = Field(0, ge=-10, le=10)
+    horizontal: float = Field(0, ge=-10, le=10)  # pan: negative left, positive right
+    vertical: float = Field(0, ge=-10, le=10)  # tilt: negative down, positive up
+    zoom: float = Field(0, ge=-10, le=10)  # negative out, positive in (a push-in)
+    rotation: float = Field(0, ge=-10, le=10)  # roll; large values warp the background
 
 
 class ShotSpec(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    prompt: str = Field(min_length=1)
-    scene: SceneType = "portrait"
-    duration: int = 5
-    aspect: str = "16:9"
-    motion: int = Field(20, ge=0, le=100)
-    camera: CameraSpec = Field(default_factory=CameraSpec)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
-    negative_prompt: str | None = None
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")  # unique in the list; names files and takes
+    prompt: str = Field(min_length=1)  # the still: subject, setting, light, lens (goldenchain lint checks it)
+    scene: SceneType = "portrait"  # portrait, landscape, environment, action or product: picks lint rules
+    duration: int = 5  # seconds of clip; the golden setting is 5
+    aspect: str = "16:9"  # of the still and the clip
+    motion: int = Field(20, ge=0, le=100)  # motion amplitude in percent (the guide's slider)
+    camera: CameraSpec = Field(default_factory=CameraSpec)  # the camera sliders below
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)  # of take 1; later takes derive theirs from it
+    negative_prompt: str | None = None  # what the clip must avoid (else [video] negative_prompt)
     video_prompt: str | None = None  # motion description for the clip; the still prompt is used when absent
 
     @field_validator("aspect")
@@ -80,33 +80,33 @@ class ShotList(_Strict):
 
 
 class ProjectSection(_Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    client: str = "default"
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")  # the project's id in the ledger
+    client: str = "default"  # who pays: the client budget and reports group by it
     fee_usd: float | None = Field(None, gt=0)  # what the client pays for this project
 
 
 class StillsSection(_Strict):
-    provider: str = "fal"
-    model: str = "fal-ai/flux/dev"
-    width: int = Field(1824, ge=256, le=4096)
-    height: int = Field(1024, ge=256, le=4096)
-    max_takes: int = Field(3, ge=1, le=20)
+    provider: str = "fal"  # the stills route: fal, replicate or together (goldenchain providers)
+    model: str = "fal-ai/flux/dev"  # a model of that route
+    width: int = Field(1824, ge=256, le=4096)  # pixels; 16:9 at >= 1024 on the short side
+    height: int = Field(1024, ge=256, le=4096)  # pixels
+    max_takes: int = Field(3, ge=1, le=20)  # stills a shot may pay for before it fails (a reject re-rolls)
 
 
 class VideoSection(_Strict):
-    provider: str = "kling"
-    model: str = "kling-v1-5"
-    mode: Literal["std", "pro"] = "pro"
-    max_takes: int = Field(3, ge=1, le=20)
-    negative_prompt: str = "blur, distortion, warped background, low quality"
-    cfg_scale: float = Field(0.5, ge=0, le=1)
+    provider: str = "kling"  # the clips route: kling, fal-kling or replicate-kling
+    model: str = "kling-v1-5"  # the golden setting: Kling 1.5
+    mode: Literal["std", "pro"] = "pro"  # the golden setting: pro
+    max_takes: int = Field(3, ge=1, le=20)  # clips a shot may pay for before it fails
+    negative_prompt: str = "blur, distortion, warped background, low quality"  # sent with every clip
+    cfg_scale: float = Field(0.5, ge=0, le=1)  # prompt adherence (ignored by Kling 2.x)
 
 
 class GateSection(_Strict):
     #: off only for engine benchmarks and dry runs: every still then goes to video unchecked
     enabled: bool = True
-    profile: str = "kling-i2v"
-    thresholds: dict[str, float] = Field(default_factory=dict)
+    profile: str = "kling-i2v"  # the gate's threshold set (reference: checks)
+    thresholds: dict[str, float] = Field(default_factory=dict)  # per-check overrides, by name
 
 
 class QcSection(_Strict):
@@ -128,10 +128,10 @@ class QcSection(_Strict):
 
 
 class BudgetSection(_Strict):
-    project_usd: float | None = Field(None, gt=0)
-    client_usd: float | None = Field(None, gt=0)
-    daily_usd: float | None = Field(None, gt=0)
-    monthly_usd: float | None = Field(None, gt=0)
+    project_usd: float | None = Field(None, gt=0)  # this project, all runs
+    client_usd: float | None = Field(None, gt=0)  # every project of this client
+    daily_usd: float | None = Field(None, gt=0)  # all projects in this ledger, per UTC day
+    monthly_usd: float | None = Field(None, gt=0)  # all projects in this ledger, per month
 
 
 class EngineSection(_Strict):

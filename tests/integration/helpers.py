@@ -26,7 +26,7 @@ def make_project(root: Path, shots: int = 3, **engine: Any) -> Path:
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env, "COLUMNS": "200"}
+    full = {**os.environ, "COLUMNS": "200", **env}
     return subprocess.run(
         [sys.executable, "-m", "goldenchain", *args],
         env=full,
