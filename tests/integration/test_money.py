@@ -28,11 +28,19 @@ def test_lint_force_budget_stop_and_resume(tmp_path: Path) -> None:
         assert r.returncode == 2 and "lint error" in r.stderr
         assert emu.requests == []  # nothing was sent, nothing spent
 
+        # a --max-cost below what the remaining work needs at least is refused before anything is sent
         r = run_cli(
             ["run", str(project), "--quiet", "--force", "client asked for 8k", "--max-cost", "0.6"], emu.env()
         )
+        assert r.returncode == 1 and "nothing spent" in r.stderr, r.stdout + r.stderr
+        assert emu.requests == []
+
+        # a project budget that the run reaches part way: it stops before the call that would overspend
+        cfg = project / "goldenchain.toml"
+        cfg.write_text(cfg.read_text().replace("project_usd = 25.0", "project_usd = 0.6"))
+        r = run_cli(["run", str(project), "--quiet", "--force", "client asked for 8k"], emu.env())
         assert r.returncode == 1, r.stdout + r.stderr
-        assert "budget" in r.stderr and "--max-cost" in r.stderr
+        assert "budget" in r.stderr and "project" in r.stderr
         db = sqlite3.connect(project / ".goldenchain" / "state.db")
         ((reason, errors),) = db.execute("select force_reason, lint_errors from gc_runs").fetchall()
         assert reason == "client asked for 8k" and "still-image-phrase" in errors
@@ -45,6 +53,7 @@ def test_lint_force_budget_stop_and_resume(tmp_path: Path) -> None:
         assert blocked >= 1
         db.close()
 
+        cfg.write_text(cfg.read_text().replace("project_usd = 0.6", "project_usd = 5.0"))
         r = run_cli(
             ["run", str(project), "--quiet", "--force", "client asked for 8k", "--max-cost", "5"], emu.env()
         )

@@ -104,6 +104,7 @@ def _engine_log_to_file(project: Project) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     log = logging.getLogger("dbos")
     path = str(logs / "engine.log")
+    _to_file(logging.getLogger("goldenchain.orchestration"), path)
     if not any(getattr(h, "baseFilename", None) == path for h in log.handlers):
         for h in list(log.handlers):  # the engine's console handler, from an earlier launch in this process
             if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
@@ -142,6 +143,17 @@ def fetch_artifacts(project: Project, ledger: Any) -> int:
             store.local(project.root / art.path)
             n += 1
     return n
+
+
+def _to_file(log: Any, path: str) -> None:
+    """The engine layer's own warnings (a status read that failed and is tried again) go to the log file."""
+    import logging
+
+    if not any(getattr(h, "baseFilename", None) == path for h in log.handlers):
+        fh = logging.FileHandler(path, encoding="utf-8")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(fh)
+    log.propagate = False
 
 
 def _deliver(project: Project, result: Any, only: str | None) -> int:

@@ -177,6 +177,13 @@ class _Watcher:
                 continue
             try:
                 ended = await self.loop.run_in_executor(None, _read_ended, ids)
+            except RuntimeError as e:
+                if "after shutdown" in str(
+                    e
+                ):  # the engine is shutting down (end of run, Ctrl-C): stop watching
+                    return
+                log.warning("reading workflow statuses failed; reading again in %.1f s", tick, exc_info=True)
+                continue
             except Exception:  # the database is away for a moment: the next tick reads again
                 log.warning("reading workflow statuses failed; reading again in %.1f s", tick, exc_info=True)
                 continue
