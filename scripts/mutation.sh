@@ -90,6 +90,7 @@ for rel in sys.stdin.buffer.read().decode().split("\0"):
         echo "pytest_add_cli_args = -p no:randomly -p no:cacheprovider -q"
         echo "pytest_add_cli_args_test_selection ="
         for t in $tests; do echo "    $t"; done
+        echo "also_copy = docs"  # tests/faults checks docs/fault-matrix.md against the matrix
         echo "use_git_change_detection = false"
         echo "track_dependencies = false"
     } >"$dir/setup.cfg"

@@ -431,3 +431,12 @@ def test_only_a_downloaded_take_keeps_its_first_artifact(led: Ledger) -> None:
         c.exec_driver_sql("update gc_takes set state = 'submitted' where id = ?", (tid,))
     assert download(led, tid, sha="bb" * 32) == "bb" * 32
     assert (led.take(tid).state, led.take(tid).artifact_sha256) == ("downloaded", "bb" * 32)
+
+
+def test_the_cap_allows_float_noise_up_to_its_tolerance(led: Ledger) -> None:
+    # sums of float prices drift by a few ulps; the cap allows 1e-9 over and refuses anything beyond
+    tid = take(led, "a", 1.0 + 1e-9)
+    assert led.begin_submit(tid, "r", "acme", BudgetCaps(project_usd=1.0)).state == "submitting"
+    over = take(led, "b", 1.0 + 1e-8)
+    with pytest.raises(BudgetExceeded):
+        led.begin_submit(over, "r2", "acme", BudgetCaps(run_usd=1.0))  # nothing spent yet in run r2
