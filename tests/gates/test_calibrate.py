@@ -206,3 +206,19 @@ def test_and_rule_keys_are_fitted_jointly() -> None:
     assert b.recall_proposed == 1.0 and b.false_reject_proposed == 0.0
     assert 0.12 < b.proposed <= 0.30 and 0.38 < edge.proposed <= 0.80
     assert not (b.proposed > 0.15 and edge.proposed > 0.45)  # would reject a good still
+
+
+def test_calibrate_table_fits_80_columns_and_wide_shows_all(
+    labelled: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    a, r = str(labelled / "accepted"), str(labelled / "rejected")
+    code, out, _ = call(["gate", "calibrate", a, r], capsys)
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 80
+    keys = [ln.split()[0] for ln in out.splitlines()[2:] if ln.strip() and ln.split()[0][0].isalpha()]
+    assert "blur" in keys and all(k.rstrip(".") == k for k in keys)  # threshold names are never cut
+    assert " dir " not in out
+    code, wide, _ = call(["gate", "calibrate", a, r, "--wide"], capsys)
+    header = next(ln for ln in wide.splitlines() if ln.startswith("threshold"))
+    assert code == 0 and header.split()[:3] == ["threshold", "dir", "AUC"]

@@ -43,39 +43,55 @@ def _f(x: float, fmt: str = ".4g") -> str:
     return "–" if math.isnan(x) else format(x, fmt)
 
 
-def _print(res: CalibrationResult) -> None:
+def _print(res: CalibrationResult, wide: bool = False) -> None:
     console.print(
         f"[bold]gate calibrate[/bold]: profile {res.profile}, {res.n_accepted} accepted / "
         f"{res.n_rejected} rejected stills; proposed cuts keep false rejects ≤ {res.max_false_reject:.0%}"
     )
     t = Table(show_header=True, box=None, pad_edge=False)
-    for col in (
-        "threshold",
-        "dir",
-        "AUC",
-        "current",
-        "recall",
-        "false rej",
-        "proposed",
-        "recall",
-        "false rej",
-        "",
-    ):
-        t.add_column(col)
+    # at 80 columns: what a person decides on; --wide adds the direction and the current cut's figures
+    cols = ["threshold", "AUC", "current", "proposed", "recall", "false rej", ""]
+    if wide:
+        cols = [
+            "threshold",
+            "dir",
+            "AUC",
+            "current",
+            "recall",
+            "false rej",
+            "proposed",
+            "recall",
+            "false rej",
+            "",
+        ]
+    for col in cols:
+        t.add_column(col, no_wrap=col == "threshold")
     for f in res.fits:
         mark = "[green]apply[/green]" if f.useful else ("[dim]keep[/dim]" if f.changed else "")
-        t.add_row(
-            f.key,
-            "↑bad" if f.direction == "higher_is_worse" else "↓bad",
-            _f(f.auc, ".3f"),
-            _f(f.current),
-            _f(f.recall_current, ".0%"),
-            _f(f.false_reject_current, ".0%"),
-            _f(f.proposed),
-            _f(f.recall_proposed, ".0%"),
-            _f(f.false_reject_proposed, ".0%"),
-            mark,
-        )
+        cells = {
+            "dir": "↑bad" if f.direction == "higher_is_worse" else "↓bad",
+            "AUC": _f(f.auc, ".3f"),
+            "current": _f(f.current),
+            "cur_recall": _f(f.recall_current, ".0%"),
+            "cur_fr": _f(f.false_reject_current, ".0%"),
+            "proposed": _f(f.proposed),
+            "recall": _f(f.recall_proposed, ".0%"),
+            "fr": _f(f.false_reject_proposed, ".0%"),
+        }
+        if wide:
+            row = [f.key, cells["dir"], cells["AUC"], cells["current"], cells["cur_recall"], cells["cur_fr"]]
+            row += [cells["proposed"], cells["recall"], cells["fr"], mark]
+        else:
+            row = [
+                f.key,
+                cells["AUC"],
+                cells["current"],
+                cells["proposed"],
+                cells["recall"],
+                cells["fr"],
+                mark,
+            ]
+        t.add_row(*row)
     console.print(t)
     for e in res.errors:
         console.print(f"[yellow]skipped[/yellow] {e}")
@@ -105,8 +121,15 @@ def _folder(arg: str, what: str) -> list[Path]:
     help="Write the proposed thresholds as a [gate.thresholds] TOML snippet to this file.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--wide", is_flag=True, help="Every column, past 80 characters.")
 def calibrate_cmd(
-    accepted_dir: str, rejected_dir: str, profile: str, as_json: bool, write: str | None, jobs: int
+    accepted_dir: str,
+    rejected_dir: str,
+    profile: str,
+    as_json: bool,
+    write: str | None,
+    jobs: int,
+    wide: bool,
 ) -> int:
     """Fit the gate thresholds on stills a person ACCEPTED and REJECTED; show what would change."""
     from goldenchain.gates.profiles import PROFILES
@@ -121,7 +144,7 @@ def calibrate_cmd(
     if as_json:
         click.echo(json.dumps(res.to_json(), indent=2))
     else:
-        _print(res)
+        _print(res, wide)
         if write:
             console.print(f"wrote {write}")
     return 0
