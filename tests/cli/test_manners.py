@@ -116,3 +116,12 @@ def test_status_and_failures_fit_80_columns(tmp_path: Path) -> None:
         r = run_cli(cmd, {"COLUMNS": "80"})
         wide = [ln for ln in r.stdout.splitlines() if len(ln) > 80]
         assert wide == [], (cmd, wide)
+
+
+def test_wide_shows_every_column(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "shoot", shots=2)
+    narrow = run_cli(["status", str(project)], {"COLUMNS": "80"})
+    wide = run_cli(["status", str(project), "--wide"], {"COLUMNS": "80"})
+    assert narrow.returncode == wide.returncode == 0
+    assert "verdicts" not in narrow.stdout and "verdicts" in wide.stdout
+    assert max(len(ln) for ln in narrow.stdout.splitlines()) <= 80

@@ -33,6 +33,7 @@ console = Console()
     "--accept-rule", "accept", default=None, metavar="ID", help="Add a proposed lint rule to the project."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
+@click.option("--wide", is_flag=True, help="Every column (provider, model, task id), past 80 characters.")
 def failures_cmd(
     project: str,
     reason: str | None,
@@ -43,6 +44,7 @@ def failures_cmd(
     show_patterns: bool,
     accept: str | None,
     as_json: bool,
+    wide: bool = False,
 ) -> int:
     """The failure archive: every rejected or failed take with its inputs, reason and the provider's words."""
     from goldenchain.cli.project import open_ledger
@@ -97,17 +99,14 @@ def failures_cmd(
         click.echo(f"no failed or rejected takes{what} in {p.id}")
         return 0
     table = Table(title=f"failures in {p.id}")
-    for col in ("shot", "take", "reason", "message", "cost"):
+    extra = ["provider", "model", "task id"] if wide else []
+    for col in ("shot", "take", "reason", "message", "cost", *extra):
         table.add_column(col)
     for r in rows:
-        table.add_row(
-            r["shot"],
-            f"{r['stage']} {r['take']}",
-            r["reason"],
-            r["message"] or "",
-            f"${(r['cost_usd'] or 0):.2f}",
-        )
-    console.print(table)
+        more = [r["provider"], r["model"], r.get("provider_task_id") or ""] if wide else []
+        cost = f"${(r['cost_usd'] or 0):.2f}"
+        table.add_row(r["shot"], f"{r['stage']} {r['take']}", r["reason"], r["message"] or "", cost, *more)
+    console.print(table, width=max(console.width, 200) if wide else None)
     return 0
 
 

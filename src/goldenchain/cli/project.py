@@ -281,7 +281,8 @@ def _team_waits(p: Project, ledger: Any, shots: dict[str, Any]) -> dict[str, str
 @click.command("status")
 @_project_arg
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def status_cmd(project: str, as_json: bool) -> int:
+@click.option("--wide", is_flag=True, help="Every column (each take's verdict), past 80 characters.")
+def status_cmd(project: str, as_json: bool, wide: bool = False) -> int:
     """Per shot: state, why, what a person can do; takes, verdicts, spend."""
     from goldenchain.core.shotstate import next_step
 
@@ -328,8 +329,11 @@ def status_cmd(project: str, as_json: bool) -> int:
         click.echo(json.dumps(rows, indent=2))
         return 0
     table = Table(title=f"{p.id}")
-    for col in ("shot", "status", "takes", "spend", "why / what to do"):
-        table.add_column(col, justify="right" if col == "spend" else "left")
+    cols = ["shot", "status", "takes", "spend", "why / what to do"] + (["verdicts"] if wide else [])
+    for col in cols:
+        table.add_column(
+            col, justify="right" if col == "spend" else "left", no_wrap=wide and col == "verdicts"
+        )
     for r in rows:
         why = (r["detail"] or "").split(";")[0] if r["status"] != "done" else ""
         if r["waiting_on"]:
@@ -340,8 +344,9 @@ def status_cmd(project: str, as_json: bool) -> int:
             f"{r['takes']['still']} still\n{r['takes']['clip']} clip",
             f"${r['spend_usd']:.2f}",
             (f"{why}\n" if why else "") + f"[bold]→[/bold] {r['next']}",
+            *(["\n".join(r["verdicts"])] if wide else []),
         )
-    console.print(table)
+    console.print(table, width=None if not wide else max(console.width, 160))
     return 0
 
 
