@@ -125,3 +125,12 @@ def test_wide_shows_every_column(tmp_path: Path) -> None:
     assert narrow.returncode == wide.returncode == 0
     assert "verdicts" not in narrow.stdout and "verdicts" in wide.stdout
     assert max(len(ln) for ln in narrow.stdout.splitlines()) <= 80
+
+
+def test_costs_with_no_spend_says_so(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "shoot", shots=1)
+    r = run_cli(["costs", str(project)], {})
+    assert (
+        r.returncode == 0
+        and r.stdout.strip() == "no spend yet in shoot: goldenchain estimate says what a run would cost"
+    )

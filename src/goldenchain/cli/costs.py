@@ -62,6 +62,9 @@ def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return rc
+    if not spend:
+        console.print(f"no spend yet in {p.id}: goldenchain estimate says what a run would cost")
+        return rc
     t = Table(
         title=f"spend for {p.id}: ${summary['total_usd']:.2f} (reserved ${summary['reserved_usd']:.2f})"
     )
