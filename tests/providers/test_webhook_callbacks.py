@@ -49,6 +49,17 @@ def _sent_body(emu: Emulator, marker: str) -> dict[str, object]:
     return hits[0]
 
 
+async def _sent(emu: Emulator, provider: str, n: int) -> list[dict[str, object]]:
+    """The callbacks the emulator recorded as sent to ``provider``, once there are ``n`` of them (the sender
+    records one after the receiver has answered it, so a woken take may be a moment ahead of the record)."""
+    for _ in range(400):
+        sent = [c for c in emu.callbacks.sent if c["provider"] == provider]
+        if len(sent) >= n:
+            return sent
+        await asyncio.sleep(0.05)
+    return [c for c in emu.callbacks.sent if c["provider"] == provider]
+
+
 async def _woken_then_confirmed(hub: WebhookHub, route: str, adapter: object, sub: object) -> Succeeded:
     assert hub.knows(route, sub.task_id)  # type: ignore[attr-defined]
     assert await hub.wait(route, sub.task_id, 20.0), "no callback woke the take"  # type: ignore[attr-defined]
@@ -69,7 +80,7 @@ async def test_fal_submit_carries_fal_webhook_and_the_signed_callback_wakes(
         assert "fal_webhook=" in str(create["path"])
         hub.expect("fal", sub.task_id)
         await _woken_then_confirmed(hub, "fal", adapter, sub)
-        sent = [c for c in emu.callbacks.sent if c["provider"] == "fal"]
+        sent = await _sent(emu, "fal", 1)
         assert sent and sent[-1]["status"] == 200 and sent[-1]["task_id"] == sub.task_id
     finally:
         await adapter.aclose()
@@ -88,7 +99,7 @@ async def test_replicate_create_carries_webhook_and_the_signed_callback_wakes(
         assert prediction.fault is None
         hub.expect("replicate", sub.task_id)
         await _woken_then_confirmed(hub, "replicate", adapter, sub)
-        sent = [c for c in emu.callbacks.sent if c["provider"] == "replicate"]
+        sent = await _sent(emu, "replicate", 1)
         assert [c["status"] for c in sent] == [200]  # events filter "completed": one callback, at the end
     finally:
         await adapter.aclose()
@@ -108,7 +119,7 @@ async def test_kling_create_carries_callback_url_and_only_the_end_wakes(
         assert emu.kling.tasks[sub.task_id].body["callback_url"] == hook
         hub.expect("kling", sub.task_id)
         await _woken_then_confirmed(hub, "kling", adapter, sub)
-        sent = [c for c in emu.callbacks.sent if c["provider"] == "kling"]
+        sent = await _sent(emu, "kling", 2)
         assert len(sent) == 2 and all(c["status"] == 200 for c in sent)  # "processing", then "succeed"
         assert hub.stats["hints"] == 1  # the status change short of the end woke nothing
     finally:

@@ -105,6 +105,8 @@ def _engine_log_to_file(project: Project) -> None:
     log = logging.getLogger("dbos")
     path = str(logs / "engine.log")
     _to_file(logging.getLogger("goldenchain.orchestration"), path)
+    # the event loop's own reports (a task the engine left when Ctrl-C shut it down) belong there too
+    _to_file(logging.getLogger("asyncio"), path)
     if not any(getattr(h, "baseFilename", None) == path for h in log.handlers):
         for h in list(log.handlers):  # the engine's console handler, from an earlier launch in this process
             if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
