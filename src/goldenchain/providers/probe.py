@@ -56,6 +56,18 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], **p
     )
 
 
+#: accounts read with a bearer token: key variable, base-URL variable, default base, a free read's path
+_BEARER = {
+    "replicate": (
+        "REPLICATE_API_TOKEN",
+        "REPLICATE_BASE_URL",
+        "https://api.replicate.com",
+        "/v1/predictions",
+    ),
+    "together": ("TOGETHER_API_KEY", "TOGETHER_BASE_URL", "https://api.together.xyz", "/v1/models"),
+}
+
+
 async def probe_route(route: str, settings: Any, *, model: str = "") -> Probe:
     """One free read against the route's account. Keys are read from ``settings`` and never appear in the
     result."""
@@ -74,22 +86,15 @@ async def probe_route(route: str, settings: Any, *, model: str = "") -> Probe:
                     c, f"{base}/{app}/requests/{uuid.uuid4()}/status", {"authorization": f"Key {key}"}
                 )
             return _verdict(fam, r, (200, 404), "FAL_KEY")
-        if fam == "replicate":
-            key = settings.get("REPLICATE_API_TOKEN")
+        if fam in _BEARER:
+            var, url_var, default, path = _BEARER[fam]
+            key = settings.get(var)
             if not key:
-                return Probe(False, "REPLICATE_API_TOKEN is not set", "put REPLICATE_API_TOKEN=... in .env")
-            base = (settings.get("REPLICATE_BASE_URL") or "https://api.replicate.com").rstrip("/")
+                return Probe(False, f"{var} is not set", f"put {var}=... in the environment or .env")
+            base = (settings.get(url_var) or default).rstrip("/")
             async with make_client(base) as c:
-                r = await _get(c, f"{base}/v1/predictions", {"authorization": f"Bearer {key}"})
-            return _verdict(fam, r, (200,), "REPLICATE_API_TOKEN")
-        if fam == "together":
-            key = settings.get("TOGETHER_API_KEY")
-            if not key:
-                return Probe(False, "TOGETHER_API_KEY is not set", "put TOGETHER_API_KEY=... in .env")
-            base = (settings.get("TOGETHER_BASE_URL") or "https://api.together.xyz").rstrip("/")
-            async with make_client(base) as c:
-                r = await _get(c, f"{base}/v1/models", {"authorization": f"Bearer {key}"})
-            return _verdict(fam, r, (200,), "TOGETHER_API_KEY")
+                r = await _get(c, f"{base}{path}", {"authorization": f"Bearer {key}"})
+            return _verdict(fam, r, (200,), var)
     except ProviderError as e:
         base_var = {
             "kling": "KLING_BASE_URL",
