@@ -29,13 +29,14 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from goldenchain.config import load_project
+from goldenchain.config import CameraSpec, load_project
 from goldenchain.core.pricing import UnknownPrice, clip_price, still_price
 from goldenchain.emulator import Emulator, Fault
 from goldenchain.emulator.media import encode_image, render_still
 from goldenchain.errors import ProviderError
 from goldenchain.media import media_meta
-from goldenchain.orchestration.run import build_plan
+from goldenchain.orchestration.plan import ShotPlan, build_plan
+from goldenchain.orchestration.results import PollResult, StartResult
 from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.steps import poll_take, start_take
 from goldenchain.orchestration.workflows import MAX_SUBMIT_RETRIES
@@ -159,20 +160,21 @@ class _Trace:
         self.answers: list[str] = []
         self.where = "start"  # the step being called
 
-    def saw(self, where: str, answer: dict[str, Any], take_id: int) -> None:
-        state = answer.get("outcome") or answer.get("state")
-        why = answer.get("note") or answer.get("reason")
+    def saw(self, where: str, answer: StartResult | PollResult, take_id: int | None) -> None:
+        state = answer.outcome if isinstance(answer, StartResult) else answer.state
+        why = answer.reason
         self.answers.append(f"{where} {state}" + (f" ({why})" if why else ""))
         if self.first is not None:
             return
         if state in ("failed", "invalid", "stop", "blocked"):
-            self.first = f"{where}: {state}, {answer.get('failure_class')}"
+            self.first = f"{where}: {state}, {answer.failure_class}"
         elif state == "retry":  # the class the step gave, else the one it recorded, for not going on now
-            cls = answer.get("failure_class") or self.rt.ledger.take(take_id).failure_class
+            assert take_id is not None
+            cls = answer.failure_class or self.rt.ledger.take(take_id).failure_class
             self.first = f"{where}: retry, {cls}"
-        elif state == "pending" and answer.get("note"):
+        elif state == "pending" and isinstance(answer, PollResult) and answer.env:
             self.first = f"{where}: pending, provider's error noted"
-        elif state == "submitted" and ("lookup", "accepted") in calls_of(self.rt, take_id):
+        elif state == "submitted" and take_id and ("lookup", "accepted") in calls_of(self.rt, take_id):
             self.first = f"{where}: submitted, found by our id"
 
     def raised(self, e: ProviderError, take_state: str) -> None:
@@ -181,31 +183,32 @@ class _Trace:
             self.first = f"{self.where}: raised {e.failure_class}, take stays {take_state}"
 
 
-async def _one_attempt(plan: dict[str, Any], stage: str, parent: int | None, tr: _Trace) -> str:
+async def _one_attempt(plan: ShotPlan, stage: str, parent: int | None, tr: _Trace) -> str:
     """``paid_take``'s loop over the real steps; returns the take's outcome."""
-    sub: dict[str, Any] = {}
+    sub = StartResult("retry")
     for _ in range(MAX_SUBMIT_RETRIES):
         tr.where = "start"
         sub = await start_take(plan, stage, 1, parent)
-        tr.saw("start", sub, sub["take_id"])
-        if sub["outcome"] != "retry":
+        tr.saw("start", sub, sub.take_id)
+        if sub.outcome != "retry":
             break
-        await nap(float(sub.get("retry_after") or 1.0))
+        await nap(sub.retry_after or 1.0)
     else:  # still refused after every retry: ``paid_take`` ends the take as blocked (not used up)
         return "blocked"
-    take_id = sub["take_id"]
-    if sub["outcome"] != "submitted":
-        return str(sub["outcome"])
+    take_id, task = sub.take_id, sub.task
+    if sub.outcome != "submitted":
+        return sub.outcome
+    assert take_id is not None and task is not None
     deadline = time.monotonic() + POLL_BUDGET
-    due = float(sub["accepted_at"]) + POLL_INTERVAL
+    due = task.accepted_at + POLL_INTERVAL
     while time.monotonic() < deadline:
         tr.where = "poll"
-        st = await poll_take(plan, take_id, sub, due)
+        st = await poll_take(plan, take_id, task, due)
         tr.saw("poll", st, take_id)
-        if st["state"] == "pending":
-            due = float(st["at"]) + POLL_INTERVAL
+        if st.state == "pending":
+            due = (st.at or due) + POLL_INTERVAL
             continue
-        return "ok" if st["state"] == "downloaded" else str(st["state"])
+        return "ok" if st.state == "downloaded" else st.state
     if tr.first is None:
         tr.first = "poll: timeout"
     return "failed"
@@ -222,12 +225,12 @@ def start_frame() -> bytes:
     return _FRAME["png"]
 
 
-def _parent_still(rt: Runtime, plan: dict[str, Any]) -> int:
+def _parent_still(rt: Runtime, plan: ShotPlan) -> int:
     """A downloaded still for a clip take to start from, put in the ledger the way a still take ends."""
     data = start_frame()
     sha, path, mime = rt.store.put(data)
     t = rt.ledger.get_or_create_take(
-        "gc-fault-matrix-start-frame", project_id=plan["project_id"], shot_id=plan["shot"]["id"], stage="still",
+        "gc-fault-matrix-start-frame", project_id=plan.project_id, shot_id=plan.shot_id, stage="still",
         take_no=1, provider="fal", model="fal-ai/flux/schnell", request={}, seed=1, parent_take_id=None,
         estimate_usd=0.0,
     )  # fmt: skip
@@ -238,25 +241,30 @@ def _parent_still(rt: Runtime, plan: dict[str, Any]) -> int:
     return t.id
 
 
-def _plan(rt: Runtime, route: Route) -> dict[str, Any]:
+def _plan(rt: Runtime, route: Route) -> ShotPlan:
     project = rt.project
     plan = build_plan(project, project.shots.shots[0].id, run_id="matrix", max_cost=None, only=None)
-    plan["shot"]["camera"] = {"horizontal": 0, "vertical": 0, "zoom": 0, "rotation": 0}
-    prices = plan["prices"]
+    update: dict[str, Any] = {"shot": plan.shot.model_copy(update={"camera": CameraSpec()})}
+    prices = dict(plan.prices)
+    duration = plan.shot.duration
     try:
         if route.stage == "still":
-            plan["stills"].update(provider=route.provider, model=route.model, width=256, height=256)
+            update["stills"] = plan.stills.model_copy(
+                update={"provider": route.provider, "model": route.model, "width": 256, "height": 256}
+            )
             still_price(route.provider, route.model, 256, 256, prices)
         else:
-            plan["video"].update(provider=route.provider, model=route.model, mode=route.mode)
-            clip_price(route.provider, route.model, str(route.mode), plan["shot"]["duration"], prices)
+            update["video"] = plan.video.model_copy(
+                update={"provider": route.provider, "model": route.model, "mode": route.mode}
+            )
+            clip_price(route.provider, route.model, str(route.mode), duration, prices)
     except UnknownPrice:  # a model without a built-in price gets one, as a project file would give it
         key = f"{route.provider}:{route.model}"
         if route.stage == "still":
             prices[key] = 0.04
         else:
-            prices[f"{key}:{route.mode}:{plan['shot']['duration']}"] = 0.5
-    return plan
+            prices[f"{key}:{route.mode}:{duration}"] = 0.5
+    return plan.model_copy(update={**update, "prices": prices})
 
 
 class _Timeouts(httpx.AsyncBaseTransport):
@@ -317,7 +325,7 @@ async def run_take(
             before = len(creates)
             again = await start_take(plan, route.stage, 1, parent)  # a later run
             after = len(emu.create_requests(route_log_name(route)))
-            tr.answers.append(f"next run: start {again['outcome']}")
+            tr.answers.append(f"next run: start {again.outcome}")
             calls = calls_of(rt, t.id)
             seen = Seen(
                 first=tr.first or "—",

@@ -11,7 +11,9 @@ from goldenchain.orchestration.awaiting import FINISHED, set_fallback_tick, stat
 
 #: Pinned: a new release that changes the workflows' step order bumps this, so shots started by an older
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
-APP_VERSION = "goldenchain-wf-4"  # wf-4: environment failures block a shot instead of using up takes
+APP_VERSION = (
+    "goldenchain-wf-5"  # wf-5: a typed plan and typed step results (wf-4: environment failures block)
+)
 SHOT_QUEUE = "gc-shots"
 #: seconds between two status reads of the workflows a process awaits: on one machine every end is announced
 #: in this process, so the read is a guard; in team mode most ends happen in another worker, and one read

@@ -16,7 +16,10 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from goldenchain.config import EngineSection
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +31,12 @@ MIN_FALLBACK, FALLBACK_FACTOR = 30.0, 6.0
 Key = tuple[str, str]
 
 
-def fallback_interval(engine: dict[str, Any]) -> float:
+def fallback_interval(engine: EngineSection) -> float:
     """Seconds between two polls of a take created with a callback: ``[engine] webhook_poll_interval``, else
     6x ``poll_interval`` and at least 30 s. Polling is only the fallback for a callback that never comes."""
-    explicit = engine.get("webhook_poll_interval")
-    if explicit:
-        return float(explicit)
-    return max(MIN_FALLBACK, FALLBACK_FACTOR * float(engine["poll_interval"]))
+    if engine.webhook_poll_interval:
+        return float(engine.webhook_poll_interval)
+    return max(MIN_FALLBACK, FALLBACK_FACTOR * engine.poll_interval)
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import sys
 import uuid
@@ -13,11 +12,12 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from goldenchain.config import Project, QcSection
-from goldenchain.core.keys import canonical_hash
+from goldenchain.config import Project
 from goldenchain.errors import UsageError
 from goldenchain.orchestration import engine
 from goldenchain.orchestration.hints import start_webhooks
+from goldenchain.orchestration.plan import ShotPlan, build_plan
+from goldenchain.orchestration.results import ShotResult
 from goldenchain.orchestration.runtime import RUNTIMES, Runtime
 from goldenchain.orchestration.waits import WAITS_TICK, read_waits
 from goldenchain.orchestration.workflows import shot_workflow
@@ -43,70 +43,12 @@ class RunResult:
         return None
 
 
-def default_seed(shot_id: str) -> int:
-    return int(hashlib.sha256(shot_id.encode()).hexdigest()[:8], 16)
-
-
-def _qc_plan(qc: QcSection) -> dict[str, Any]:
-    """The clip check's part of a shot's plan; the reject policy only when it is not the default, so that a
-    project's plan (and its shots' workflow ids) stay the same when nothing about them changed."""
-    out: dict[str, Any] = {"enabled": qc.enabled, "thresholds": dict(qc.thresholds)}
-    if qc.on_reject != "reroll":
-        out["on_reject"] = qc.on_reject
-    return out
-
-
-def build_plan(
-    project: Project,
-    shot_id: str,
-    *,
-    run_id: str,
-    max_cost: float | None,
-    only: str | None,
-    quote_id: str | None = None,
-) -> dict[str, Any]:
-    cfg = project.config
-    spec = project.shot(shot_id).model_dump()
-    if spec.get("seed") is None:
-        spec["seed"] = default_seed(shot_id)
-    b = cfg.budget
-    return {
-        "project_id": project.id,
-        "client": cfg.project.client,
-        "run_id": run_id,
-        "only": only,
-        "shot": spec,
-        "stills": cfg.stills.model_dump(),
-        "video": cfg.video.model_dump(),
-        "gate": cfg.gate.model_dump(),
-        "qc": _qc_plan(cfg.qc),
-        # what the clip check expects of the provider's clip (the delivered files have their own check)
-        "delivery": cfg.qc.expected(cfg.delivery),
-        "engine": cfg.engine.model_dump(),
-        "prices": dict(cfg.prices),
-        "caps": {
-            "project_usd": b.project_usd,
-            "client_usd": b.client_usd,
-            "daily_usd": b.daily_usd,
-            "monthly_usd": b.monthly_usd,
-            "run_usd": max_cost,
-            "quote_id": quote_id,
-        },
-    }
-
-
-def plan_identity(plan: dict[str, Any]) -> str:
-    """What makes a shot's work the same work: not the run id, nor the budget caps."""
-    keep = {k: v for k, v in plan.items() if k not in ("run_id", "caps", "engine")}
-    return canonical_hash(keep)[:10]
-
-
-def _workflow_id(plan: dict[str, Any], ident: str, generation: int) -> str:
-    return f"{plan['project_id']}/{plan['shot']['id']}/{ident}/g{generation}"
+def _workflow_id(plan: ShotPlan, generation: int) -> str:
+    return f"{plan.project_id}/{plan.shot_id}/{plan.identity()}/g{generation}"
 
 
 async def _workflow_id_for(
-    rt: Runtime, row: ShotRow, plan: dict[str, Any], wf: str, status: Any | None
+    rt: Runtime, row: ShotRow, plan: ShotPlan, wf: str, status: Any | None
 ) -> tuple[str, bool]:
     """The workflow to start or re-attach to, and whether it already finished with the shot done.
     ``wf``: the shot's current workflow id; ``status``: the engine's status of it (None if it never ran)."""
@@ -125,12 +67,12 @@ async def _workflow_id_for(
         return wf, False
     if status is not None and status.status == "SUCCESS" and row.status in ("done", "stills_done"):
         handle: Any = await DBOS.retrieve_workflow_async(wf)
-        out = await handle.get_result()
-        if out.get("status") in ("done", "stills_done"):
+        out = ShotResult.of(await handle.get_result())
+        if out.status in ("done", "stills_done"):
             return wf, True
     gen = row.generation + 1  # the last attempt ended without the shot done: a new attempt; paid takes are
-    rt.ledger.set_shot(plan["project_id"], row.shot_id, generation=gen)  # reused by their keys
-    return _workflow_id(plan, plan_identity(plan), gen), False
+    rt.ledger.set_shot(plan.project_id, row.shot_id, generation=gen)  # reused by their keys
+    return _workflow_id(plan, gen), False
 
 
 ProgressFn = Callable[[list[ShotRow]], None]
@@ -208,12 +150,11 @@ async def run_project(
         handles: list[tuple[str, Any]] = []
         result: RunResult = RunResult(run_id)
         rows = {r.shot_id: r for r in rt.ledger.shots(project.id)}
-        plans: dict[str, tuple[dict[str, Any], str]] = {}  # shot -> (plan, its current workflow id)
+        plans: dict[str, tuple[ShotPlan, str]] = {}  # shot -> (plan, its current workflow id)
         for sid in wanted:
             plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only, quote_id=quote_id)
-            plan["stills"]["max_takes"] += rows[sid].extra_still_takes
-            plan["video"]["max_takes"] += rows[sid].extra_clip_takes
-            plans[sid] = plan, _workflow_id(plan, plan_identity(plan), rows[sid].generation)
+            plan = plan.with_takes(rows[sid].extra_still_takes, rows[sid].extra_clip_takes)
+            plans[sid] = plan, _workflow_id(plan, rows[sid].generation)
         # one status query for every shot's current workflow, not one per shot
         statuses = {st.workflow_id: st for st in await engine.statuses([wf for _, wf in plans.values()])}
         to_start: dict[str, str] = {}
@@ -253,7 +194,7 @@ async def run_project(
             if isinstance(out, BaseException):
                 result.shots.append({"shot": sid, "status": "failed", "stage": "engine", "detail": repr(out)})
             else:
-                result.shots.append(out)
+                result.shots.append(ShotResult.of(out).to_json())
         status = "done" if result.ok else ("stopped" if result.stopped else "failed")
         rt.ledger.finish_run(run_id, status, result.stopped)
         return result

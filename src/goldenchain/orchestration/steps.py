@@ -29,6 +29,15 @@ from goldenchain.errors import (
     SubmissionUncertain,
 )
 from goldenchain.media import media_meta
+from goldenchain.orchestration.plan import ShotPlan
+from goldenchain.orchestration.results import (
+    EnvClass,
+    PollResult,
+    PrepareResult,
+    StartOutcome,
+    StartResult,
+    TaskRef,
+)
 from goldenchain.orchestration.runtime import Runtime, runtime
 from goldenchain.providers.base import (
     Camera,
@@ -39,7 +48,7 @@ from goldenchain.providers.base import (
     Submitted,
     Succeeded,
 )
-from goldenchain.store.ledger import BudgetCaps, Take
+from goldenchain.store.ledger import Take
 
 #: environment failures no waiting mends: the shot is blocked at once, the take is not used up
 STOP_CLASSES = (BillingError, AuthError)
@@ -51,57 +60,57 @@ def take_seed(base: int, take_no: int) -> int:
     return (base + (take_no - 1) * 7919) % (2**32)
 
 
-def _still_inputs(plan: dict[str, Any], take_no: int) -> dict[str, Any]:
-    shot, st = plan["shot"], plan["stills"]
+def _still_inputs(plan: ShotPlan, take_no: int) -> dict[str, Any]:
+    st = plan.stills
     return {
-        "prompt": shot["prompt"],
-        "width": st["width"],
-        "height": st["height"],
-        "model": st["model"],
-        "seed": take_seed(shot["seed"], take_no),
+        "prompt": plan.shot.prompt,
+        "width": st.width,
+        "height": st.height,
+        "model": st.model,
+        "seed": take_seed(plan.seed, take_no),
     }
 
 
-def _clip_inputs(plan: dict[str, Any], parent_sha: str) -> dict[str, Any]:
-    shot, v = plan["shot"], plan["video"]
+def _clip_inputs(plan: ShotPlan, parent_sha: str) -> dict[str, Any]:
+    shot, v = plan.shot, plan.video
     return {
-        "prompt": shot.get("video_prompt") or shot["prompt"],
+        "prompt": shot.video_prompt or shot.prompt,
         "image_sha256": parent_sha,
-        "duration": shot["duration"],
-        "aspect": shot["aspect"],
-        "model": v["model"],
-        "mode": v["mode"],
-        "camera": shot["camera"],
-        "motion": shot["motion"],
-        "negative_prompt": shot.get("negative_prompt") or v["negative_prompt"],
-        "cfg_scale": v["cfg_scale"],
+        "duration": shot.duration,
+        "aspect": shot.aspect,
+        "model": v.model,
+        "mode": v.mode,
+        "camera": shot.camera.model_dump(),
+        "motion": shot.motion,
+        "negative_prompt": shot.negative_prompt or v.negative_prompt,
+        "cfg_scale": v.cfg_scale,
     }
 
 
 def _find_or_create(
-    rt: Runtime, plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
+    rt: Runtime, plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None
 ) -> Take:
     """The ledger row of this take, created on first sight. Its key fixes what is asked for, once and for
     all: finding it again after a crash gives the same row, never a second take."""
-    shot = plan["shot"]
+    shot = plan.shot
     if stage == "still":
         inputs = _still_inputs(plan, take_no)
-        st = plan["stills"]
-        est = still_price(st["provider"], st["model"], st["width"], st["height"], plan.get("prices")).usd
-        provider, model, seed = st["provider"], st["model"], inputs["seed"]
+        st = plan.stills
+        est = still_price(st.provider, st.model, st.width, st.height, plan.prices).usd
+        provider, model, seed = st.provider, st.model, inputs["seed"]
     else:
         assert parent_take_id is not None
         parent = rt.ledger.take(parent_take_id)
         assert parent.artifact_sha256
         inputs = _clip_inputs(plan, parent.artifact_sha256)
-        v = plan["video"]
-        est = clip_price(v["provider"], v["model"], v["mode"], shot["duration"], plan.get("prices")).usd
-        provider, model, seed = v["provider"], v["model"], None
-    key = take_key(plan["project_id"], shot["id"], stage, take_no, inputs)
+        v = plan.video
+        est = clip_price(v.provider, v.model, v.mode, shot.duration, plan.prices).usd
+        provider, model, seed = v.provider, v.model, None
+    key = take_key(plan.project_id, shot.id, stage, take_no, inputs)
     return rt.ledger.get_or_create_take(
         key,
-        project_id=plan["project_id"],
-        shot_id=shot["id"],
+        project_id=plan.project_id,
+        shot_id=shot.id,
         stage=stage,
         take_no=take_no,
         provider=provider,
@@ -114,12 +123,10 @@ def _find_or_create(
 
 
 @DBOS.step()
-async def prepare_take(
-    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
-) -> dict[str, Any]:
+async def prepare_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None) -> PrepareResult:
     """Find (or create) the ledger row of this take, without sending anything."""
-    t = _find_or_create(runtime(plan["project_id"]), plan, stage, take_no, parent_take_id)
-    return {"take_id": t.id, "state": t.state, "failure_class": t.failure_class, "reason": t.failure_reason}
+    t = _find_or_create(runtime(plan.project_id), plan, stage, take_no, parent_take_id)
+    return PrepareResult(t.id, t.state, t.failure_class, t.failure_reason)
 
 
 def _kind(t: Take) -> str:
@@ -161,27 +168,22 @@ def _hook(rt: Runtime, adapter: Any) -> str | None:
     return str(adapter.webhooks) if rt.callback_url(adapter) else None
 
 
-def _fail(outcome: str, cls: str, reason: str, **extra: Any) -> dict[str, Any]:
-    return {"outcome": outcome, "failure_class": cls, "reason": reason, **extra}
+def _fail(outcome: StartOutcome, cls: str, reason: str) -> StartResult:
+    return StartResult(outcome, failure_class=cls, reason=reason)
 
 
-def _blocked(cls: str, provider: str, reason: str) -> dict[str, Any]:
+def _blocked(cls: str, provider: str, reason: str) -> StartResult:
     """The environment's fault: the take is not used up; the shot stops as blocked with what to do."""
-    return _fail("blocked", cls, reason, provider=provider, detail=blocked_detail(cls, provider, reason))
+    detail = blocked_detail(cls, provider, reason)
+    return StartResult("blocked", failure_class=cls, reason=reason, provider=provider, detail=detail)
 
 
-def _wait_env(cls: str, reason: str, retry_after: float) -> dict[str, Any]:
+def _wait_env(cls: str, reason: str, retry_after: float) -> StartResult:
     """An environment failure that may pass: try the create again after ``retry_after`` seconds."""
-    return {
-        "outcome": "retry",
-        "retry_after": retry_after,
-        "failure_class": cls,
-        "reason": reason,
-        "at": time.time(),
-    }
+    return StartResult("retry", failure_class=cls, reason=reason, retry_after=retry_after, at=time.time())
 
 
-async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> dict[str, Any] | None:
+async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> StartResult | None:
     """A create may have been accepted. Ask the provider by our own id; without that, hold for review.
     Returns a result, or None when the provider says the create never arrived (safe to send)."""
     if not adapter.lookup_by_external_id:
@@ -198,24 +200,21 @@ async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> dict[str, 
 
 
 @DBOS.step()
-async def start_take(
-    plan: dict[str, Any], stage: str, take_no: int, parent_take_id: int | None
-) -> dict[str, Any]:
+async def start_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None) -> StartResult:
     """Find or create the take, then, unless it is past that point already, reserve its estimate and send
-    the create call: intent in the ledger first, the provider's task id right after acceptance.
-
-    Outcomes: ``ok`` (downloaded before), ``submitted`` (with what polling needs), ``retry``, or a failure."""
-    rt = runtime(plan["project_id"])
+    the create call: intent in the ledger first, the provider's task id right after acceptance."""
+    rt = runtime(plan.project_id)
     t = _find_or_create(rt, plan, stage, take_no, parent_take_id)
     if t.state == "downloaded":
-        return {"take_id": t.id, "outcome": "ok", "sha256": t.artifact_sha256}
-    out = await _submit(rt, plan, t)
-    if out["outcome"] == "submitted" and out["hook"] and rt.hub is not None:
-        rt.hub.expect(out["hook"], out["task_id"] or "")  # its callback may come before the first poll
-    return {"take_id": t.id, **out}
+        return StartResult("ok", take_id=t.id, sha256=t.artifact_sha256)
+    out = dataclasses.replace(await _submit(rt, plan, t), take_id=t.id)
+    task = out.task
+    if task is not None and task.hook and rt.hub is not None:
+        rt.hub.expect(task.hook, task.task_id or "")  # its callback may come before the first poll
+    return out
 
 
-async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
+async def _submit(rt: Runtime, plan: ShotPlan, t: Take) -> StartResult:
     take_id = t.id
     async with rt.provider(t.provider, _kind(t)) as adapter:
         if t.state == "submitted":
@@ -241,9 +240,8 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
             if breaker.waits_for_a_person():
                 return _blocked(cls, route, why)
             return _wait_env(cls, why, float(breaker.until or now) - now)
-        caps = BudgetCaps(**plan["caps"])
         try:
-            t = rt.ledger.begin_submit(take_id, plan.get("run_id"), plan["client"], caps)
+            t = rt.ledger.begin_submit(take_id, plan.run_id, plan.client, plan.caps.budget())
         except BudgetExceeded as e:
             return _fail("stop", "budget", str(e))
         rt.check_fence()  # team mode: a worker whose lease was taken over sends nothing (it stops here)
@@ -252,7 +250,7 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
             sub: Submitted = await adapter.submit(request)
         except SubmissionUncertain as e:
             res = await _reconcile(rt, t, adapter, e.reason)
-            return res if res is not None else {"outcome": "retry", "retry_after": 1.0}
+            return res if res is not None else StartResult("retry", retry_after=1.0)
         except RateLimited as e:
             rt.ledger.record_not_accepted(take_id, "rate_limit", e.reason, final=False)
             return _wait_env("rate_limit", e.reason, e.retry_after or 5.0)
@@ -287,99 +285,100 @@ async def _submit(rt: Runtime, plan: dict[str, Any], t: Take) -> dict[str, Any]:
 
 def _submitted(
     t: Take, task_id: str | None, handle: dict[str, Any] | None, hook: str | None = None
-) -> dict[str, Any]:
-    """What polling and the download need, carried in the start step's recorded output: no ledger read.
-    ``hook``: the receiver route whose callbacks wake this take's polls (None: polling alone)."""
-    return {
-        "hook": hook,
-        "outcome": "submitted",
-        "accepted_at": time.time(),
-        "task_id": task_id,
-        "handle": handle or {},
-        "provider": t.provider,
-        "kind": _kind(t),
-        "stage": t.stage,
-        "model": t.model,
-        "estimate_usd": t.estimate_usd,
-    }
+) -> StartResult:
+    """What polling and the download need, carried in the start step's recorded result: no ledger read."""
+    task = TaskRef(
+        provider=t.provider,
+        kind=_kind(t),
+        stage=t.stage,
+        model=t.model,
+        task_id=task_id,
+        handle=handle or {},
+        estimate_usd=t.estimate_usd,
+        accepted_at=time.time(),
+        hook=hook,
+    )
+    return StartResult("submitted", task=task, provider=t.provider)
 
 
 @DBOS.step()
-async def poll_take(plan: dict[str, Any], take_id: int, task: dict[str, Any], due: float) -> dict[str, Any]:
+async def poll_take(plan: ShotPlan, take_id: int, task: TaskRef, due: float) -> PollResult:
     """At ``due`` (epoch seconds; at once if past), ask the provider once; on success download the result in
-    the same step. ``task`` is the start step's output (provider, kind, task id, handle), so a poll reads
-    nothing from the ledger.
+    the same step. ``task`` comes from the start step's result, so a poll reads nothing from the ledger.
 
-    States: ``pending`` (with ``at``, when it asked), ``downloaded`` (with its hash), ``failed`` or ``stop``.
     A crash during the download runs the whole step again: the provider answers the same poll with the same
     result."""
-    rt = runtime(plan["project_id"])
-    hook, hub = task.get("hook"), rt.hub
+    rt = runtime(plan.project_id)
+    hook, hub = task.hook, rt.hub
     wait = due - time.time()
-    if hook and hub is not None and task["task_id"]:
+    if hook and hub is not None and task.task_id:
         # a callback for this task ends the wait early; the query below still decides (a hint records nothing)
-        await hub.wait(hook, task["task_id"], wait)
+        await hub.wait(hook, task.task_id, wait)
     elif wait > 0:
         await asyncio.sleep(wait)
     st = await _poll_once(rt, plan, take_id, task)
-    if hook and hub is not None and st["state"] != "pending":
-        hub.forget(hook, task["task_id"] or "")
+    if hook and hub is not None and st.state != "pending":
+        hub.forget(hook, task.task_id or "")
     return st
 
 
-async def _poll_once(rt: Runtime, plan: dict[str, Any], take_id: int, task: dict[str, Any]) -> dict[str, Any]:
-    provider = task["provider"]
-    async with rt.provider(provider, task["kind"]) as adapter:
+def _failed(cls: str, reason: str) -> PollResult:
+    return PollResult("failed", failure_class=cls, reason=reason)
+
+
+async def _poll_once(rt: Runtime, plan: ShotPlan, take_id: int, task: TaskRef) -> PollResult:
+    provider = task.provider
+    async with rt.provider(provider, task.kind) as adapter:
         try:
-            st = await adapter.poll(Submitted(provider, task["task_id"] or "", task["handle"]))
+            st = await adapter.poll(Submitted(provider, task.task_id or "", task.handle))
         except STOP_CLASSES as e:  # the task goes on at the provider; the next run after the fix collects it
             rt.ledger.trip(provider, e.failure_class, e.reason)
-            return {"state": "blocked", "failure_class": e.failure_class, "reason": e.reason}
+            return PollResult("blocked", failure_class=e.failure_class, reason=e.reason)
         except TRANSIENT_CLASSES as e:
-            return {"state": "pending", "note": e.reason, "env": "network", "at": time.time()}
+            return PollResult("pending", at=time.time(), reason=e.reason, env="network")
         except ProviderError as e:
             if e.retryable:
-                env = "rate_limit" if isinstance(e, RateLimited) else "outage"
-                return {"state": "pending", "note": e.reason, "env": env, "at": time.time()}
+                env: EnvClass = "rate_limit" if isinstance(e, RateLimited) else "outage"
+                return PollResult("pending", at=time.time(), reason=e.reason, env=env)
             rt.ledger.record_task_failed(take_id, e.failure_class, e.reason)
-            return {"state": "failed", "failure_class": e.failure_class, "reason": e.reason}
+            return _failed(e.failure_class, e.reason)
     if isinstance(st, Pending):
         crashpoint("polling", provider)
-        return {"state": "pending", "at": time.time()}
+        return PollResult("pending", at=time.time())
     if isinstance(st, Failed):
         err = st.error
         rt.ledger.record_task_failed(take_id, err.failure_class, err.reason)
-        return {"state": "failed", "failure_class": err.failure_class, "reason": err.reason}
+        return _failed(err.failure_class, err.reason)
     assert isinstance(st, Succeeded)
     if not st.urls:
         rt.ledger.record_task_failed(take_id, "provider_error", "succeeded without a result URL")
-        return {"state": "failed", "failure_class": "provider_error", "reason": "no result URL"}
+        return _failed("provider_error", "no result URL")
     return await _download(rt, plan, take_id, task, st.urls[0], st.billed_units, st.unit)
 
 
 async def _download(
     rt: Runtime,
-    plan: dict[str, Any],
+    plan: ShotPlan,
     take_id: int,
-    task: dict[str, Any],
+    task: TaskRef,
     url: str,
     billed_units: float | None,
     unit: str | None,
-) -> dict[str, Any]:
+) -> PollResult:
     """Download and hash the result before the take counts as done (provider URLs expire). The ledger gets
     the result URL with the artifact and the committed cost, in one transaction."""
-    provider, stage, model, estimate = task["provider"], task["stage"], task["model"], task["estimate_usd"]
-    async with rt.provider(provider, task["kind"]) as adapter:
+    provider = task.provider
+    async with rt.provider(provider, task.kind) as adapter:
         try:
             data = await adapter.download(url)
         except ResultExpired as e:
             rt.ledger.record_needs_review(take_id, f"result paid for but gone: {e.reason}", result_url=url)
-            return {"state": "failed", "failure_class": "provider_error", "reason": e.reason}
+            return _failed("provider_error", e.reason)
     sha, path, mime = await asyncio.to_thread(rt.store.put, data)  # it syncs the file: off the event loop
     crashpoint("downloading", provider)
     meta = await asyncio.to_thread(media_meta, data, mime)
     # the provider's own billing answer, read with the model's price rule (the estimate when it gives none)
-    cost, credits = actual_usd(provider, billed_units, unit, estimate, model, plan.get("prices"))
+    cost, credits = actual_usd(provider, billed_units, unit, task.estimate_usd, task.model, plan.prices)
     sha = rt.ledger.record_downloaded(
         take_id,
         sha256=sha,
@@ -387,16 +386,16 @@ async def _download(
         size=len(data),
         mime=mime,
         meta=meta,
-        kind=stage,
+        kind=task.stage,
         cost_usd=round(cost, 6),
         credits=credits,
         billed_units=billed_units,
         unit=unit,
         result_url=url,
     )
-    return {"state": "downloaded", "sha256": sha}
+    return PollResult("downloaded", sha256=sha)
 
 
 @DBOS.step()
-async def set_shot_state(plan: dict[str, Any], **fields: Any) -> None:
-    runtime(plan["project_id"]).ledger.set_shot(plan["project_id"], plan["shot"]["id"], **fields)
+async def set_shot_state(plan: ShotPlan, **fields: Any) -> None:
+    runtime(plan.project_id).ledger.set_shot(plan.project_id, plan.shot_id, **fields)
