@@ -269,5 +269,6 @@ def require_specs(cfg: Any) -> None:
     from goldenchain.core.models import active_catalog
 
     models = active_catalog()
-    models.require(cfg.stills.provider, cfg.stills.model, "t2i")
-    models.require(cfg.video.provider, cfg.video.model, "i2v")
+    if cfg.video.source == "still":
+        models.require(cfg.stills.provider, cfg.stills.model, "t2i")
+    models.require(cfg.video.provider, cfg.video.model, cfg.video.kind)

@@ -100,6 +100,14 @@ class VideoSection(_Strict):
     max_takes: int = Field(3, ge=1, le=20)  # clips a shot may pay for before it fails
     negative_prompt: str = "blur, distortion, warped background, low quality"  # sent with every clip
     cfg_scale: float = Field(0.5, ge=0, le=1)  # prompt adherence (ignored by Kling 2.x)
+    #: what a clip starts from: "still" (image-to-video from a still that passed the gate: the golden chain) or
+    #: "text" (text-to-video: no still is made or paid for; the model is one of the route's text-to-video models)
+    source: Literal["still", "text"] = "still"
+
+    @property
+    def kind(self) -> Literal["i2v", "t2v"]:
+        """The catalog kind of this section's model."""
+        return "t2v" if self.source == "text" else "i2v"
 
 
 class GateSection(_Strict):

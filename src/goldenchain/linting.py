@@ -43,5 +43,7 @@ def lint_project(p: Project) -> list[Finding]:
             still_height=c.stills.height,
             cfg_scale=c.video.cfg_scale,
             negative_prompt=c.video.negative_prompt or None,
+            video_kind=c.video.kind,
+            stills=c.video.source == "still",
         )
     return out

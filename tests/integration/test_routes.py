@@ -170,3 +170,60 @@ def test_camera_on_a_model_that_cannot_is_a_lint_error_naming_the_one_that_can(t
     r = run_cli(["run", str(project), "--quiet"], {})
     _ok(r, 2)
     assert "camera" in r.stderr
+
+
+def test_text_to_video_through_run(tmp_path: Path, emu: Emulator) -> None:
+    """``[video] source = "text"``: no still is made or paid for; the clip comes from Kling's text2video
+    route, priced with the text-to-video spec, checked and delivered like any clip."""
+    project = route_project(tmp_path / "t2v", FAL_STILL, KLING_CLIP)
+    cfg = project / "goldenchain.toml"
+    text = cfg.read_text().replace('model = "kling-v1-5"', 'model = "kling-v1-6"\nsource = "text"')
+    cfg.write_text(text)
+    shots = project / "shots.yaml"
+    shots.write_text(
+        re.sub(
+            r"camera: \{[^}]*\}",
+            "camera: {horizontal: 0, vertical: 0, zoom: 0, rotation: 0}",
+            shots.read_text(),
+        )
+    )
+    env = emu.env()
+    lint = run_cli(["lint", str(project), "--json"], env)
+    _ok(lint)
+    assert not [f for f in json.loads(lint.stdout) if f["severity"] == "error"], lint.stdout
+    est = run_cli(["estimate", str(project), "--json"], env)
+    _ok(est)
+    estimate = json.loads(est.stdout)
+    spec = CATALOG.require("kling", "kling-v1-6", "t2v")
+    want = spec.clip_price("pro", 5).usd
+    assert estimate["shots"]["s01"]["still_usd"] == 0
+    assert estimate["shots"]["s01"]["clip_usd"] == pytest.approx(want)
+    assert estimate["total_usd"] == pytest.approx(want)
+    assert set(estimate["by_provider"]) == {"kling"}
+    r = run_cli(["run", str(project), "--quiet", "--only", "stills"], env)
+    _ok(r, 2)
+    assert "text-to-video" in r.stderr
+    before = len(emu.requests)
+    run = run_cli(["run", str(project), "--quiet", "--max-cost", f"{want + 0.01:.2f}"], env)
+    _ok(run)
+    status = json.loads(run_cli(["status", str(project), "--json"], env).stdout)
+    (shot,) = status["shots"] if isinstance(status, dict) else status
+    assert shot["status"] == "done", shot
+    paths = [e["path"] for e in emu.create_requests()[-1:]] + [e["path"] for e in emu.requests[before:]]
+    assert any(p.endswith("/v1/videos/text2video") for p in paths), paths
+    assert not any("image2video" in p or "flux" in p for p in paths), paths
+    assert [e["provider"] for e in emu.requests[before:] if e.get("op") == "create"] == ["kling"]
+    for args in (["costs", str(project)], ["failures", str(project)], ["status", str(project)]):
+        _ok(run_cli(args, env))
+    db = sqlite3.connect(project / ".goldenchain" / "state.db")
+    rows = db.execute(
+        "select stage, provider, model, cost_usd, billed_units, unit, request from gc_takes"
+    ).fetchall()
+    db.close()
+    assert [r[:3] for r in rows] == [("clip", "kling", "kling-v1-6")], rows
+    assert "image_sha256" not in json.loads(rows[0][6])
+    assert rows[0][5] == "credits" and rows[0][3] == pytest.approx(rows[0][4] * spec.price.usd)
+    out = project / "out"
+    report = json.loads((out / "report.json").read_text())
+    assert (out / "final.mp4").stat().st_size > 0 and (out / "report.html").is_file()
+    assert report["shots"][0]["status"] == "done" if isinstance(report.get("shots"), list) else report

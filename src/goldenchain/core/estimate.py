@@ -16,14 +16,15 @@ def estimate_project(cfg: Any, shots: list[Any], catalog: Catalog | None = None)
     spec raises :class:`~goldenchain.core.models.UnknownModel` (a usage error: exit 2)."""
     st, v = cfg.stills, cfg.video
     models = catalog if catalog is not None else active_catalog()
-    still_spec = models.require(st.provider, st.model, "t2i")
-    clip_spec = models.require(v.provider, v.model, "i2v")
+    stills = _makes_stills(cfg)
+    still_spec = models.require(st.provider, st.model, "t2i") if stills else None
+    clip_spec = models.require(v.provider, v.model, _video_kind(cfg))
     by_shot: dict[str, float] = {}
     by_provider: dict[str, float] = defaultdict(float)
     rows: dict[str, dict[str, float]] = {}
     worst = 0.0
     for s in shots:
-        sp = still_spec.still_price(st.width, st.height, cfg.prices).usd
+        sp = still_spec.still_price(st.width, st.height, cfg.prices).usd if still_spec else 0.0
         cp = clip_spec.clip_price(v.mode, s.duration, cfg.prices).usd
         expected = sp + cp
         wc = sp * st.max_takes + cp * v.max_takes
@@ -34,7 +35,8 @@ def estimate_project(cfg: Any, shots: list[Any], catalog: Catalog | None = None)
             "worst_case_usd": round(wc, 4),
         }
         by_shot[s.id] = round(expected, 4)
-        by_provider[st.provider] += sp
+        if still_spec:
+            by_provider[st.provider] += sp
         by_provider[v.provider] += cp
         worst += wc
     return {
@@ -45,6 +47,15 @@ def estimate_project(cfg: Any, shots: list[Any], catalog: Catalog | None = None)
         "shots": rows,
         "price_catalog": CATALOG_VERSION,
     }
+
+
+def _makes_stills(cfg: Any) -> bool:
+    """Whether the project's clips start from stills (text-to-video makes none)."""
+    return bool(cfg.video.source == "still")
+
+
+def _video_kind(cfg: Any) -> str:
+    return str(cfg.video.kind)
 
 
 @dataclass(frozen=True)
@@ -79,34 +90,35 @@ def estimate_remaining(
     provider credits, by shot and provider, against every budget that applies."""
     st, v = cfg.stills, cfg.video
     models = catalog if catalog is not None else active_catalog()
-    still_spec = models.require(st.provider, st.model, "t2i")
-    clip_spec = models.require(v.provider, v.model, "i2v")
+    stills = _makes_stills(cfg)
+    still_spec = models.require(st.provider, st.model, "t2i") if stills else None
+    clip_spec = models.require(v.provider, v.model, _video_kind(cfg))
     rows: dict[str, dict[str, Any]] = {}
     by_provider: dict[str, float] = defaultdict(float)
     credits: dict[str, float] = defaultdict(float)
     worst_credits: dict[str, float] = defaultdict(float)
     for s in shots:
         pr = progress.get(s.id, ShotProgress())
-        sp = still_spec.still_price(st.width, st.height, cfg.prices)
+        sp_usd = still_spec.still_price(st.width, st.height, cfg.prices).usd if still_spec else 0.0
         cp = clip_spec.clip_price(v.mode, s.duration, cfg.prices)
         settled = (pr.status in _SETTLED and not (pr.extra_stills or pr.extra_clips)) or pr.clip_ready
-        need_still = not settled and not pr.still_ready and "still" not in pr.in_flight
+        need_still = stills and not settled and not pr.still_ready and "still" not in pr.in_flight
         need_clip = not settled and not pr.clip_ready and "clip" not in pr.in_flight
         stills_left = max(0, st.max_takes + pr.extra_stills - pr.stills_used) if need_still else 0
         clips_left = max(0, v.max_takes + pr.extra_clips - pr.clips_used) if need_clip else 0
         need_still, need_clip = need_still and stills_left > 0, need_clip and clips_left > 0
-        expected = (sp.usd if need_still else 0.0) + (cp.usd if need_clip else 0.0)
-        worst = sp.usd * stills_left + cp.usd * clips_left
+        expected = (sp_usd if need_still else 0.0) + (cp.usd if need_clip else 0.0)
+        worst = sp_usd * stills_left + cp.usd * clips_left
         rows[s.id] = {
             "status": pr.status,
             "needs": [x for x, n in (("still", need_still), ("clip", need_clip)) if n],
-            "still_usd": sp.usd,
+            "still_usd": sp_usd,
             "clip_usd": cp.usd,
             "expected_usd": round(expected, 4),
             "worst_case_usd": round(worst, 4),
         }
         if need_still:
-            by_provider[st.provider] += sp.usd
+            by_provider[st.provider] += sp_usd
         if need_clip:
             by_provider[v.provider] += cp.usd
             if cp.credits:

@@ -127,7 +127,9 @@ def lint_shot(
     negative_prompt: str | None = None,
     video_kind: str = "i2v",
     catalog: Catalog | None = None,
+    stills: bool = True,
 ) -> list[Finding]:
+    """The findings on one shot; ``stills=False`` for a text-to-video project (no still model to check)."""
     out: list[Finding] = []
     sid = shot.id
     prompt = shot.prompt or ""
@@ -147,15 +149,15 @@ def lint_shot(
         elif r.mode == "require" and not m:
             add(r.id, r.severity, r.message, r.hint)
     models = catalog if catalog is not None else active_catalog()
-    im = models.get(still_provider, still_model, "t2i")
-    if im is None:
+    im = models.get(still_provider, still_model, "t2i") if stills else None
+    if stills and im is None:
         add(
             "capability",
             "error",
             f"no model spec for still model {still_provider}:{still_model}",
             "pick one from goldenchain providers, or add it under [models] in goldenchain.toml",
         )
-    else:
+    elif im is not None:
         for issue in im.still_issues(prompt, still_width, still_height) if prompt.strip() else ():
             add(issue.rule, issue.severity, issue.message, issue.hint)
     # camera policy

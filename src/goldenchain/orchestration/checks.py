@@ -111,7 +111,8 @@ async def _gate_calls(rt: Runtime, plan: ShotPlan, t: Take, art: Artifact) -> li
 
 
 async def _clip_calls(rt: Runtime, plan: ShotPlan, t: Take, art: Artifact) -> list[Any]:
-    still = rt.ledger.artifact(t.request["image_sha256"])
+    sha = t.request.get("image_sha256")  # none for text-to-video: no still to compare the first frame with
+    still = rt.ledger.artifact(sha) if sha else None
     d = plan.delivery
     entries = rt.registry.gates["clip"] if plan.qc.enabled else []
     return [
@@ -150,7 +151,9 @@ async def gate_still(plan: ShotPlan, take_id: int, take_no: int) -> CheckResult:
 
 
 @DBOS.step()
-async def check_clip_take(plan: ShotPlan, take_id: int, take_no: int, still_take_id: int) -> CheckResult:
+async def check_clip_take(
+    plan: ShotPlan, take_id: int, take_no: int, still_take_id: int | None
+) -> CheckResult:
     """The clip check on a downloaded clip. On a pass the shot is done; on a reject it goes back to video."""
 
     def after(verdict: CheckResult) -> dict[str, Any]:
@@ -159,7 +162,7 @@ async def check_clip_take(plan: ShotPlan, take_id: int, take_no: int, still_take
                 f"clip take {take_no} rejected {_by(verdict, 'clip check')}: {'; '.join(verdict.reasons)}"
             )
             return {"stage": "video", "detail": detail}
-        ids = {"still_take_id": still_take_id, "clip_take_id": take_id}
+        ids = {"clip_take_id": take_id, **({"still_take_id": still_take_id} if still_take_id else {})}
         return {"status": "done", "stage": "done", "detail": None, **ids}
 
     rt = runtime(plan.project_id)

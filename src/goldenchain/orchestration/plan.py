@@ -78,6 +78,11 @@ class ShotPlan(_Frozen):
         assert self.shot.seed is not None  # build_plan sets it
         return self.shot.seed
 
+    @property
+    def from_text(self) -> bool:
+        """Text-to-video: the clip is made from the prompt alone, no still."""
+        return self.video.source == "text"
+
     def provider_for(self, stage: str) -> str:
         """The route that makes this stage's takes."""
         return self.stills.provider if stage == "still" else self.video.provider
@@ -85,10 +90,12 @@ class ShotPlan(_Frozen):
     def identity(self) -> str:
         """What makes a shot's work the same work: not the run id, the budget caps nor the engine's timing.
         The reject policy counts only when it is not the default, so a plan made before it existed keeps its
-        identity (and its shot its workflow)."""
+        identity (and its shot its workflow); so does a clip's source."""
         keep = self.model_dump(mode="json", exclude={"run_id", "caps", "engine"})
         if keep["qc"]["on_reject"] == "reroll":
             del keep["qc"]["on_reject"]
+        if keep["video"]["source"] == "still":
+            del keep["video"]["source"]
         return canonical_hash(keep)[:10]
 
     def with_takes(self, stills: int, clips: int) -> ShotPlan:

@@ -85,7 +85,11 @@ async def _check_providers(project: Project) -> None:
     from goldenchain.plugins.manager import get_registry
 
     reg = get_registry()
-    for name, kind in ((project.config.stills.provider, "t2i"), (project.config.video.provider, "i2v")):
+    cfg = project.config
+    routes: list[tuple[str, str]] = [(cfg.video.provider, cfg.video.kind)]
+    if cfg.video.source == "still":
+        routes.insert(0, (cfg.stills.provider, "t2i"))
+    for name, kind in routes:
         adapter = reg.provider(name, kind).factory(project.settings, None)
         await adapter.aclose()
 
@@ -115,6 +119,10 @@ async def run_project(
 ) -> RunResult:
     if only not in (None, "stills", "clips"):
         raise UsageError("--only takes 'stills' or 'clips'")
+    if only is not None and project.config.video.source == "text":
+        raise UsageError(
+            '--only does not apply to a text-to-video project ([video] source = "text"): it has no stills'
+        )
     wanted = [s.id for s in project.shots.shots]
     if shot_ids:
         unknown = [s for s in shot_ids if s not in wanted]

@@ -47,6 +47,7 @@ from goldenchain.providers.base import (
     StillRequest,
     Submitted,
     Succeeded,
+    TextClipRequest,
 )
 from goldenchain.store.ledger import Take
 
@@ -71,11 +72,13 @@ def _still_inputs(plan: ShotPlan, take_no: int) -> dict[str, Any]:
     }
 
 
-def _clip_inputs(plan: ShotPlan, parent_sha: str) -> dict[str, Any]:
+def _clip_inputs(plan: ShotPlan, parent_sha: str | None) -> dict[str, Any]:
+    """What a clip take asks for; text-to-video (no ``parent_sha``) has no start frame and so no image key."""
     shot, v = plan.shot, plan.video
+    image = {"image_sha256": parent_sha} if parent_sha is not None else {}
     return {
         "prompt": shot.video_prompt or shot.prompt,
-        "image_sha256": parent_sha,
+        **image,
         "duration": shot.duration,
         "aspect": shot.aspect,
         "model": v.model,
@@ -98,6 +101,12 @@ def _find_or_create(
         st = plan.stills
         est = still_price(st.provider, st.model, st.width, st.height, plan.prices).usd
         provider, model, seed = st.provider, st.model, inputs["seed"]
+    elif plan.from_text:
+        assert parent_take_id is None
+        inputs = _clip_inputs(plan, None)
+        v = plan.video
+        est = clip_price(v.provider, v.model, v.mode, shot.duration, plan.prices).usd
+        provider, model, seed = v.provider, v.model, None
     else:
         assert parent_take_id is not None
         parent = rt.ledger.take(parent_take_id)
@@ -130,10 +139,16 @@ async def prepare_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id:
 
 
 def _kind(t: Take) -> str:
-    return "t2i" if t.stage == "still" else "i2v"
+    if t.stage == "still":
+        return "t2i"
+    return "i2v" if "image_sha256" in t.request else "t2v"
 
 
-def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest:
+def _camera(r: dict[str, Any]) -> Camera | None:
+    return Camera(**r["camera"]) if any(r["camera"].values()) else None
+
+
+def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest | TextClipRequest:
     r = t.request
     if t.stage == "still":
         return StillRequest(
@@ -143,6 +158,18 @@ def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest:
             seed=r["seed"],
             model=r["model"],
             external_id=t.idempotency_key,
+        )
+    if _kind(t) == "t2v":
+        return TextClipRequest(
+            prompt=r["prompt"],
+            duration=r["duration"],
+            aspect=r["aspect"],
+            model=r["model"],
+            mode=r["mode"],
+            external_id=t.idempotency_key,
+            camera=_camera(r),
+            negative_prompt=r["negative_prompt"],
+            cfg_scale=r["cfg_scale"],
         )
     art = rt.ledger.artifact(r["image_sha256"])
     assert art is not None
@@ -156,7 +183,7 @@ def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest:
         model=r["model"],
         mode=r["mode"],
         external_id=t.idempotency_key,
-        camera=Camera(**r["camera"]) if any(r["camera"].values()) else None,
+        camera=_camera(r),
         negative_prompt=r["negative_prompt"],
         cfg_scale=r["cfg_scale"],
         motion=None,  # lint enforces the motion policy; Kling takes no motion amplitude

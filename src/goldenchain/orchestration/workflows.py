@@ -113,15 +113,25 @@ async def _take(plan: ShotPlan, stage: str, take_no: int, parent: int | None) ->
     return result
 
 
+async def _finish(
+    plan: ShotPlan, status: ShotStatus, stage: str, detail: str | None = None, **ids: Any
+) -> ShotResult:
+    await set_shot_state(plan, status=status, stage=stage, detail=detail, **ids)
+    return ShotResult(plan.shot_id, status, stage, detail, **ids)
+
+
 @DBOS.workflow()
 async def shot_workflow(plan: ShotPlan) -> ShotResult:
-    """still -> image gate -> (re-roll with a new seed on reject) -> image-to-video -> clip check."""
+    """still -> image gate -> (re-roll with a new seed on reject) -> image-to-video -> clip check; or, for a
+    text-to-video project, the clips alone."""
     announce_end()
+    if plan.from_text:
+        await set_shot_state(plan, status="running", stage="video", detail=None)
+        return await _clips(plan, None, [])
     failures: list[str] = []
 
     async def finish(status: ShotStatus, stage: str, detail: str | None = None, **ids: Any) -> ShotResult:
-        await set_shot_state(plan, status=status, stage=stage, detail=detail, **ids)
-        return ShotResult(plan.shot_id, status, stage, detail, **ids)
+        return await _finish(plan, status, stage, detail, **ids)
 
     await set_shot_state(plan, status="running", stage="still", detail=None)
     still: TakeResult | None = None
@@ -154,21 +164,27 @@ async def shot_workflow(plan: ShotPlan) -> ShotResult:
         )
     if plan.only == "stills":
         return await finish("stills_done", "gate", None, still_take_id=still.take_id)
+    return await _clips(plan, still.take_id, failures)
 
-    still_id = still.take_id
+
+async def _clips(plan: ShotPlan, still_id: int | None, failures: list[str]) -> ShotResult:
+    """Clip takes until one passes the clip check: from the still ``still_id``, or from text when None."""
+    ids: dict[str, Any] = {"still_take_id": still_id} if still_id is not None else {}
+
+    async def finish(status: ShotStatus, stage: str, detail: str | None = None) -> ShotResult:
+        return await _finish(plan, status, stage, detail, **ids)
+
     for n in range(1, plan.video.max_takes + 1):
         res = await _take(plan, "clip", n, still_id)
         if res.outcome == "blocked":
-            return await finish("blocked", "video", res.detail, still_take_id=still_id)
+            return await finish("blocked", "video", res.detail)
         if res.outcome == "stop":
-            return await finish(
-                "stopped", "video", f"{res.failure_class}: {res.reason}", still_take_id=still_id
-            )
+            return await finish("stopped", "video", f"{res.failure_class}: {res.reason}")
         if res.outcome != "ok":
             failures.append(res.describe("clip"))
             if res.retakeable:
                 continue
-            return await finish("failed", "video", failures[-1], still_take_id=still_id)
+            return await finish("failed", "video", failures[-1])
         assert res.take_id is not None
         verdict = await check_clip_take(plan, res.take_id, n, still_id)  # a pass marks it done
         if not verdict.rejected:
@@ -176,10 +192,7 @@ async def shot_workflow(plan: ShotPlan) -> ShotResult:
         failures.append(verdict.detail or "")
         if plan.qc.on_reject == "review" and verdict.by != "review":
             # the project's policy: a person looks at the clip the check rejected before more is spent
-            return await finish("needs_review", "qc", verdict.detail, still_take_id=still_id)
+            return await finish("needs_review", "qc", verdict.detail)
     return await finish(
-        "failed",
-        "qc",
-        f"no clip passed after {plan.video.max_takes} takes: " + " | ".join(failures),
-        still_take_id=still_id,
+        "failed", "qc", f"no clip passed after {plan.video.max_takes} takes: " + " | ".join(failures)
     )

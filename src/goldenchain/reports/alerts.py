@@ -26,7 +26,7 @@ def bands_for(p: Project) -> dict[str, tuple[float | None, float | None]]:
         try:
             from goldenchain.core.models import active_catalog
 
-            spec = active_catalog().require("kling", p.config.video.model, "i2v")
+            spec = active_catalog().require("kling", p.config.video.model, p.config.video.kind)
             units = spec.clip_price(p.config.video.mode, 5, p.config.prices).credits
         except Exception:  # a model the catalog cannot price has no default band
             units = None

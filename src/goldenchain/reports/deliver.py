@@ -107,8 +107,8 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
             clip = ledger.take(row.clip_take_id)
             art = ledger.artifact(clip.artifact_sha256 or "")
             still_id = row.still_take_id or clip.parent_take_id
-            if art and still_id is not None:
-                still = ledger.take(still_id)
+            if art:
+                still = ledger.take(still_id) if still_id is not None else None  # none: text-to-video
                 shot_spend = float(costs.get("by_shot", {}).get(row.shot_id, 0.0))
                 made = delivery.clip({"id": row.shot_id, **row.spec}, still, clip, art, shot_spend)
                 dst = out / made["path"]

@@ -87,16 +87,17 @@ class Delivery:
         same = (
             old.get("clip", {}).get("sha256") == clip.artifact_sha256
             and old.get("delivery") == json.loads(json.dumps(self.spec.public()))
-            and old.get("inputs", [])[1:] == inputs
+            and [i for i in old.get("inputs", []) if i.get("role") != "still"] == inputs
             and dst.is_file()
             and old.get("sha256") == file_sha256(dst)
         )
         return old if same else None
 
     def clip(
-        self, shot: dict[str, Any], still: Take, clip: Take, src: Artifact, shot_spend: float
+        self, shot: dict[str, Any], still: Take | None, clip: Take, src: Artifact, shot_spend: float
     ) -> dict[str, Any]:
-        """Deliver one accepted clip: returns the report's ``clip`` entry (path, sidecar, sha256, facts)."""
+        """Deliver one accepted clip: returns the report's ``clip`` entry (path, sidecar, sha256, facts).
+        ``still``: the take it started from (None for text-to-video)."""
         p = self.project
         name = clip_name(
             self.spec,

@@ -63,7 +63,7 @@ def sidecar(
     project: str,
     client: str,
     shot: dict[str, Any],
-    still: Take,
+    still: Take | None,
     clip: Take,
     delivered: Path,
     spec: DeliverySection,
@@ -71,12 +71,14 @@ def sidecar(
     shot_spend_usd: float,
     c2pa: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The sidecar's content for one delivered clip (``delivered`` is hashed as it is on disk now)."""
+    """The sidecar's content for one delivered clip (``delivered`` is hashed as it is on disk now). A
+    text-to-video clip has no ``still``: its still fields are null and its inputs hold no still."""
     req = clip.request
+    still_usd = still.cost_usd if still is not None else None
     costs = {
-        "still_usd": still.cost_usd,
+        "still_usd": still_usd,
         "clip_usd": clip.cost_usd,
-        "chosen_takes_usd": round((still.cost_usd or 0.0) + (clip.cost_usd or 0.0), 6),
+        "chosen_takes_usd": round((still_usd or 0.0) + (clip.cost_usd or 0.0), 6),
         "shot_usd": round(shot_spend_usd, 6),
     }
     return {
@@ -90,11 +92,13 @@ def sidecar(
         "sha256": file_sha256(delivered),
         "route": clip.provider,
         "model": _model(clip),
-        "still_model": _model(still),
-        "prompt": still.request.get("prompt", shot.get("prompt")),
+        "still_model": _model(still) if still is not None else None,
+        "prompt": still.request.get("prompt", shot.get("prompt"))
+        if still is not None
+        else shot.get("prompt"),
         "video_prompt": req.get("prompt"),
         "negative_prompt": req.get("negative_prompt"),
-        "seed": still.seed,
+        "seed": still.seed if still is not None else None,
         "settings": {
             "mode": req.get("mode"),
             "duration": req.get("duration"),
@@ -103,10 +107,13 @@ def sidecar(
             "motion": req.get("motion"),
             "cfg": req.get("cfg_scale"),
         },
-        "still": _take(still),
+        "still": _take(still) if still is not None else None,
         "clip": _take(clip),
         "costs": costs,
-        "inputs": [{"role": "still", "sha256": still.artifact_sha256}, *inputs],
+        "inputs": [
+            *([{"role": "still", "sha256": still.artifact_sha256}] if still is not None else []),
+            *inputs,
+        ],
         "delivery": spec.public(),
         "c2pa": c2pa,
     }
