@@ -238,6 +238,73 @@ def breakeven_cmd(
     return 0
 
 
+@costs_group.command("monthly")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--month", default=None, metavar="YYYY-MM", help="The month to summarise (default: this one, UTC)."
+)
+@click.option(
+    "--client", default=None, help="Only this client (default: every client with spend in the month)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write summary-<client>-<YYYY-MM>.html and .json (default: the project's out/).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as a JSON array on stdout too.")
+def monthly_cmd(
+    project: str, month: str | None, client: str | None, out_dir: str | None, as_json: bool
+) -> int:
+    """Each client's month across every project the ledger knows for it: delivered shots and seconds, spend by
+    provider, model and kind, waste, cost per accepted clip and per delivered second, cost against each
+    project's fee and the plan's price, daily spend plotted; as HTML and JSON."""
+    from goldenchain.reports.monthly import month_summary, parse_month, project_facts, write_summary
+
+    wanted = parse_month(month)
+    p = load_project(project)
+    ledger = open_ledger(p)
+    if ledger is None:
+        return _nothing(f"no ledger yet in {p.id}: nothing to summarise for {wanted}", as_json)
+    try:
+        known = ledger.clients()
+        if client is not None and client not in known:
+            raise UsageError(
+                f"unknown client {client!r}: the ledger knows {', '.join(map(repr, known)) or 'none'}"
+            )
+        views = [ledger.month(c, wanted) for c in ([client] if client is not None else known)]
+    finally:
+        ledger.db.dispose()
+    views = [v for v in views if v.takes]
+    if not views:
+        who = f"client {client!r}" if client is not None else "any client"
+        return _nothing(f"no spend for {who} in {wanted}: nothing to summarise", as_json)
+    out = Path(out_dir) if out_dir else p.out_dir
+    summaries = []
+    for v in views:
+        s = month_summary(v, project_facts(v.projects, loaded=p))
+        html_path, _ = write_summary(s, out)
+        summaries.append(s)
+        t = s["totals"]
+        line = (
+            f"{s['client']} {wanted}: ${t['spend_usd']:.2f} over {len(s['projects'])} project(s), "
+            f"{t['shots_delivered']} shot(s) delivered -> {html_path} (and .json)"
+        )
+        click.echo(line, err=as_json)
+    if as_json:
+        click.echo(json.dumps(summaries, indent=2))
+    return 0
+
+
+def _nothing(message: str, as_json: bool) -> int:
+    """An empty month is not an error: one line (on stderr under --json, whose stdout is an empty array)."""
+    click.echo(message, err=as_json)
+    if as_json:
+        click.echo("[]")
+    return 0
+
+
 @costs_group.command("reconcile")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
 @click.option(

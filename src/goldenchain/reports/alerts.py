@@ -7,7 +7,7 @@ from typing import Any
 from goldenchain.config import Project
 from goldenchain.core.alerts import Alert, check_bands, figures
 
-__all__ = ["bands_for", "fee_view", "project_alerts", "send_alerts"]
+__all__ = ["bands_for", "fee_view", "plan_usd_per_month", "project_alerts", "send_alerts"]
 
 
 def bands_for(p: Project) -> dict[str, tuple[float | None, float | None]]:
@@ -55,19 +55,23 @@ def fee_view(p: Project, summary: dict[str, Any], delivered_seconds: float) -> d
     """Cost against the client's fee and the plan's price, and per delivered second."""
     total = float(summary.get("total_usd") or 0.0)
     fee = p.config.project.fee_usd
-    plan = p.config.plan
-    monthly = plan.monthly_credits()
+    price = plan_usd_per_month(p.config.plan)
     out: dict[str, Any] = {
         "fee_usd": fee,
         "cost_share_of_fee": round(total / fee, 4) if fee else None,
         "delivered_seconds": round(delivered_seconds, 3),
         "usd_per_delivered_second": round(total / delivered_seconds, 4) if delivered_seconds else None,
     }
-    if monthly:
-        price = monthly * plan.kling_usd_per_credit
+    if price is not None:
         month = max(summary.get("by_day", {}) or {"": 0}, default="")[:7]
         spent = (
             sum(v for d, v in (summary.get("by_day") or {}).items() if d.startswith(month)) if month else 0.0
         )
-        out.update({"plan_usd_per_month": round(price, 2), "month": month, "month_usd": round(spent, 4)})
+        out.update({"plan_usd_per_month": price, "month": month, "month_usd": round(spent, 4)})
     return out
+
+
+def plan_usd_per_month(plan: Any) -> float | None:
+    """What the project file's plan costs a month: its Kling credits at its price per credit (None: no plan)."""
+    monthly = plan.monthly_credits()
+    return round(monthly * plan.kling_usd_per_credit, 2) if monthly else None

@@ -10,18 +10,30 @@ from goldenchain.store.schema import SpendRow
 from goldenchain.store.takes import Take
 
 
-def is_accepted(t: Take) -> bool:
+def accepted(review: str | None, state: str, verdict: str | None) -> bool:
     """A person's decision first, then the checks'."""
-    if t.review:
-        return t.review == "approved"
-    return t.state == "downloaded" and t.verdict in ("pass", "warn")
+    if review:
+        return review == "approved"
+    return state == "downloaded" and verdict in ("pass", "warn")
+
+
+def waste_reason(review: str | None, state: str, verdict: str | None) -> str | None:
+    """Why a take's money bought nothing usable (``rejected_in_review``, ``rejected_by_check``, ``failed``),
+    or None: a person's decision first, then the checks', then the take's own failure."""
+    if review:
+        return "rejected_in_review" if review == "rejected" else None
+    if verdict == "reject":
+        return "rejected_by_check"
+    return "failed" if state in ("failed", "needs_review") else None
+
+
+def is_accepted(t: Take) -> bool:
+    return accepted(t.review, t.state, t.verdict)
 
 
 def is_waste(t: Take) -> bool:
     """Money that bought nothing usable: a take rejected by a person or a check, or one that failed."""
-    if t.review:
-        return t.review == "rejected"
-    return t.verdict == "reject" or t.state in ("failed", "needs_review")
+    return waste_reason(t.review, t.state, t.verdict) is not None
 
 
 def summarize(spend: list[SpendRow], takes: list[Take] | None = None) -> dict[str, Any]:

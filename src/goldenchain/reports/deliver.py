@@ -154,9 +154,6 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
 
 
 def render_html(report: dict[str, Any]) -> str:
-    from jinja2 import Environment, PackageLoader
+    from goldenchain.reports.html import environment
 
-    # always escape: the template's name ends in .j2, which select_autoescape() would not escape
-    env = Environment(loader=PackageLoader("goldenchain.reports", "templates"), autoescape=True)
-    env.filters["usd"] = lambda v: f"${v:,.2f}" if isinstance(v, int | float) else "—"
-    return env.get_template("report.html.j2").render(r=report, esc=html.escape)
+    return environment().get_template("report.html.j2").render(r=report, esc=html.escape)

@@ -15,6 +15,7 @@ from goldenchain.core.shotstate import check_move
 from goldenchain.errors import LedgerError
 from goldenchain.store.breakers import BreakerLedger
 from goldenchain.store.db import Database
+from goldenchain.store.months import MonthLedger
 from goldenchain.store.quotes import QuoteLedger
 from goldenchain.store.schema import (
     ArtifactRow,
@@ -53,7 +54,7 @@ def _grant_retake(shot: ShotRow, stage: str, detail: str, n: int = 1) -> None:
     shot.status, shot.stage, shot.detail = "needs_retake", stage, detail
 
 
-class Ledger(TakeLedger, BreakerLedger, QuoteLedger):
+class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
     def __init__(self, db: Database) -> None:
         self.db = db
 
