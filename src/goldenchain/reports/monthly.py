@@ -50,7 +50,7 @@ def summary_stem(client: str, month: str) -> str:
     digits, ``.``, ``_`` and ``-``, with a short hash of the real name so that two such clients never share
     a file."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", client).strip("-.")
-    if slug != client:
+    if slug != client or not slug:
         slug = f"{slug or 'client'}-{hashlib.sha256(client.encode()).hexdigest()[:8]}"
     return f"summary-{slug}-{month}"
 
