@@ -206,6 +206,8 @@ def exit_codes() -> str:
         "```", "",
         "`lint --json`: an array of `{\"shot\", \"rule\", \"severity\", \"message\", \"hint\"}`.", "",
         "`estimate --json` and `costs --json`: an object with at least `total_usd`, `by_shot`, `by_provider`.", "",
+        "`costs monthly --json`: an array, one summary per client, each as its `summary-<client>-<YYYY-MM>.json`"
+        " (`schema`: `goldenchain.monthly/1`; see [Read costs and summarise a month](../howto/costs.md)).", "",
         "`status --json`: an array, per shot: `shot`, `stage`, `status`, `detail`, `takes`, `verdicts`, `spend_usd`,",
         "`next` (what a person can do).", "",
     ])  # fmt: skip
