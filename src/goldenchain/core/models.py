@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from goldenchain.core.price_rule import BILLED_UNIT, Basis, Price, PriceRule, UnknownPrice, megapixels
 from goldenchain.errors import UsageError
 
 __all__ = [
+    "BILLED_UNIT",
     "CLIP_PARAMS",
+    "Basis",
     "Catalog",
     "Issue",
     "ModelSpec",
@@ -31,77 +34,22 @@ __all__ = [
 ]
 
 Kind = Literal["t2i", "i2v", "t2v"]
-Basis = Literal["image", "megapixel", "second", "compute_second", "clip"]
 Severity = Literal["error", "warning", "info"]
 
-#: the unit an adapter reports in ``Succeeded.unit`` for each price basis
-BILLED_UNIT: dict[str, str] = {
-    "image": "images",
-    "megapixel": "megapixels",
-    "second": "seconds",
-    "compute_second": "compute_seconds",
-    "clip": "credits",
-}
 #: request parameters a clip model may take (besides prompt, image, mode, duration)
 CLIP_PARAMS = ("negative_prompt", "cfg_scale", "camera", "aspect_ratio")
 VIDEO_ASPECTS = ("16:9", "9:16", "1:1")
 DEFAULT_CFG = 0.5
 
 
-class UnknownPrice(UsageError, KeyError):
-    """No price for a model (or one of its mode/duration pairs). A usage error: the CLI exits 2."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "no price"
-
-
 class UnknownModel(UsageError):
     """A model that no registered spec describes."""
-
-
-@dataclass(frozen=True)
-class Price:
-    usd: float
-    credits: float | None = None
-    basis: str = ""
-
-
-def megapixels(width: int, height: int) -> float:
-    """Whole megapixels, rounded up (fal bills FLUX dev/schnell that way)."""
-    return float(max(1, math.ceil(width * height / 1_000_000)))
 
 
 def ratio_of(width: int, height: int) -> str:
     """``1920x1080`` -> ``"16:9"``: the exact reduced ratio."""
     d = math.gcd(width, height)
     return f"{width // d}:{height // d}"
-
-
-@dataclass(frozen=True)
-class PriceRule:
-    """How a model is billed. ``usd`` is per image, per megapixel, per output second, per second of compute
-    (Replicate's ``metrics.predict_time``) or, for ``clip``, per unit with ``units`` per (mode, duration)."""
-
-    basis: Basis
-    usd: float
-    source: str
-    date: str
-    units: tuple[tuple[str, int, float], ...] = ()
-    #: megapixel prices: bill whole megapixels, rounded up (fal)
-    round_up: bool = False
-    #: compute_second prices: the seconds of compute one output is expected to take (for the estimate)
-    expected_seconds: float = 0.0
-
-    def unit_count(self, mode: str, duration: int) -> float | None:
-        for m, d, u in self.units:
-            if m == mode and d == duration:
-                return u
-        return None
-
-    def short(self) -> str:
-        """``$0.025/MP``, ``$0.098/s``, ``$0.14/unit``: fits a narrow column."""
-        per = {"image": "img", "megapixel": "MP", "second": "s", "compute_second": "cpu-s", "clip": "unit"}
-        return f"${self.usd:g}/{per[self.basis]}"
 
 
 @dataclass(frozen=True)
