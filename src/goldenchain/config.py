@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 import yaml
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from goldenchain.config_sections import AlertsSection, LintSection, PlanSection, SceneType
+from goldenchain.config_sections import Strict as _Strict
 from goldenchain.core.delivery import DeliverySection, project_issues, spec_issues
 from goldenchain.errors import ConfigError, UsageError
 
@@ -24,12 +26,7 @@ PROJECT_FILE = "goldenchain.toml"
 SHOTS_FILE = "shots.yaml"
 STATE_DIR = ".goldenchain"
 
-SceneType = Literal["portrait", "landscape", "environment", "action", "product"]
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CameraSpec(_Strict):
@@ -164,83 +161,6 @@ class EngineSection(_Strict):
     #: team mode: seconds a worker's lease lasts without a heartbeat (renewed every third of it); a lapsed
     #: lease is taken over by a live worker, which puts the dead worker's unfinished shots back in the queues
     lease_seconds: float = Field(30.0, ge=1.0)
-
-
-class LintRuleSpec(_Strict):
-    """A studio's own prompt rule (same shape as the built-ins in ``core/rules.py``)."""
-
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    severity: Literal["error", "warning", "info"] = "warning"
-    message: str
-    hint: str = ""
-    pattern: str
-    mode: Literal["forbid", "require"] = "forbid"
-    scenes: list[SceneType] = Field(default_factory=list)
-
-    @field_validator("pattern")
-    @classmethod
-    def _regex(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as e:
-            raise ValueError(f"not a valid regular expression: {e}") from None
-        return v
-
-
-class LintSection(_Strict):
-    disable: list[str] = Field(default_factory=list)
-    rules: list[LintRuleSpec] = Field(default_factory=list)
-
-
-class PlanSection(_Strict):
-    """The studio's provider plan, for burn-rate reports."""
-
-    #: a tier from the price catalog (goldenchain costs prices) or from [plan.tiers] below
-    kling_tier: str | None = None
-    kling_priority: bool = False  # whether the plan includes priority queueing
-    #: monthly credits; overrides the tier's
-    kling_monthly_credits: float | None = Field(None, gt=0)
-    kling_usd_per_credit: float = Field(0.14, gt=0)
-    cycle_start_day: int = Field(1, ge=1, le=28)
-    #: your own tiers: [plan.tiers.NAME] monthly_credits = 3000, priority = true, usd_per_credit = 0.1
-    tiers: dict[str, dict[str, float | bool | None]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _known_tier(self) -> PlanSection:
-        from goldenchain.core.pricing import KLING_TIERS
-
-        if (
-            self.kling_tier is not None
-            and self.kling_tier not in self.tiers
-            and self.kling_tier not in KLING_TIERS
-        ):
-            known = ", ".join(sorted({*KLING_TIERS, *self.tiers}))
-            raise ValueError(f"unknown kling_tier {self.kling_tier!r} (known: {known})")
-        return self
-
-    def monthly_credits(self) -> float | None:
-        from goldenchain.core.pricing import resolve_tier
-
-        if self.kling_monthly_credits is not None:
-            return self.kling_monthly_credits
-        tier = resolve_tier(self.kling_tier, self.tiers)
-        return tier.monthly_credits if tier else None
-
-
-class AlertsSection(_Strict):
-    """Expected bands ([low, high]; a side may be left out as null) for the figures ``costs`` and ``run`` watch;
-    a figure outside its band is an alert, ``costs --check`` exits 1 on one."""
-
-    #: the guide: under $2 a day for 50 stills
-    stills_usd_per_day: tuple[float | None, float | None] = (None, 2.0)
-    #: share of the spend on rejected or failed takes
-    waste_share: tuple[float | None, float | None] = (None, 0.35)
-    #: Kling units per accepted clip; default: the catalog's price of the configured model, x0.9 .. x1.5
-    kling_units_per_clip: tuple[float | None, float | None] | None = None
-    cost_per_accepted_clip: tuple[float | None, float | None] | None = None  # dollars
-    #: infrastructure cost as a share of the project's fee (alerts also go to GOLDENCHAIN_ALERT_WEBHOOK, a
-    #: Slack-compatible URL kept in the environment or .env, when it is set)
-    fee_share: tuple[float | None, float | None] = (None, 0.25)
 
 
 class ProjectConfig(_Strict):
