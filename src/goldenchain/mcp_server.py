@@ -4,19 +4,25 @@ SDK. Reading, checking and reviewing are free; a paid run needs a quote that a p
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from goldenchain import api
 from goldenchain.config import Project
+from goldenchain.core.checks import CheckReport
 from goldenchain.errors import GoldenchainError
 
 __all__ = ["build_server", "serve"]
+
+
+def _readable(r: CheckReport) -> CheckReport:
+    """A file that could not be read is the caller's mistake: a tool error in one line."""
+    if r.verdict == "error":
+        raise ToolError(f"{r.path}: {' '.join((r.message or 'cannot read it').split())}")
+    return r
 
 
 def _call(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -55,23 +61,13 @@ def build_server(p: Project) -> MCPServer:
         return dict(_call(api.quote, p, shots=shots).to_json())
 
     @server.tool()
-    def run(quote_id: str) -> dict[str, Any]:
+    async def run(quote_id: str) -> dict[str, Any]:
         """Run the quoted shots under their approved quote (at most its amount). Refused without approval."""
-        _call(api.check_quote, p, quote_id)
-        r = subprocess.run(
-            [sys.executable, "-m", "goldenchain", "run", str(p.root), "--quote", quote_id, "--quiet"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if r.returncode == 2:
-            raise ToolError(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "run refused")
+        plan = _call(api.plan_run, p, quote_id)  # refused here, before anything is spent
+        report = await anyio.to_thread.run_sync(lambda: _call(api.run_plan, p, plan))
         return {
-            "exit_code": r.returncode,
-            "ok": r.returncode == 0,
+            **report.to_json(),
             "status": [s.to_json() for s in _call(api.status, p)],
-            "spent_usd": _call(api.costs, p)["total_usd"],
-            "messages": r.stderr.strip().splitlines()[-10:],
         }
 
     @server.tool()
@@ -92,12 +88,12 @@ def build_server(p: Project) -> MCPServer:
     @server.tool()
     def gate(paths: list[str]) -> list[dict[str, Any]]:
         """The image gate on still files."""
-        return list(_call(api.gate, paths))
+        return [_readable(r).to_json() for r in _call(api.gate, paths)]
 
     @server.tool()
     def qc(path: str) -> dict[str, Any]:
         """The clip check on a clip file."""
-        return dict(_call(api.qc, path))
+        return dict(_readable(_call(api.qc, path)).to_json())
 
     @server.tool()
     def review(
@@ -105,12 +101,17 @@ def build_server(p: Project) -> MCPServer:
     ) -> dict[str, Any]:
         """A review action on a take: approve, reject (reason from the taxonomy, note), or use (in the cut)."""
         if action == "approve":
-            return dict(_call(api.approve_take, p, take_id, who="mcp").to_json())
+            return _call(api.approve_take, p, take_id, note=note, who="mcp").to_json()
         if action == "reject":
-            return dict(_call(api.reject_take, p, take_id, reason=reason, note=note, who="mcp").to_json())
+            return _call(api.reject_take, p, take_id, reason=reason, note=note, who="mcp").to_json()
         if action == "use":
-            return dict(_call(api.use_take, p, take_id, who="mcp").to_json())
+            return _call(api.use_take, p, take_id, who="mcp").to_json()
         raise ToolError("action must be approve, reject or use")
+
+    @server.tool()
+    def takes(shot: str | None = None) -> list[dict[str, Any]]:
+        """Every take (or one shot's): state, verdict, review, cost, checks, and whether the cut uses it."""
+        return [t.to_json() for t in _call(api.takes, p, shot)]
 
     @server.tool()
     def reroll(shot: str, stage: str) -> str:
@@ -126,13 +127,13 @@ def build_server(p: Project) -> MCPServer:
 
     @server.resource("goldenchain://takes/{take_id}", mime_type="application/json")
     def take(take_id: str) -> str:
-        """A take's record, with where its media lies."""
-        found = [t for t in _call(api.takes, p) if str(t.id) == take_id]
-        if not found:
+        """A take's record (the API's take), with where its media lies."""
+        if not take_id.isdigit():
             raise ToolError(f"unknown take {take_id}")
-        t = found[0].to_json()
-        t["media"] = str(Path(p.artifacts_dir)) if t.get("sha256") else None
-        return json.dumps(t)
+        t = _call(api.take, p, int(take_id))
+        sha = t.artifact_sha256
+        media = next(iter(p.artifacts_dir.glob(f"sha256/{sha[:2]}/{sha[2:]}.*")), None) if sha else None
+        return json.dumps({**t.to_json(), "media": str(media) if media else None})
 
     return server
 

@@ -4,6 +4,7 @@ person approved, spends within it, and stops when the quote is revoked. Real run
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,11 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from goldenchain.emulator import Emulator
-from tests.integration.helpers import make_project, run_cli
+from tests.integration.helpers import make_project, report, run_cli
 
 SCRIPT = textwrap.dedent(
     """
@@ -108,6 +110,8 @@ async def _mcp(project: Path, env: dict[str, str], emu: Emulator) -> dict[str, A
         assert approved.returncode == 0, approved.stderr
         ran = await s.call_tool("run", {"quote_id": quote["quote"]})
         out["ran"] = ran.structured_content
+        takes = await s.call_tool("takes", {})
+        out["takes"] = (takes.structured_content or {})["result"]
     return out
 
 
@@ -125,6 +129,9 @@ def test_the_mcp_server_lists_tools_refuses_unapproved_spend_and_runs_within_a_q
         assert is_error is True and "Traceback" not in text and "\n" not in text.strip(), text
     assert "unknown shot 'nope'" in out["bad"][0][1] and "approve, reject or use" in out["bad"][1][1]
     assert out["ran"]["ok"] is True and 0 < out["ran"]["spent_usd"] <= out["quote"]["amount_usd"]
+    assert out["ran"]["final"] and [s["shot"] for s in out["ran"]["shots"]] == ["s02"]
+    # the agent sees a take as the report shows it: the one shape
+    assert out["takes"] == [t for s in report(project)["shots"] for t in s["takes"]] != []
 
 
 def test_revoking_a_quote_stops_the_run_before_its_next_paid_call(tmp_path: Path) -> None:
@@ -154,3 +161,39 @@ def test_revoking_a_quote_stops_the_run_before_its_next_paid_call(tmp_path: Path
         st = json.loads(run_cli(["status", str(project), "--json"], env).stdout)
         assert {s["status"] for s in st} == {"stopped"}, st
         assert all("revoked" in str(s["detail"]) for s in st)
+
+
+async def _review_app_takes(project: Path) -> list[dict[str, Any]]:
+    from goldenchain.config import load_project
+    from goldenchain.web.app import create_app
+
+    app = create_app(load_project(project))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
+    ) as c:
+        shots = (await c.get("/api/shots")).json()
+    return [t for s in shots for t in s["takes"]]
+
+
+def test_a_take_is_the_same_json_in_the_api_the_review_app_and_the_report(tmp_path: Path) -> None:
+    from goldenchain import api
+
+    project = make_project(tmp_path / "shoot", shots=3)
+    with Emulator(host="127.0.0.1", port=0, scenario="demo", latency=0.3) as emu:
+        ran = run_cli(["run", str(project), "--quiet"], emu.env())
+        assert ran.returncode in (0, 1), ran.stderr
+    from_api = json.loads(json.dumps([t.to_json() for t in api.takes(api.open_project(project))]))
+    from_report = [t for s in report(project)["shots"] for t in s["takes"]]
+    from_app = asyncio.run(_review_app_takes(project))
+    # the page adds what it shows beside a take (its poster frame and its name), and nothing else
+    assert all(set(t) - set(from_api[0]) == {"poster", "label"} for t in from_app)
+    from_app = [{k: v for k, v in t.items() if k not in ("poster", "label")} for t in from_app]
+    assert from_api == from_report == from_app
+    assert [f.name for f in dataclasses.fields(api.Take)] == list(from_api[0])
+    # a run with faults: takes of both stages, failed or rejected ones, measured checks, the cut's takes
+    assert {t["stage"] for t in from_api} == {"still", "clip"}
+    assert any(t["failure_class"] for t in from_api) and any(t["checks"] for t in from_api)
+    assert any(t["in_cut"] for t in from_api) and any(not t["in_cut"] for t in from_api)
+    shots = api.status(api.open_project(project))
+    chosen = {i for s in shots for i in (s.still_take_id, s.clip_take_id) if i is not None}
+    assert {t["id"] for t in from_api if t["in_cut"]} == chosen

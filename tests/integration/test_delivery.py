@@ -221,7 +221,8 @@ def test_a_run_delivers_files_that_meet_a_non_default_spec_with_provenance(
     # clips encoded wrongly on purpose (the provider's size and rate, not the spec's): the check names each
     # file and what is wrong in one line, and the run's exit code is 1
     import goldenchain.reports.delivery as delivery
-    from goldenchain.cli.project import _deliver
+    from goldenchain.api import deliver_run
+    from goldenchain.cli.project import _said
     from goldenchain.config import load_project
     from goldenchain.orchestration.run import RunResult
 
@@ -235,7 +236,7 @@ def test_a_run_delivers_files_that_meet_a_non_default_spec_with_provenance(
         side.unlink()  # not the files delivered before: encode again
     capsys.readouterr()
     done = RunResult("check", shots=[{"shot": s, "status": "done", "stage": "done"} for s in ("s01", "s02")])
-    assert _deliver(loaded, done, None) == 1
+    assert _said(deliver_run(loaded, done)) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("delivery check failed")]
     assert [line.split(": ")[1] for line in err] == names, err
     assert all("size 1920x1080 (spec 1280x720); 24 fps (spec 25)" in line for line in err), err

@@ -31,7 +31,7 @@ async def _client_calls(project_dir: Path) -> dict[str, object]:
         write = {"accept": "application/json", "origin": "http://127.0.0.1:8765"}
         shots = (await c.get("/api/shots")).json()
         clip = next(t for t in shots[0]["takes"] if t["id"] == shots[0]["clip_take_id"])
-        media = await c.get(f"/media/{clip['sha256']}")
+        media = await c.get(f"/media/{clip['artifact_sha256']}")
         rejected = await c.post(
             f"/takes/{clip['id']}/reject", data={"csrf": csrf, "note": "horse melts"}, headers=write
         )

@@ -78,7 +78,7 @@ def test_guide_overrides_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_lint_section_disables_and_adds_rules(tmp_path: Path) -> None:
-    from goldenchain.cli.lint import lint_project
+    from goldenchain.linting import lint_project
 
     write_example(tmp_path)
     cfg = tmp_path / "goldenchain.toml"

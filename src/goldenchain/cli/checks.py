@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain import api
 from goldenchain.cli import gate_calibrate
 from goldenchain.core.checks import CheckReport, worst_verdict
 from goldenchain.errors import UsageError
@@ -67,20 +67,7 @@ def _parse_size(size: str | None) -> tuple[int, int] | None:
 @click.option("--aspect", default=None, help="Requested video aspect, e.g. 16:9.")
 def gate_check_cmd(images: tuple[str, ...], as_json: bool, profile: str, aspect: str | None) -> int:
     """The image quality gate on files. Exit 1 when any is rejected, 2 when any cannot be read."""
-    from goldenchain.gates.image import check_image
-    from goldenchain.gates.profiles import PROFILES
-
-    if profile not in PROFILES:
-        raise UsageError(f"unknown profile {profile!r} (known: {', '.join(sorted(PROFILES))})")
-    reports: list[CheckReport] = []
-    hashes: list[str] = []
-    for p in images:
-        r = check_image(Path(p), profile=profile, aspect=aspect, recent_hashes=list(hashes))
-        reports.append(CheckReport(p, r.verdict, r.seconds, r.checks, r.message))
-        if r.verdict != "error":
-            from goldenchain.gates.image import image_phash
-
-            hashes.append(image_phash(Path(p)))
+    reports = api.gate(list(images), profile=profile, aspect=aspect)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in reports], indent=2))
     else:
@@ -101,12 +88,7 @@ def qc_cmd(
     clip: str, still: str | None, duration: float | None, size: str | None, fps: float | None, as_json: bool
 ) -> int:
     """The clip check on a file."""
-    from goldenchain.gates.clip import check_clip
-
-    r = check_clip(
-        Path(clip), still=Path(still) if still else None, duration=duration, size=_parse_size(size), fps=fps
-    )
-    r = CheckReport(clip, r.verdict, r.seconds, r.checks, r.message)
+    r = api.qc(clip, still=still, duration=duration, size=_parse_size(size), fps=fps)
     if as_json:
         click.echo(json.dumps([r.to_json()], indent=2))
     else:

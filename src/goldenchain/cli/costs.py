@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain import api
 from goldenchain.cli._groups import DefaultGroup
 from goldenchain.cli.project import open_ledger
 from goldenchain.config import load_project
@@ -37,23 +38,10 @@ def costs_group() -> None:
 def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
     """Spend by provider, model, shot and day; burn rate; waste; cost per accepted clip; cost against the
     client's fee; alerts when a figure leaves its band."""
-    from goldenchain.reports.alerts import fee_view, project_alerts, send_alerts
-    from goldenchain.reports.costs import burn, summarize
-
     p = load_project(project)
-    ledger = open_ledger(p)
-    spend = ledger.spend(p.id) if ledger else []
-    takes = ledger.takes(p.id) if ledger else []
-    shots = ledger.shots(p.id) if ledger else []
-    summary = summarize(spend, takes)
-    summary["burn"] = burn(summary, spend, p.config.plan)
-    if ledger:
-        ledger.db.dispose()
-    delivered = sum(float(r.spec.get("duration") or 0) for r in shots if r.status == "done")
-    summary["fee"] = fee_view(p, summary, delivered)
-    alerts = project_alerts(p, summary)
-    summary["alerts"] = [a.to_json() for a in alerts]
-    failed_post = send_alerts(p, alerts)
+    summary = api.costs(p)
+    alerts = summary["alerts"]
+    failed_post = api.post_alerts(p, summary)
     rc = 1 if check and alerts else 0
     if plot:
         from goldenchain.reports.plots import plot_spend
@@ -62,7 +50,7 @@ def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return rc
-    if not spend:
+    if not summary["by_day"] and not summary["reserved_usd"]:
         console.print(f"no spend yet in {p.id}: goldenchain estimate says what a run would cost")
         return rc
     t = Table(
@@ -110,7 +98,7 @@ def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
             f"this month ${fee['month_usd']:.2f} against the plan's ${fee['plan_usd_per_month']:.2f}"
         )
     for a in alerts:
-        console.print(f"[yellow]alert:[/yellow] {a.message}")
+        console.print(f"[yellow]alert:[/yellow] {a['message']}")
     if failed_post:
         console.print(f"[yellow]{failed_post}[/yellow]")
     return rc
@@ -335,9 +323,11 @@ def reconcile_cmd(
     ledger = open_ledger(p)
     ours: dict[str, float] = {}
     if ledger:
-        for t in ledger.takes(p.id):
-            if t.provider == provider and t.provider_task_id and t.state == "downloaded":
-                ours[t.provider_task_id] = float((t.billed_units if unit == "credits" else t.cost_usd) or 0.0)
+        for tk in ledger.takes(p.id):
+            if tk.provider == provider and tk.provider_task_id and tk.state == "downloaded":
+                ours[tk.provider_task_id] = float(
+                    (tk.billed_units if unit == "credits" else tk.cost_usd) or 0.0
+                )
         ledger.db.dispose()
     theirs: dict[str, float] = {}
     with open(csv_path, newline="", encoding="utf-8") as f:

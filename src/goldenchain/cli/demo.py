@@ -40,6 +40,7 @@ SCENARIOS = ("clean", "demo", "flaky")
 @click.option("--quiet", is_flag=True, help="No live display.")
 def demo_cmd(out_dir: str, n_shots: int, scenario: str, latency: float, quiet: bool) -> int:
     """The whole chain offline: the provider emulator on 127.0.0.1, an example project, the real adapters."""
+    from goldenchain import api
     from goldenchain.cli.project import execute_run
     from goldenchain.config import PROJECT_FILE, load_project
     from goldenchain.emulator import Emulator
@@ -66,7 +67,7 @@ def demo_cmd(out_dir: str, n_shots: int, scenario: str, latency: float, quiet: b
         try:
             console.print(f"provider emulator on {emu.base_url} (scenario {scenario})")
             project = load_project(root)
-            return execute_run(project, max_cost=None, only=None, shots=None, quiet=quiet)
+            return execute_run(project, api.plan_run(project, by_person=True), quiet=quiet)
         finally:
             for k, v in saved.items():
                 if v is None:

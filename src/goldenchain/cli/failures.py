@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain import api
 from goldenchain.config import PROJECT_FILE, load_project
 from goldenchain.errors import UsageError
 
@@ -47,37 +48,25 @@ def failures_cmd(
     wide: bool = False,
 ) -> int:
     """The failure archive: every rejected or failed take with its inputs, reason and the provider's words."""
-    from goldenchain.cli.project import open_ledger
-    from goldenchain.reports.failures import failure_rows
-    from goldenchain.reports.patterns import filter_rows, patterns, proposed_rule, refund_claim
+    from goldenchain.reports.patterns import refund_claim
 
     p = load_project(project)
-    ledger = open_ledger(p)
-    takes = ledger.takes(p.id) if ledger else []
-    shots = {r.shot_id: r.spec for r in ledger.shots(p.id)} if ledger else {}
-    if ledger:
-        ledger.db.dispose()
-    rows = failure_rows(takes)
-    for r in rows:  # a clip take's request holds the motion prompt; the shot's still prompt is asked too
-        r["shot_prompt"] = shots.get(r["shot"], {}).get("prompt")
-    rows = filter_rows(rows, reason=reason, model=model, feature=feature, since=since)
+    rows = api.failures(p, reason, model=model, feature=feature, since=since)
     if claim:
         click.echo(refund_claim(rows, claim), nl=False)
         return 0
     if show_patterns or accept:
-        found = patterns(takes, shots, {r["take_id"]: r["reason"] for r in failure_rows(takes)})
-        rules = [r for r in (proposed_rule(x) for x in found) if r]
+        found = api.failure_patterns(p)
+        rules = list(found.proposed_rules)
         if accept:
             return _accept(Path(p.root), rules, accept)
         if as_json:
-            click.echo(
-                json.dumps({"patterns": [x.to_json() for x in found], "proposed_rules": rules}, indent=2)
-            )
+            click.echo(json.dumps(found.to_json(), indent=2))
             return 0
         t = Table(title=f"failure patterns in {p.id}")
         for col in ("feature", "failed", "rate", "most often"):
             t.add_column(col, justify="right" if col in ("failed", "rate") else "left")
-        for x in found[:20]:
+        for x in found.patterns[:20]:
             t.add_row(x.feature, f"{x.failures}/{x.takes}", f"{x.rate:.0%}", x.top_reason)
         console.print(t)
         for r in rules:

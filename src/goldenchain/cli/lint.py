@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain import api
 from goldenchain.config import Project, load_project
-from goldenchain.linting import lint_project
 
 console = Console()
 COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
@@ -21,7 +21,7 @@ COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
 def lint_cmd(project: str, as_json: bool) -> int:
     """Prompt rules, camera/motion policy and provider capability checks. Exit 1 on any error."""
     p = load_project(project)
-    findings = lint_project(p)
+    findings = api.lint(p)
     if as_json:
         click.echo(json.dumps([f.to_json() for f in findings], indent=2))
     elif not findings:

@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain import api
 from goldenchain.config import PROJECT_FILE, load_project
 from goldenchain.errors import UsageError
 
@@ -30,10 +31,19 @@ _STAGE = {
 )
 @click.option("--dry-run", is_flag=True, help="Show what the retry would cost; change nothing.")
 @click.option("--quiet", is_flag=True, help="No live display.")
-def retry_cmd(args: tuple[str, ...], stage: str | None, dry_run: bool, quiet: bool) -> int:
+@click.option(
+    "--force",
+    "force_reason",
+    default=None,
+    metavar="REASON",
+    help="Spend despite lint errors; the reason is recorded in the ledger.",
+)
+def retry_cmd(
+    args: tuple[str, ...], stage: str | None, dry_run: bool, quiet: bool, force_reason: str | None = None
+) -> int:
     """Start failed or blocked shots again on purpose: a failed shot gets a new set of takes of the stage it
     failed at (or --from), a blocked one goes on with the take it had. The estimate is shown first."""
-    from goldenchain.cli.project import execute_run, open_ledger
+    from goldenchain.cli.project import execute_run
     from goldenchain.core.estimate import estimate_project
 
     names = list(args)
@@ -43,7 +53,7 @@ def retry_cmd(args: tuple[str, ...], stage: str | None, dry_run: bool, quiet: bo
     p = load_project(root)
     for sid in names:
         p.shot(sid)  # unknown ids are usage errors, before anything changes
-    ledger = open_ledger(p)
+    ledger = api.open_ledger(p)
     rows = {r.shot_id: r for r in ledger.shots(p.id)} if ledger is not None else {}
     plan: list[tuple[str, str, str, int]] = []  # shot, status, stage, new takes
     for sid in names:
@@ -75,12 +85,15 @@ def retry_cmd(args: tuple[str, ...], stage: str | None, dry_run: bool, quiet: bo
     console.print(table)
     if dry_run:
         return 0
+    checked = api.plan_run(
+        p, by_person=True, shots=names, force_reason=force_reason
+    )  # refused: nothing changed
     if ledger is not None:
         for sid, _status, st, new in plan:
             if new:
                 ledger.grant_retry(p.id, sid, st, new, who="cli")
         ledger.db.dispose()
-    return execute_run(p, max_cost=None, only=None, shots=names, quiet=quiet)
+    return execute_run(p, checked, quiet=quiet)
 
 
 COMMANDS = [retry_cmd]

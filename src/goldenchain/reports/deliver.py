@@ -13,7 +13,7 @@ from goldenchain.config import Project
 from goldenchain.media import probe_video
 from goldenchain.reports.costs import summarize
 from goldenchain.reports.delivery import Delivery
-from goldenchain.store.ledger import Ledger, Take
+from goldenchain.store.ledger import Ledger
 
 
 def _probe(path: Path) -> dict[str, Any]:
@@ -34,41 +34,6 @@ def _thumb(src: Path, dst: Path) -> None:
     dst.write_bytes(buf.getvalue())
 
 
-def _take_json(ledger: Ledger, t: Take) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "stage": t.stage,
-        "take": t.take_no,
-        "provider": t.provider,
-        "model": t.model,
-        "seed": t.seed,
-        "state": t.state,
-        "verdict": t.verdict,
-        "review": t.review,
-        "review_note": t.review_note,
-        "failure_class": t.failure_class,
-        "reason": t.failure_reason,
-        "provider_task_id": t.provider_task_id,
-        "idempotency_key": t.idempotency_key,
-        "estimate_usd": t.estimate_usd,
-        "cost_usd": t.cost_usd,
-        "billed_units": t.billed_units,
-        "unit": t.unit,
-        "artifact_sha256": t.artifact_sha256,
-        "checks": [
-            {
-                "name": c.name,
-                "verdict": c.verdict,
-                "score": c.score,
-                "threshold": c.threshold,
-                "direction": c.direction,
-                "message": c.message,
-            }
-            for c in ledger.checks(t.id)
-        ],
-    }
-
-
 def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = True) -> dict[str, Any]:
     """Every accepted clip delivered to the project's spec (``[delivery]``), with its provenance sidecar, then
     the final cut, the delivery check of every file, ``report.json`` and ``report.html``."""
@@ -76,13 +41,13 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
     out.mkdir(parents=True, exist_ok=True)
     shots = ledger.shots(project.id)
     takes = ledger.takes(project.id)
+    records = ledger.take_records(project.id)  # the one shape of a take (goldenchain.api.Take)
     spend = ledger.spend(project.id)
     costs = summarize(spend, takes)
     delivery = Delivery(project)
     delivered: list[tuple[str, Path]] = []
     shots_json: list[dict[str, Any]] = []
     for row in shots:
-        st = [t for t in takes if t.shot_id == row.shot_id]
         entry: dict[str, Any] = {
             "id": row.shot_id,
             "prompt": row.spec.get("prompt"),
@@ -90,7 +55,7 @@ def build_deliverables(project: Project, ledger: Ledger, *, assemble: bool = Tru
             "status": row.status,
             "stage": row.stage,
             "detail": row.detail,
-            "takes": [_take_json(ledger, t) for t in st],
+            "takes": [t.to_json() for t in records if t.shot == row.shot_id],
             "still": None,
             "clip": None,
             "thumbnail": None,

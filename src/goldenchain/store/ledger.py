@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from goldenchain.core.checks import Check
 from goldenchain.core.shotstate import check_move
+from goldenchain.core.takes import Take as TakeRecord
 from goldenchain.errors import LedgerError
 from goldenchain.store.breakers import BreakerLedger
 from goldenchain.store.db import Database
@@ -52,6 +54,14 @@ def _grant_retake(shot: ShotRow, stage: str, detail: str, n: int = 1) -> None:
         shot.clip_take_id = None
     check_move(shot.status, "needs_retake")
     shot.status, shot.stage, shot.detail = "needs_retake", stage, detail
+
+
+def _record(t: Take, checks: list[Check], in_cut: bool) -> TakeRecord:
+    return TakeRecord(
+        t.id, t.shot_id, t.stage, t.take_no, t.provider, t.model, t.seed, t.parent_take_id, t.state, t.verdict,
+        t.review, t.review_note, t.failure_class, t.failure_reason, t.provider_task_id, t.idempotency_key,
+        t.estimate_usd, t.cost_usd, t.billed_units, t.unit, t.artifact_sha256, in_cut, tuple(checks),
+    )  # fmt: skip
 
 
 class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
@@ -336,6 +346,31 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
             q = q.where(ReviewEventRow.shot_id == shot_id)
         with self.db.read_session() as s:
             return list(s.scalars(q.order_by(ReviewEventRow.id)))
+
+    def take_records(
+        self, project_id: str, shot_id: str | None = None, *, take_id: int | None = None
+    ) -> list[TakeRecord]:
+        """The project's takes (one shot's, or one take) as every surface shows them: with their checks and
+        whether the cut uses them; three reads, whatever the number of takes."""
+        takes = [t for t in self.takes(project_id, shot_id) if take_id is None or t.id == take_id]
+        chosen = {
+            i for r in self.shots(project_id) for i in (r.still_take_id, r.clip_take_id) if i is not None
+        }
+        checks: dict[int, list[Check]] = {}
+        q = (
+            select(CheckRow)
+            .join(TakeRow, TakeRow.id == CheckRow.take_id)
+            .where(TakeRow.project_id == project_id)
+        )
+        if take_id is not None:
+            q = q.where(CheckRow.take_id == take_id)
+        elif shot_id is not None:
+            q = q.where(TakeRow.shot_id == shot_id)
+        with self.db.read_session() as s:
+            for c in s.scalars(q.order_by(CheckRow.id)):
+                check = Check(c.name, c.verdict, c.score, c.threshold, c.direction, c.message)  # type: ignore[arg-type]
+                checks.setdefault(c.take_id, []).append(check)
+        return [_record(t, checks.get(t.id, []), t.id in chosen) for t in takes]
 
     def checks(self, take_id: int) -> list[CheckRow]:
         with self.db.read_session() as s:

@@ -27,8 +27,9 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from goldenchain import api
 from goldenchain.config import Project, load_project
-from goldenchain.errors import GoldenchainError, LedgerError
+from goldenchain.errors import GoldenchainError, UsageError
 from goldenchain.store.db import Database
 from goldenchain.store.ledger import Ledger
 from goldenchain.web import views
@@ -168,14 +169,16 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         """What scripts and agents want to spend: a person approves or revokes it here."""
         p = state.get()
         shots = views.shots_view(p, ledger, checks=False)
-        rows = [q.to_json() for q in ledger.quotes(p.id)]
+        rows = [q.to_json() for q in api.quotes(p, ledger=ledger)]
         return page("quotes.html.j2", request, head=views.header(p, ledger, shots), quotes=rows)
 
     def _quote_decision(status: str) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
             try:
-                q = ledger.decide_quote(request.path_params["quote"], status, _who(request))
-            except LedgerError as e:
+                q = api.decide_quote(
+                    state.get(), request.path_params["quote"], status, who=_who(request), ledger=ledger
+                )
+            except UsageError as e:
                 return JSONResponse({"error": str(e)}, status_code=409)
             if _wants_json(request):
                 return JSONResponse(q.to_json())
@@ -254,28 +257,29 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
             take_id = int(request.path_params["take_id"])
             form = _form(request)
             reason = (form.get("reason") or "").strip() or None
-            if reason is not None and reason not in views.REVIEW_REASONS:
-                return JSONResponse({"error": f"unknown reason {reason!r}"}, status_code=400)
-            free = " ".join((form.get("note") or "").split())[:2000]
-            note = ": ".join(x for x in (reason, free) if x) or None
+            note = " ".join((form.get("note") or "").split())[:2000] or None
             try:
-                t = ledger.review_take(take_id, decision, note, who=_who(request), reason=reason)
-            except LedgerError as e:
-                return JSONResponse({"error": str(e)}, status_code=409)
+                t = api.review_take(
+                    state.get(), take_id, decision, reason=reason, note=note, who=_who(request), ledger=ledger
+                )
+            except UsageError as e:
+                return JSONResponse({"error": str(e)}, status_code=400)
             if _wants_json(request):
                 return JSONResponse({"take": t.id, "review": t.review})
-            return RedirectResponse(_back(request, f"/shots/{t.shot_id}"), status_code=303)
+            return RedirectResponse(_back(request, f"/shots/{t.shot}"), status_code=303)
 
         return handler
 
     async def choose(request: Request) -> Response:
         try:
-            t = ledger.choose_take(int(request.path_params["take_id"]), who=_who(request))
-        except LedgerError as e:
+            t = api.use_take(
+                state.get(), int(request.path_params["take_id"]), who=_who(request), ledger=ledger
+            )
+        except UsageError as e:
             return JSONResponse({"error": str(e)}, status_code=409)
         if _wants_json(request):
             return JSONResponse({"take": t.id, "chosen": True})
-        return RedirectResponse(_back(request, f"/shots/{t.shot_id}"), status_code=303)
+        return RedirectResponse(_back(request, f"/shots/{t.shot}"), status_code=303)
 
     async def reroll(request: Request) -> Response:
         shot_id = request.path_params["shot"]
@@ -286,8 +290,8 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         if form.get("confirm") != "yes":
             return JSONResponse({"error": "a re-roll costs money: confirm it (confirm=yes)"}, status_code=400)
         try:
-            ledger.reroll(state.get().id, shot_id, stage, who=_who(request))
-        except LedgerError as e:
+            api.reroll(state.get(), shot_id, stage, who=_who(request), ledger=ledger)
+        except UsageError as e:
             return JSONResponse({"error": str(e)}, status_code=404)
         if _wants_json(request):
             return JSONResponse({"shot": shot_id, "reroll": stage})
@@ -312,7 +316,8 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         ledger.log_review(p.id, shot_id, "prompt", who=_who(request), note=f"{field}: {form.get('text', '')}")
         stage = "still" if field == "prompt" else "clip"
         if form.get("rerun") == "yes":
-            ledger.reroll(p.id, shot_id, stage, who=_who(request), why=f"{field.replace('_', ' ')} changed")
+            why = f"{field.replace('_', ' ')} changed"
+            api.reroll(p, shot_id, stage, who=_who(request), why=why, ledger=ledger)
         if _wants_json(request):
             return JSONResponse({"shot": shot_id, "field": field, "rerun": form.get("rerun") == "yes"})
         return RedirectResponse(f"/shots/{shot_id}", status_code=303)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from goldenchain import api
 from goldenchain.config import Project
+from goldenchain.core.takes import Take
 from goldenchain.errors import GoldenchainError
-from goldenchain.reports.costs import burn, summarize
-from goldenchain.reports.failures import REVIEW_REASONS, failure_rows
-from goldenchain.store.ledger import Ledger, Take
+from goldenchain.reports.failures import REVIEW_REASONS
+from goldenchain.store.ledger import Ledger
 
 FILTERS = {
     "all": "all",
@@ -21,29 +22,14 @@ FILTERS = {
 FAILED = ("failed", "stopped", "budget_blocked")
 
 
-def take_view(ledger: Ledger, t: Take, chosen: tuple[int | None, int | None]) -> dict[str, Any]:
+def take_view(t: Take, by_id: dict[int, Take]) -> dict[str, Any]:
+    """A take as the API gives it, and what the page adds: the poster frame of a clip (the still it was made
+    from) and a name that says which still that was."""
+    parent = by_id.get(t.parent) if t.parent else None
     return {
-        "id": t.id,
-        "stage": t.stage,
-        "take": t.take_no,
-        "state": t.state,
-        "verdict": t.verdict,
-        "review": t.review,
-        "review_note": t.review_note,
-        "failure_class": t.failure_class,
-        "reason": t.failure_reason,
-        "cost_usd": t.cost_usd,
-        "sha256": t.artifact_sha256,
-        "seed": t.seed,
-        "provider": t.provider,
-        "model": t.model,
-        "parent": t.parent_take_id,
-        "in_cut": t.id in chosen,
-        "checks": [
-            {"name": c.name, "verdict": c.verdict, "message": c.message, "score": c.score}
-            for c in ledger.checks(t.id)
-            if c.verdict != "pass"
-        ],
+        **t.to_json(),
+        "poster": parent.artifact_sha256 if parent else None,
+        "label": f"{t.stage} {t.take}" + (f" of still {parent.take}" if parent else ""),
     }
 
 
@@ -59,17 +45,13 @@ def _badge(shot: dict[str, Any]) -> str:
 
 
 def shots_view(project: Project, ledger: Ledger, *, checks: bool = True) -> list[dict[str, Any]]:
-    takes = ledger.takes(project.id)
+    """Every shot with its takes (``checks=False``: without them, for the pages that only count)."""
+    takes = api.takes(project, ledger=ledger)
     out = []
     for row in ledger.shots(project.id):
-        chosen = (row.still_take_id, row.clip_take_id)
-        st = [t for t in takes if t.shot_id == row.shot_id]
-        views = [take_view(ledger, t, chosen) for t in st] if checks else []
+        st = [t for t in takes if t.shot == row.shot_id]
         by_id = {t.id: t for t in st}
-        for v in views:  # a clip's poster frame is the still it was made from, and its name says which
-            parent = by_id.get(v["parent"]) if v["parent"] else None
-            v["poster"] = parent.artifact_sha256 if parent else None
-            v["label"] = f"{v['stage']} {v['take']}" + (f" of still {parent.take_no}" if parent else "")
+        views = [take_view(t, by_id) for t in st] if checks else []
         shot = {
             "id": row.shot_id,
             "prompt": row.spec.get("prompt"),
@@ -104,13 +86,7 @@ def matches(shot: dict[str, Any], flt: str) -> bool:
 
 
 def header(project: Project, ledger: Ledger, shots: list[dict[str, Any]]) -> dict[str, Any]:
-    spend = ledger.spend(project.id)
-    takes = ledger.takes(project.id)
-    costs = summarize(spend, takes)
-    try:
-        costs["burn"] = burn(costs, spend, project.config.plan)
-    except GoldenchainError:
-        costs["burn"] = {}
+    costs = api.costs(project, ledger=ledger)
     budget = project.config.budget.project_usd
     return {
         "project": project.id,
@@ -158,7 +134,7 @@ def history(ledger: Ledger, project: Project, shot_id: str | None = None) -> lis
 
 
 def failures_view(ledger: Ledger, project: Project) -> list[dict[str, Any]]:
-    return failure_rows(ledger.takes(project.id))
+    return api.failures(project, ledger=ledger)
 
 
 __all__ = [
