@@ -33,24 +33,28 @@ def quote_cmd(project: str, shot_list: str | None, as_json: bool) -> int:
     return 0
 
 
-@click.command("approve")
-@click.argument("quote_id", metavar="QUOTE")
-@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def approve_cmd(quote_id: str, project: str, as_json: bool) -> int:
-    """A person's yes to a quote: a run under it may spend up to its amount on its shots."""
-    _show(api.approve(api.open_project(project), quote_id, who="cli"), as_json)
-    return 0
+def _decision(name: str, status: str, doc: str) -> click.Command:
+    """``approve QUOTE`` or ``revoke QUOTE``: a person's decision on a quote, shown like ``quote`` shows it."""
+
+    @click.command(name, help=doc)
+    @click.argument("quote_id", metavar="QUOTE")
+    @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
+    def cmd(quote_id: str, project: str, as_json: bool) -> int:
+        _show(api.decide_quote(api.open_project(project), quote_id, status, who="cli"), as_json)
+        return 0
+
+    return cmd
 
 
-@click.command("revoke")
-@click.argument("quote_id", metavar="QUOTE")
-@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def revoke_cmd(quote_id: str, project: str, as_json: bool) -> int:
-    """A person's no: a run under this quote stops before its next paid call."""
-    _show(api.revoke(api.open_project(project), quote_id, who="cli"), as_json)
-    return 0
+approve_cmd = _decision(
+    "approve",
+    "approved",
+    "A person's yes to a quote: a run under it may spend up to its amount on its shots.",
+)
+revoke_cmd = _decision(
+    "revoke", "revoked", "A person's no: a run under this quote stops before its next paid call."
+)
 
 
 @click.command("mcp")

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from goldenchain import api
 from goldenchain.config import PROJECT_FILE, load_project
 from goldenchain.errors import GoldenchainError, UsageError
 from goldenchain.prompts.library import (
@@ -38,9 +39,7 @@ def _lib(project: str) -> tuple[Library, Any]:
 def _records(p: Any, entries: list[Entry]) -> dict[str, Record]:
     if p is None:
         return {}
-    from goldenchain.cli.project import open_ledger
-
-    ledger = open_ledger(p)
+    ledger = api.open_ledger(p)
     if ledger is None:
         return {}
     try:
@@ -141,22 +140,27 @@ def add_cmd(
     return 0
 
 
+def _set_status(prompt_id: str, project: str, status: str) -> None:
+    """Promote (only when the record earns it) or retire a prompt, and say so."""
+    lib, p = _lib(project)
+    e = lib.get(prompt_id)
+    rec = _records(p, [e]).get(e.id) if status == "golden" else None
+    if status == "golden" and (rec is None or rec.takes < MIN_TAKES or (rec.low or 0.0) < MIN_LOWER_BOUND):
+        raise GoldenchainError(
+            f"{e.id} has not earned it yet: {_rate(rec)}; needs {MIN_TAKES} takes and a lower bound of "
+            f"{MIN_LOWER_BOUND:.0%}"
+        )
+    lib.set_status(e.id, status)
+    click.echo(f"{e.id} is {status}" + (f": {_rate(rec)}" if status == "golden" else ""))
+
+
 @prompts_group.command("promote")
 @click.argument("prompt_id", metavar="ID")
 @_project_opt
 def promote_cmd(prompt_id: str, project: str) -> int:
     """Make a prompt golden, if its record earns it: at least 5 takes and a pass rate whose 95 % Wilson lower
     bound is at least 50 %."""
-    lib, p = _lib(project)
-    e = lib.get(prompt_id)
-    rec = _records(p, [e]).get(e.id)
-    if rec is None or rec.takes < MIN_TAKES or (rec.low or 0.0) < MIN_LOWER_BOUND:
-        raise GoldenchainError(
-            f"{e.id} has not earned it yet: {_rate(rec)}; needs {MIN_TAKES} takes and a lower bound of "
-            f"{MIN_LOWER_BOUND:.0%}"
-        )
-    lib.set_status(e.id, "golden")
-    click.echo(f"{e.id} is golden: {_rate(rec)}")
+    _set_status(prompt_id, project, "golden")
     return 0
 
 
@@ -165,9 +169,7 @@ def promote_cmd(prompt_id: str, project: str) -> int:
 @_project_opt
 def retire_cmd(prompt_id: str, project: str) -> int:
     """Retire a prompt that stopped working."""
-    lib, _ = _lib(project)
-    lib.set_status(prompt_id, "retired")
-    click.echo(f"{prompt_id} is retired")
+    _set_status(prompt_id, project, "retired")
     return 0
 
 
