@@ -11,9 +11,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from goldenchain import api
+from goldenchain import api as gc_api
 from goldenchain.cli._groups import DefaultGroup
-from goldenchain.cli.project import open_ledger
 from goldenchain.config import load_project
 from goldenchain.errors import UsageError
 
@@ -39,9 +38,9 @@ def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
     """Spend by provider, model, shot and day; burn rate; waste; cost per accepted clip; cost against the
     client's fee; alerts when a figure leaves its band."""
     p = load_project(project)
-    summary = api.costs(p)
+    summary = gc_api.costs(p)
     alerts = summary["alerts"]
-    failed_post = api.post_alerts(p, summary)
+    failed_post = gc_api.post_alerts(p, summary)
     rc = 1 if check and alerts else 0
     if plot:
         from goldenchain.reports.plots import plot_spend
@@ -180,7 +179,7 @@ def breakeven_cmd(
     real: dict[str, Any] = {}
     if Path(project, "goldenchain.toml").is_file():
         p = load_project(project)
-        ledger = open_ledger(p)
+        ledger = gc_api.open_ledger(p)
         if ledger is not None:
             stills = [t for t in ledger.takes(p.id) if t.stage == "still" and t.state == "downloaded"]
             ledger.db.dispose()
@@ -252,7 +251,7 @@ def monthly_cmd(
 
     wanted = parse_month(month)
     p = load_project(project)
-    ledger = open_ledger(p)
+    ledger = gc_api.open_ledger(p)
     if ledger is None:
         return _nothing(f"no ledger yet in {p.id}: nothing to summarise for {wanted}", as_json)
     try:
@@ -320,7 +319,7 @@ def reconcile_cmd(
     from goldenchain.core.money import reconcile
 
     p = load_project(project)
-    ledger = open_ledger(p)
+    ledger = gc_api.open_ledger(p)
     ours: dict[str, float] = {}
     if ledger:
         for tk in ledger.takes(p.id):
@@ -396,7 +395,7 @@ def account_cmd(project: str, days: int, as_json: bool) -> int:
             await acct.aclose()
 
     packs = asyncio.run(fetch())
-    ledger = open_ledger(p)
+    ledger = gc_api.open_ledger(p)
     ours = 0.0
     if ledger:
         starts = [pk.effective_ms for pk in packs if pk.effective_ms]

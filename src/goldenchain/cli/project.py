@@ -159,9 +159,6 @@ def run_cmd(
     return execute_run(p, plan, quiet=quiet)
 
 
-open_ledger = api.open_ledger
-
-
 @click.command("status")
 @_project_arg
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
