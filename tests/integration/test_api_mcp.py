@@ -110,6 +110,9 @@ async def _mcp(project: Path, env: dict[str, str], emu: Emulator) -> dict[str, A
         assert approved.returncode == 0, approved.stderr
         ran = await s.call_tool("run", {"quote_id": quote["quote"]})
         out["ran"] = ran.structured_content
+        creates = len(emu.create_requests())
+        again = await s.call_tool("run", {"quote_id": quote["quote"]})  # the engine again, in the same server
+        out["again"] = (again.structured_content, len(emu.create_requests()) - creates)
         takes = await s.call_tool("takes", {})
         out["takes"] = (takes.structured_content or {})["result"]
     return out
@@ -130,6 +133,8 @@ def test_the_mcp_server_lists_tools_refuses_unapproved_spend_and_runs_within_a_q
     assert "unknown shot 'nope'" in out["bad"][0][1] and "approve, reject or use" in out["bad"][1][1]
     assert out["ran"]["ok"] is True and 0 < out["ran"]["spent_usd"] <= out["quote"]["amount_usd"]
     assert out["ran"]["final"] and [s["shot"] for s in out["ran"]["shots"]] == ["s02"]
+    again, new_creates = out["again"]
+    assert again["ok"] is True and again["spent_usd"] == 0 and new_creates == 0  # never pays twice
     # the agent sees a take as the report shows it: the one shape
     assert out["takes"] == [t for s in report(project)["shots"] for t in s["takes"]] != []
 
