@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from goldenchain.core.models import Catalog, ModelSpec, PriceRule, use_project_models
+from goldenchain.core.models import GPU_RATE_KEY, Catalog, ModelSpec, PriceRule, use_project_models
 from goldenchain.errors import ConfigError
 
 __all__ = [
@@ -31,15 +31,17 @@ class _Strict(BaseModel):
 
 
 class PriceSpec(_Strict):
-    #: image | megapixel | second (of output) | compute_second (Replicate's predict_time) | clip (units)
-    per: Literal["image", "megapixel", "second", "compute_second", "clip"]
+    #: image | megapixel | second (of output) | compute_second (Replicate's predict_time) | clip (units) |
+    #: gpu_hour (a GPU of ours, by the seconds a take held it)
+    per: Literal["image", "megapixel", "second", "compute_second", "clip", "gpu_hour"]
     usd: float = Field(gt=0)  # per image / megapixel / second / unit
     source: str = Field(min_length=1)
     date: str = Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")
     #: per clip: units per "MODE:SECONDS", e.g. {"pro:5" = 3.5, "pro:10" = 7}
     units: dict[str, float] = Field(default_factory=dict)
     round_up: bool = False  # per megapixel: bill whole megapixels
-    expected_seconds: float = Field(0.0, ge=0)  # per compute second: the estimate's seconds per output
+    #: per compute second or GPU-hour: the estimate's seconds per output
+    expected_seconds: float = Field(0.0, ge=0)
 
 
 class ProjectModel(_Strict):
@@ -123,8 +125,8 @@ def _spec_of(key: str, m: ProjectModel, registered: Catalog, routes: set[tuple[s
             units.append((mm.group(1), int(mm.group(2)), float(v)))
         if m.price.per == "clip" and not units:
             raise _Bad("price.units", 'a per-clip price needs units per "MODE:SECONDS"')
-        if m.price.per == "compute_second" and m.price.expected_seconds <= 0:
-            raise _Bad("price.expected_seconds", "a per-compute-second price needs expected_seconds > 0")
+        if m.price.per in ("compute_second", "gpu_hour") and m.price.expected_seconds <= 0:
+            raise _Bad("price.expected_seconds", f"a per-{m.price.per} price needs expected_seconds > 0")
         price = PriceRule(
             m.price.per, m.price.usd, m.price.source, m.price.date, tuple(units),
             m.price.round_up, m.price.expected_seconds,
@@ -220,12 +222,15 @@ def project_models(
 
 def check_prices(path: Path, text: str, prices: dict[str, float], models: Catalog) -> None:
     """Each ``[prices]`` key names a model (``route:model``, its rate) or one of its clips
-    (``route:model:mode:seconds``); each value is a positive number of dollars."""
+    (``route:model:mode:seconds``), or is ``gpu_usd_per_hour`` (the rate of every model billed by the hour of
+    a GPU of ours); each value is a positive number of dollars."""
     for key, usd in prices.items():
         line = _table_line(text, "prices", key)
         field = f"prices.{key}"
         if usd <= 0:
             raise ConfigError(str(path), field, line, f"{usd} is not a positive number of dollars")
+        if key == GPU_RATE_KEY:
+            continue
         mm = re.fullmatch(r"(.+):(std|pro):(\d+)", key)
         spec_key = mm.group(1) if mm else key
         found = [s for s in models if s.key == spec_key]

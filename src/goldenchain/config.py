@@ -17,7 +17,7 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from goldenchain.config_sections import AlertsSection, LintSection, PlanSection, SceneType
+from goldenchain.config_sections import AlertsSection, LintSection, LocalSection, PlanSection, SceneType
 from goldenchain.config_sections import Strict as _Strict
 from goldenchain.core.delivery import DeliverySection, project_issues, spec_issues
 from goldenchain.errors import ConfigError, UsageError
@@ -175,7 +175,9 @@ class ProjectConfig(_Strict):
     plan: PlanSection = Field(default_factory=PlanSection)
     lint: LintSection = Field(default_factory=LintSection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
-    #: price overrides: "fal:fal-ai/flux/dev" (the model's rate) or "kling:kling-v1-5:pro:5" (per clip) -> USD
+    local: LocalSection = Field(default_factory=LocalSection)
+    #: price overrides: "fal:fal-ai/flux/dev" (the model's rate) or "kling:kling-v1-5:pro:5" (per clip) -> USD;
+    #: gpu_usd_per_hour: the local routes' rate (a GPU of ours, by the hour)
     prices: dict[str, float] = Field(default_factory=dict)
     #: the project's own models: [models."route:id"] with a spec (goldenchain/catalog.py, docs/models.md)
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -355,6 +357,10 @@ class Settings:
             merged.setdefault(k, v)
         return cls(merged)
 
+    def with_defaults(self, defaults: dict[str, str]) -> Settings:
+        """These settings, with ``defaults`` for the names they do not set."""
+        return Settings({**defaults, **self.values})
+
     def get(self, name: str) -> str | None:
         v = self.values.get(name)
         return v or None
@@ -446,6 +452,7 @@ def load_project(root: Path | str | None) -> Project:
         raise UsageError(f"{cfg_path}: no project file here (create one with: goldenchain init DIR)")
     settings = Settings.load(root)
     cfg = apply_guide_overrides(load_config(cfg_path), settings)
+    settings = settings.with_defaults(cfg.local.settings(root))
     from goldenchain.catalog import apply_project_file
 
     apply_project_file(cfg_path, cfg.prices)  # [models] and [prices] against the registered specs

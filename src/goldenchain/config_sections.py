@@ -4,11 +4,20 @@ strict base every section of :mod:`goldenchain.config` is built on. :mod:`golden
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["AlertsSection", "LintRuleSpec", "LintSection", "PlanSection", "SceneType", "Strict"]
+__all__ = [
+    "AlertsSection",
+    "LintRuleSpec",
+    "LintSection",
+    "LocalSection",
+    "PlanSection",
+    "SceneType",
+    "Strict",
+]
 
 SceneType = Literal["portrait", "landscape", "environment", "action", "product"]
 
@@ -94,3 +103,22 @@ class AlertsSection(Strict):
     #: infrastructure cost as a share of the project's fee (alerts also go to GOLDENCHAIN_ALERT_WEBHOOK, a
     #: Slack-compatible URL kept in the environment or .env, when it is set)
     fee_share: tuple[float | None, float | None] = (None, 0.25)
+
+
+class LocalSection(Strict):
+    """The local GPU routes (local-flux, local-svd) on this project's GPU workers. Each is a default: the
+    environment (or .env) of the machine that renders overrides it, as its weights and GPU are its own."""
+
+    #: a folder holding one diffusers folder per model, named by the model id's last part (FLUX.1-schnell);
+    #: relative to the project (env GOLDENCHAIN_LOCAL_WEIGHTS)
+    weights: str | None = None
+    #: auto (the GPU if there is one) | cuda | cuda:N | cpu (env GOLDENCHAIN_LOCAL_DEVICE)
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:[0-9]+)?)$")
+    #: auto (picked from the GPU's memory) or a preset's name (env GOLDENCHAIN_LOCAL_PRESET)
+    preset: str = Field("auto", pattern=r"^[a-z0-9-]+$")
+
+    def settings(self, root: Path) -> dict[str, str]:
+        out = {"GOLDENCHAIN_LOCAL_DEVICE": self.device, "GOLDENCHAIN_LOCAL_PRESET": self.preset}
+        if self.weights:
+            out["GOLDENCHAIN_LOCAL_WEIGHTS"] = str((root / Path(self.weights).expanduser()).resolve())
+        return out

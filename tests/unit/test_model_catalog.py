@@ -214,6 +214,8 @@ def test_lint_estimate_and_adapter_agree_on_stills(spec: ModelSpec, width: int, 
         assert price == pytest.approx(
             spec.price.usd * (math.ceil(mp) if spec.price.round_up else mp), abs=1e-6
         )
+    elif spec.price.basis == "gpu_hour":  # a GPU of ours: its hourly rate for the seconds one still takes
+        assert price == pytest.approx(spec.price.usd * spec.price.expected_seconds / 3600, abs=1e-6)
     else:
         assert price == spec.price.usd
 

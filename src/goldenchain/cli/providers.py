@@ -68,7 +68,11 @@ def caps_short(spec: ModelSpec) -> str:
     if spec.end_frame:
         text += "; end"
     if spec.ignored:
-        text += f"; ignores {','.join(p.replace('_scale', '').replace('_ratio', '') for p in spec.ignored)}"
+        short = (
+            p.replace("_scale", "").replace("_ratio", "").replace("negative_prompt", "neg")
+            for p in spec.ignored
+        )
+        text += f"; ignores {','.join(short)}"
     return text
 
 

@@ -13,7 +13,9 @@ from goldenchain.errors import UsageError
 @click.command("worker")
 @click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
 @click.option(
-    "--queues", default=None, help="Comma-separated queues to serve (default: all of the project's)."
+    "--queues",
+    default=None,
+    help="Comma-separated queues to serve, e.g. gpu or shots,kling (default: all of the project's but gpu).",
 )
 @click.option("--executor-id", default=None, help="Stable id: a worker restarted with it resumes its work.")
 @click.option(

@@ -12,12 +12,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from goldenchain.core.price_rule import BILLED_UNIT, Basis, Price, PriceRule, UnknownPrice, megapixels
+from goldenchain.core.price_rule import (
+    BILLED_UNIT,
+    GPU_RATE_KEY,
+    Basis,
+    Price,
+    PriceRule,
+    UnknownPrice,
+    megapixels,
+)
 from goldenchain.errors import UsageError
 
 __all__ = [
     "BILLED_UNIT",
     "CLIP_PARAMS",
+    "GPU_RATE_KEY",
     "Basis",
     "Catalog",
     "Issue",
@@ -132,7 +141,13 @@ class ModelSpec:
     def _rate(self, overrides: Mapping[str, float] | None) -> tuple[float, str]:
         if overrides and self.key in overrides:
             return float(overrides[self.key]), "override"
+        if overrides and self.price.basis == "gpu_hour" and GPU_RATE_KEY in overrides:
+            return float(overrides[GPU_RATE_KEY]), ""
         return self.price.usd, ""
+
+    def _gpu_price(self, rate: float, note: str) -> Price:
+        secs = self.price.expected_seconds
+        return Price(round(rate * secs / 3600, 6), None, note or f"~{secs:g} GPU-s x ${rate:g}/GPU-h")
 
     def still_price(self, width: int, height: int, overrides: Mapping[str, float] | None = None) -> Price:
         rate, note = self._rate(overrides)
@@ -145,6 +160,8 @@ class ModelSpec:
         if rule.basis == "compute_second":
             secs = rule.expected_seconds
             return Price(round(rate * secs, 6), None, note or f"~{secs:g} s x ${rate:g}/s")
+        if rule.basis == "gpu_hour":
+            return self._gpu_price(rate, note)
         raise UnknownPrice(f"{self.key} is priced per {rule.basis}, not per still")
 
     def clip_price(self, mode: str, duration: int, overrides: Mapping[str, float] | None = None) -> Price:
@@ -163,6 +180,8 @@ class ModelSpec:
         if rule.basis == "compute_second":
             secs = rule.expected_seconds
             return Price(round(rate * secs, 6), None, note or f"~{secs:g} s x ${rate:g}/s")
+        if rule.basis == "gpu_hour":
+            return self._gpu_price(rate, note)
         raise UnknownPrice(f"{self.key} is priced per {rule.basis}, not per clip")
 
     def actual_usd(
@@ -180,6 +199,8 @@ class ModelSpec:
         # megapixels: what was billed, as reported (the estimate rounds up to whole megapixels)
         if self.price.basis == "clip":
             return round(billed_units * rate, 6), billed_units
+        if self.price.basis == "gpu_hour":  # the seconds this take held our GPU
+            return round(billed_units * rate / 3600, 6), None
         return round(billed_units * rate, 6), None
 
     # -- capabilities -------------------------------------------------------------------------------------
@@ -375,7 +396,7 @@ class ModelSpec:
         }
         if rule.units:
             out["units"] = [{"mode": m, "duration": d, "units": u} for m, d, u in rule.units]
-        if rule.basis == "compute_second":
+        if rule.basis in ("compute_second", "gpu_hour"):
             out["expected_seconds"] = rule.expected_seconds
         if rule.basis == "megapixel":
             out["round_up"] = rule.round_up

@@ -9,9 +9,9 @@ from typing import Literal
 
 from goldenchain.errors import UsageError
 
-__all__ = ["BILLED_UNIT", "Basis", "Price", "PriceRule", "UnknownPrice", "megapixels"]
+__all__ = ["BILLED_UNIT", "GPU_RATE_KEY", "Basis", "Price", "PriceRule", "UnknownPrice", "megapixels"]
 
-Basis = Literal["image", "megapixel", "second", "compute_second", "clip"]
+Basis = Literal["image", "megapixel", "second", "compute_second", "clip", "gpu_hour"]
 
 #: the unit an adapter reports in ``Succeeded.unit`` for each price basis
 BILLED_UNIT: dict[str, str] = {
@@ -20,7 +20,10 @@ BILLED_UNIT: dict[str, str] = {
     "second": "seconds",
     "compute_second": "compute_seconds",
     "clip": "credits",
+    "gpu_hour": "gpu_seconds",
 }
+#: the ``[prices]`` key that sets the rate of every model billed by the GPU-hour (local routes)
+GPU_RATE_KEY = "gpu_usd_per_hour"
 
 
 class UnknownPrice(UsageError, KeyError):
@@ -45,7 +48,8 @@ def megapixels(width: int, height: int) -> float:
 @dataclass(frozen=True)
 class PriceRule:
     """How a model is billed. ``usd`` is per image, per megapixel, per output second, per second of compute
-    (Replicate's ``metrics.predict_time``) or, for ``clip``, per unit with ``units`` per (mode, duration)."""
+    (Replicate's ``metrics.predict_time``), per hour of a GPU of ours (local routes: the take's measured
+    seconds) or, for ``clip``, per unit with ``units`` per (mode, duration)."""
 
     basis: Basis
     usd: float
@@ -54,7 +58,7 @@ class PriceRule:
     units: tuple[tuple[str, int, float], ...] = ()
     #: megapixel prices: bill whole megapixels, rounded up (fal)
     round_up: bool = False
-    #: compute_second prices: the seconds of compute one output is expected to take (for the estimate)
+    #: compute_second and gpu_hour prices: the seconds one output is expected to take (for the estimate)
     expected_seconds: float = 0.0
 
     def unit_count(self, mode: str, duration: int) -> float | None:
@@ -66,4 +70,5 @@ class PriceRule:
     def short(self) -> str:
         """``$0.025/MP``, ``$0.098/s``, ``$0.14/unit``: fits a narrow column."""
         per = {"image": "img", "megapixel": "MP", "second": "s", "compute_second": "cpu-s", "clip": "unit"}
+        per["gpu_hour"] = "GPU-h"
         return f"${self.usd:g}/{per[self.basis]}"

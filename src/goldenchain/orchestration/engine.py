@@ -15,12 +15,15 @@ APP_VERSION = (
     "goldenchain-wf-5"  # wf-5: a typed plan and typed step results (wf-4: environment failures block)
 )
 SHOT_QUEUE = "gc-shots"
+#: the local routes' takes: served only by workers that ask for it (``goldenchain worker --queues gpu``), one
+#: take at a time per worker (one GPU, one loaded pipeline); ``[engine.concurrency] gpu`` caps them all
+GPU_QUEUE = "gc-gpu"
 #: seconds between two status reads of the workflows a process awaits: on one machine every end is announced
 #: in this process, so the read is a guard; in team mode most ends happen in another worker, and one read
 #: covers every awaited workflow of the process, so it can be frequent
 EMBEDDED_TICK, TEAM_TICK = 5.0, 0.25
 
-__all__ = ["APP_VERSION", "FINISHED", "SHOT_QUEUE", "launch", "statuses", "wait_all"]
+__all__ = ["APP_VERSION", "FINISHED", "GPU_QUEUE", "SHOT_QUEUE", "launch", "statuses", "wait_all"]
 
 
 def is_team(database_url: str) -> bool:
@@ -81,10 +84,21 @@ async def register_queues(concurrency: dict[str, int], *, shots: int) -> None:
     await DBOS.register_queue_async(
         SHOT_QUEUE, global_concurrency=shots, polling_interval_sec=SHOT_QUEUE_POLL
     )
+    done: set[str] = set()
     for provider, k in concurrency.items():
-        await DBOS.register_queue_async(
-            queue_name(provider), global_concurrency=k, polling_interval_sec=TAKE_QUEUE_POLL
-        )
+        name = queue_name(provider)
+        if name in done:
+            continue
+        done.add(name)
+        if name == GPU_QUEUE:
+            await DBOS.register_queue_async(
+                name,
+                worker_concurrency=1,
+                global_concurrency=concurrency.get("gpu"),
+                polling_interval_sec=TAKE_QUEUE_POLL,
+            )
+            continue
+        await DBOS.register_queue_async(name, global_concurrency=k, polling_interval_sec=TAKE_QUEUE_POLL)
 
 
 def provider_concurrency(project: Any) -> dict[str, int]:

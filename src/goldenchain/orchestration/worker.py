@@ -24,7 +24,15 @@ def default_executor_id() -> str:
 
 
 def all_queues(project: Project) -> list[str]:
-    return [engine.SHOT_QUEUE, *sorted(queue_name(p) for p in engine.provider_concurrency(project))]
+    """A worker's queues when it names none: the shots and every provider's, but not the GPU queue, which
+    only a worker on a GPU machine serves (``--queues gpu``)."""
+    takes = {queue_name(p) for p in engine.provider_concurrency(project)} - {engine.GPU_QUEUE}
+    return [engine.SHOT_QUEUE, *sorted(takes)]
+
+
+def queue_names(names: list[str]) -> list[str]:
+    """``--queues`` as given: ``gpu``, ``shots`` or ``kling`` stand for ``gc-gpu``, ``gc-shots``, ``gc-kling``."""
+    return [n if n.startswith("gc-") else f"gc-{n}" for n in names]
 
 
 async def serve_worker(
@@ -49,7 +57,7 @@ async def serve_worker(
     if hooks is not None:
         rt.hub, rt.callback_base = hooks.hub, hooks.base_url
     RUNTIMES[project.id] = rt
-    listen = queues or all_queues(project)
+    listen = queue_names(queues) if queues else all_queues(project)
     eid = executor_id or default_executor_id()
     keeper: LeaseKeeper | None = None
     if team:

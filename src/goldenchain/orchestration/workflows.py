@@ -25,7 +25,10 @@ MAX_SUBMIT_RETRIES = 8
 
 
 def queue_name(provider: str) -> str:
-    return f"gc-{provider}"
+    """``gc-<route>``, or ``gc-gpu`` for every route registered on the GPU queue (the local routes)."""
+    from goldenchain.plugins.manager import get_registry
+
+    return f"gc-{get_registry().queue_of(provider)}"
 
 
 def _blocked_take(sub: StartResult, take_no: int, stage: str, plan: ShotPlan) -> TakeResult:
@@ -75,7 +78,8 @@ async def paid_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: in
     # a take created with a callback is woken by it; polling is then only the fallback, and slow
     interval = fallback_interval(plan.engine) if task.hook else plan.engine.poll_interval
     max_polls = max(1, int(plan.engine.poll_timeout / interval))
-    due = task.accepted_at + interval  # no task is done the moment it is accepted: wait, then ask
+    # no provider's task is done the moment it is accepted: wait, then ask; a local render is (``ready``)
+    due = task.accepted_at + (0.0 if task.handle.get("ready") else interval)
     env_since: float | None = None
     for _ in range(max_polls):
         st: PollResult = await poll_take(plan, take_id, task, due)

@@ -91,6 +91,22 @@ def _register_more(register: Any) -> None:
     register("replicate", "t2i", replicate_factory, models=list(replicate_models.FLUX_SPECS))
     register("replicate-kling", "i2v", replicate_kling_factory, models=list(replicate_models.KLING_SPECS))
     register("together", "t2i", together_factory, models=list(together_models.SPECS))
+    _register_local(register)
+
+
+def _register_local(register: Any) -> None:
+    """FLUX and SVD on a GPU of ours (the ``local`` extra; nothing here imports torch or diffusers)."""
+    from goldenchain.providers.local import LocalFlux, LocalSvd
+    from goldenchain.providers.local import models as local_models
+
+    def flux_factory(settings: Any, client: Any = None) -> LocalFlux:
+        return LocalFlux(settings)
+
+    def svd_factory(settings: Any, client: Any = None) -> LocalSvd:
+        return LocalSvd(settings)
+
+    register("local-flux", "t2i", flux_factory, models=list(local_models.FLUX_SPECS), queue="gpu")
+    register("local-svd", "i2v", svd_factory, models=list(local_models.SVD_SPECS), queue="gpu")
 
 
 @hookimpl

@@ -15,7 +15,8 @@ def register_providers(register: Any) -> None:
     """Call ``register(name, kind, factory, models=[...])`` for each provider.
 
     ``kind`` is ``"t2i"`` or ``"i2v"``; ``factory(settings, client)`` builds the adapter from
-    :class:`goldenchain.config.Settings` and an optional injected ``httpx.AsyncClient``."""
+    :class:`goldenchain.config.Settings` and an optional injected ``httpx.AsyncClient``. ``queue="gpu"``
+    puts the route's takes in the GPU queue, which only workers started with ``--queues gpu`` serve."""
 
 
 @hookspec

@@ -24,6 +24,8 @@ class ProviderEntry:
     #: the model ids, in registration order (each with a spec in ``specs``, or it cannot be used)
     models: list[str] = field(default_factory=list)
     specs: dict[str, ModelSpec] = field(default_factory=dict)
+    #: the queue its takes wait in (``gpu``: served only by workers that ask for it); None: its own
+    queue: str | None = None
 
 
 @dataclass
@@ -40,7 +42,11 @@ class Registry:
         self.gates: dict[str, list[GateEntry]] = {"image": [], "clip": []}
 
         def reg_provider(
-            name: str, kind: str, factory: Callable[..., Any], models: list[Any] | None = None
+            name: str,
+            kind: str,
+            factory: Callable[..., Any],
+            models: list[Any] | None = None,
+            queue: str | None = None,
         ) -> None:
             ids: list[str] = []
             specs: dict[str, ModelSpec] = {}
@@ -54,7 +60,7 @@ class Registry:
                     ids.append(m.model)
                 else:  # a bare id: listed, but it cannot be used until it has a spec
                     ids.append(str(m))
-            self.providers[(name, kind)] = ProviderEntry(name, kind, factory, ids, specs)
+            self.providers[(name, kind)] = ProviderEntry(name, kind, factory, ids, specs, queue)
 
         def reg_gate(name: str, kind: str, check: Callable[..., Any]) -> None:
             self.gates.setdefault(kind, []).append(GateEntry(name, kind, check))
@@ -63,6 +69,13 @@ class Registry:
         pm.hook.register_gates(register=reg_gate)
         #: every registered model's spec
         self.catalog = Catalog.of(spec for entry in self.providers.values() for spec in entry.specs.values())
+
+    def queue_of(self, name: str) -> str:
+        """The queue a route's takes wait in: the one it registered with (``gpu``), else its own name."""
+        for (n, _), entry in self.providers.items():
+            if n == name and entry.queue:
+                return entry.queue
+        return name
 
     def provider(self, name: str, kind: str) -> ProviderEntry:
         try:
