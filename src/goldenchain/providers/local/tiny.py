@@ -10,9 +10,10 @@ from typing import Any
 
 __all__ = ["save_tiny_flux", "save_tiny_svd"]
 
-#: four VAE levels: latents are 1/8 of the image, so full-size stills and clips stay cheap on a CPU
-_LEVELS = 4
-_CH = 8
+#: FLUX: five VAE levels (latents 1/16 of the image, sides a multiple of 32) of 4 channels, so a full-size
+#: still takes seconds on a CPU; SVD: four (1/8, as the real one), of 32 (its norms have 32 groups)
+_FLUX_LEVELS, _FLUX_CH = 5, 4
+_SVD_LEVELS = 4
 
 
 def _tokenizer() -> Any:
@@ -69,12 +70,12 @@ def save_tiny_flux(path: Path | str, *, guidance: bool = False, seed: int = 0) -
         T5Config(vocab_size=259, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, pad_token_id=0)
     )
     vae = AutoencoderKL(
-        block_out_channels=(_CH,) * _LEVELS,
-        down_block_types=("DownEncoderBlock2D",) * _LEVELS,
-        up_block_types=("UpDecoderBlock2D",) * _LEVELS,
+        block_out_channels=(_FLUX_CH,) * _FLUX_LEVELS,
+        down_block_types=("DownEncoderBlock2D",) * _FLUX_LEVELS,
+        up_block_types=("UpDecoderBlock2D",) * _FLUX_LEVELS,
         layers_per_block=1,
         latent_channels=latent,
-        norm_num_groups=_CH // 2,
+        norm_num_groups=_FLUX_CH // 2,
         use_quant_conv=False,
         use_post_quant_conv=False,
         shift_factor=0.0609,
@@ -120,9 +121,9 @@ def save_tiny_svd(path: Path | str, *, seed: int = 0) -> Path:
         projection_class_embeddings_input_dim=24,
         num_frames=25,
     )
-    vae = AutoencoderKLTemporalDecoder(  # its norms have 32 groups: 32 channels at least
-        block_out_channels=(32,) * _LEVELS,
-        down_block_types=("DownEncoderBlock2D",) * _LEVELS,
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=(32,) * _SVD_LEVELS,
+        down_block_types=("DownEncoderBlock2D",) * _SVD_LEVELS,
         layers_per_block=1,
         latent_channels=latent,
     )
