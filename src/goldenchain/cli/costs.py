@@ -158,49 +158,73 @@ def prices_cmd(as_json: bool) -> int:
 @click.option(
     "--api-usd-per-image", type=float, default=None, help="API price per still; default: the ledger's own"
 )
-@click.option("--gpu-usd-per-hour", type=float, required=True, help="Your GPU rental, e.g. 2.0.")
 @click.option(
-    "--images-per-hour", type=float, default=None, help="What that GPU renders per hour (if you know it)."
+    "--gpu-usd-per-hour",
+    type=float,
+    default=None,
+    help="Your GPU's price per hour, e.g. 2.0; default: the project's [prices] gpu_usd_per_hour.",
+)
+@click.option(
+    "--images-per-hour",
+    type=float,
+    default=None,
+    help="What that GPU renders per hour; default: the ledger's local stills (their measured GPU seconds).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def breakeven_cmd(
     project: str,
     api_usd_per_image: float | None,
-    gpu_usd_per_hour: float,
+    gpu_usd_per_hour: float | None,
     images_per_hour: float | None,
     as_json: bool,
 ) -> int:
-    """When a rented GPU pays: the ledger's real price per still and your real volume (stills per busy hour)
-    against the GPU's price per hour. A GPU costs by the hour whether busy or not; the API per image."""
-    from goldenchain.core.money import breakeven, still_volume
+    """When a GPU of your own pays: the ledger's real price per still on the API routes and your real volume
+    (stills per busy hour) against the GPU's price per hour, and, where the local routes made stills, the
+    GPU's real speed from their measured seconds. A GPU costs by the hour whether busy or not; the API per
+    image."""
+    from goldenchain.core.models import GPU_RATE_KEY
+    from goldenchain.core.money import breakeven, local_speed, still_volume
 
-    if (api_usd_per_image is not None and api_usd_per_image <= 0) or gpu_usd_per_hour <= 0:
-        raise UsageError("prices and throughput must be positive")
+    for v in (api_usd_per_image, gpu_usd_per_hour, images_per_hour):
+        if v is not None and v <= 0:
+            raise UsageError("prices and throughput must be positive")
     real: dict[str, Any] = {}
+    local: dict[str, Any] = {}
     if Path(project, "goldenchain.toml").is_file():
         p = load_project(project)
+        if gpu_usd_per_hour is None:
+            gpu_usd_per_hour = p.config.prices.get(GPU_RATE_KEY)
         ledger = gc_api.open_ledger(p)
         if ledger is not None:
             stills = [t for t in ledger.takes(p.id) if t.stage == "still" and t.state == "downloaded"]
             ledger.db.dispose()
-            real = still_volume([(t.created_at, t.cost_usd or 0.0) for t in stills])
+            api = [t for t in stills if t.unit != "gpu_seconds"]
+            real = still_volume([(t.created_at, t.cost_usd or 0.0) for t in api])
+            local = local_speed(
+                [(t.billed_units or 0.0, t.cost_usd or 0.0) for t in stills if t.unit == "gpu_seconds"]
+            )
     elif project != ".":
         load_project(project)  # a path that is not a project: the usual one-line error
-    api = api_usd_per_image if api_usd_per_image is not None else real.get("usd_per_image")
-    if not api:
-        raise UsageError("no still has been paid for in this project yet: give --api-usd-per-image")
-    if gpu_usd_per_hour <= 0 or (images_per_hour is not None and images_per_hour <= 0):
-        raise UsageError("prices and throughput must be positive")
-    volume_needed = gpu_usd_per_hour / api
+    if gpu_usd_per_hour is None:
+        raise UsageError("no GPU price: give --gpu-usd-per-hour (or set [prices] gpu_usd_per_hour)")
+    api_price = api_usd_per_image if api_usd_per_image is not None else real.get("usd_per_image")
+    if not api_price:
+        raise UsageError(
+            "no still has been paid for on an API route in this project yet: give --api-usd-per-image"
+        )
+    speed = images_per_hour if images_per_hour is not None else local.get("images_per_hour")
+    volume_needed = gpu_usd_per_hour / api_price
     out: dict[str, Any] = {
-        "api_usd_per_image": round(api, 5),
+        "api_usd_per_image": round(api_price, 5),
         "api_price_from": "ledger" if api_usd_per_image is None else "flag",
         "gpu_usd_per_hour": gpu_usd_per_hour,
         "breakeven_images_per_hour": round(volume_needed, 2),
         **{k: v for k, v in real.items() if k != "usd_per_image"},
+        **{f"local_{k}": v for k, v in local.items()},
     }
-    if images_per_hour is not None:
-        out.update(breakeven(api, gpu_usd_per_hour, images_per_hour).to_json())
+    if speed is not None:
+        out.update(breakeven(api_price, gpu_usd_per_hour, speed).to_json())
+        out["gpu_speed_from"] = "flag" if images_per_hour is not None else "ledger"
     busy = real.get("busiest_hour_images")
     if busy is not None:
         out["local_pays_now"] = busy >= volume_needed
@@ -208,18 +232,24 @@ def breakeven_cmd(
         click.echo(json.dumps(out, indent=2))
         return 0
     lines = [
-        f"API: ${api:.4f} per still ({out['api_price_from']}); GPU: ${gpu_usd_per_hour:.2f} per hour.",
+        f"API: ${api_price:.4f} per still ({out['api_price_from']}); GPU: ${gpu_usd_per_hour:.2f} per hour.",
         f"A GPU pays once you keep it busy with more than {volume_needed:.1f} stills an hour.",
     ]
     if busy is not None:
         verdict = "a GPU would pay" if out["local_pays_now"] else "the API is cheaper"
         lines.append(
-            f"Your ledger: {real['stills']} stills over {real['active_hours']} busy hour(s), "
+            f"Your ledger: {real['stills']} API stills over {real['active_hours']} busy hour(s), "
             f"{busy} in the busiest: {verdict} at that volume."
         )
-    if images_per_hour is not None:
+    if local:
         lines.append(
-            f"At {images_per_hour:g} stills an hour the GPU costs ${out['gpu_usd_per_image']:.4f} each."
+            f"Your GPU: {local['stills']} local stills, {local['gpu_seconds_per_image']:.1f} GPU-s each "
+            f"({local['images_per_hour']:.0f} an hour busy), ${local['usd_per_image']:.4f} each in the ledger."
+        )
+    if speed is not None:
+        lines.append(
+            f"At {speed:g} stills an hour the GPU costs ${out['gpu_usd_per_image']:.4f} each: "
+            f"{'the GPU' if out['cheaper'] == 'gpu' else 'the API'} is cheaper per still when kept busy."
         )
     console.print("\n".join(lines))
     return 0

@@ -79,6 +79,20 @@ def still_volume(stills: list[tuple[Any, float]]) -> dict[str, Any]:
     }
 
 
+def local_speed(takes: list[tuple[float, float]]) -> dict[str, Any]:
+    """From (GPU seconds, cost) pairs of stills made on a GPU of ours: its real speed and price per still."""
+    made = [(s, c) for s, c in takes if s > 0]
+    if not made:
+        return {}
+    secs = sum(s for s, _ in made) / len(made)
+    return {
+        "stills": len(made),
+        "gpu_seconds_per_image": round(secs, 3),
+        "images_per_hour": round(3600 / secs, 2),
+        "usd_per_image": round(sum(c for _, c in made) / len(made), 6),
+    }
+
+
 @dataclass(frozen=True)
 class Difference:
     task_id: str
