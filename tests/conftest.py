@@ -15,6 +15,8 @@ import pytest
 
 #: tests that must run, never skip, in a strict run: by marker, by folder, or by needing a PostgreSQL database
 STRICT_MARKERS = ("postgres", "browser")
+#: the local routes' CPU tests need the local extra, which the shipped suite installs
+STRICT_FOLDERS = (*STRICT_MARKERS, "local")
 STRICT_FIXTURES = ("pg_url",)
 
 
@@ -27,7 +29,7 @@ def _must_run(item: pytest.Item) -> bool:
         folders = item.path.relative_to(item.config.rootpath).parts[:-1]
     except ValueError:
         folders = item.path.parts[:-1]
-    return any(part in STRICT_MARKERS for part in folders)
+    return any(part in STRICT_FOLDERS for part in folders)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,7 +18,7 @@ from goldenchain.providers.local.models import FLUX_SPECS, SVD_SPECS
 from goldenchain.providers.local.presets import pick_preset
 from goldenchain.providers.local.tiny import save_tiny_flux, save_tiny_svd
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="the GPU tests need the local extra")
 pytestmark = [
     pytest.mark.gpu,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="no NVIDIA GPU on this machine"),
