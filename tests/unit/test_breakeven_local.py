@@ -11,6 +11,7 @@ import pytest
 
 from goldenchain.cli import main
 from goldenchain.config import load_project
+from goldenchain.providers.local.models import GPU_USD_PER_HOUR
 from goldenchain.store.db import Database
 from goldenchain.store.ledger import BudgetCaps, Ledger
 from goldenchain.templates import write_example
@@ -62,7 +63,7 @@ def test_breakeven_reads_both_sides_from_the_ledger(
     assert code == 0, err
     out = json.loads(stdout)
     assert out["api_usd_per_image"] == pytest.approx(0.03)  # the API stills only
-    assert out["stills"] == 2 and out["gpu_usd_per_hour"] == 3.0  # the project's rate
+    assert out["stills"] == 2 and (out["gpu_usd_per_hour"], out["gpu_price_from"]) == (3.0, "project")
     assert out["local_stills"] == 3 and out["local_gpu_seconds_per_image"] == pytest.approx(10.0)
     assert out["gpu_images_per_hour"] == pytest.approx(360.0) and out["gpu_speed_from"] == "ledger"
     assert out["gpu_usd_per_image"] == pytest.approx(3.0 / 360)
@@ -72,7 +73,7 @@ def test_breakeven_reads_both_sides_from_the_ledger(
     assert "3 local stills, 10.0 GPU-s each (360 an hour busy)" in text
 
 
-def test_flags_still_win_and_a_missing_gpu_price_is_a_usage_error(
+def test_flags_win_and_the_catalog_rate_is_the_default(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = [
@@ -87,7 +88,11 @@ def test_flags_still_win_and_a_missing_gpu_price_is_a_usage_error(
     ]
     out = json.loads(_cli(args, capsys)[1])
     assert (out["gpu_usd_per_image"], out["cheaper"], out["gpu_speed_from"]) == (0.6, "api", "flag")
-    bare = tmp_path / "bare"
+    bare = tmp_path / "bare"  # no [prices] gpu_usd_per_hour: the rate the ledger bills local takes at
     write_example(bare, shots=1)
-    code, _, err = _cli(["costs", "breakeven", str(bare)], capsys)
-    assert code == 2 and "give --gpu-usd-per-hour" in err
+    out = json.loads(
+        _cli(["costs", "breakeven", str(bare), "--api-usd-per-image", "0.025", "--json"], capsys)[1]
+    )
+    assert (out["gpu_usd_per_hour"], out["gpu_price_from"]) == (GPU_USD_PER_HOUR, "catalog")
+    code, _, err = _cli(["costs", "breakeven", str(bare)], capsys)  # no API still paid for yet
+    assert code == 2 and "give --api-usd-per-image" in err

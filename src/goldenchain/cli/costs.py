@@ -190,10 +190,11 @@ def breakeven_cmd(
             raise UsageError("prices and throughput must be positive")
     real: dict[str, Any] = {}
     local: dict[str, Any] = {}
+    gpu_from = "flag"
     if Path(project, "goldenchain.toml").is_file():
         p = load_project(project)
-        if gpu_usd_per_hour is None:
-            gpu_usd_per_hour = p.config.prices.get(GPU_RATE_KEY)
+        if gpu_usd_per_hour is None and GPU_RATE_KEY in p.config.prices:
+            gpu_usd_per_hour, gpu_from = p.config.prices[GPU_RATE_KEY], "project"
         ledger = gc_api.open_ledger(p)
         if ledger is not None:
             stills = [t for t in ledger.takes(p.id) if t.stage == "still" and t.state == "downloaded"]
@@ -205,8 +206,13 @@ def breakeven_cmd(
             )
     elif project != ".":
         load_project(project)  # a path that is not a project: the usual one-line error
-    if gpu_usd_per_hour is None:
-        raise UsageError("no GPU price: give --gpu-usd-per-hour (or set [prices] gpu_usd_per_hour)")
+    if gpu_usd_per_hour is None:  # the rate the ledger bills local takes at: the catalog's
+        from goldenchain.core.models import active_catalog
+
+        rates = [s.price.usd for s in active_catalog() if s.price.basis == "gpu_hour"]
+        if not rates:
+            raise UsageError("no GPU price: give --gpu-usd-per-hour (or set [prices] gpu_usd_per_hour)")
+        gpu_usd_per_hour, gpu_from = rates[0], "catalog"
     api_price = api_usd_per_image if api_usd_per_image is not None else real.get("usd_per_image")
     if not api_price:
         raise UsageError(
@@ -218,6 +224,7 @@ def breakeven_cmd(
         "api_usd_per_image": round(api_price, 5),
         "api_price_from": "ledger" if api_usd_per_image is None else "flag",
         "gpu_usd_per_hour": gpu_usd_per_hour,
+        "gpu_price_from": gpu_from,
         "breakeven_images_per_hour": round(volume_needed, 2),
         **{k: v for k, v in real.items() if k != "usd_per_image"},
         **{f"local_{k}": v for k, v in local.items()},
@@ -232,7 +239,8 @@ def breakeven_cmd(
         click.echo(json.dumps(out, indent=2))
         return 0
     lines = [
-        f"API: ${api_price:.4f} per still ({out['api_price_from']}); GPU: ${gpu_usd_per_hour:.2f} per hour.",
+        f"API: ${api_price:.4f} per still ({out['api_price_from']}); "
+        f"GPU: ${gpu_usd_per_hour:.2f} per hour ({gpu_from}).",
         f"A GPU pays once you keep it busy with more than {volume_needed:.1f} stills an hour.",
     ]
     if busy is not None:
