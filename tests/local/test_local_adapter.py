@@ -114,3 +114,15 @@ def test_no_gpu_is_a_clear_error_unless_the_cpu_is_asked_for(tiny_weights: Path)
         )
     setup = pipelines.resolve_setup("local-flux", "flux", "tiny-flux", _settings(tiny_weights))
     assert (setup.device, setup.preset.dtype, setup.path) == ("cpu", "float32", tiny_weights / "tiny-flux")
+
+
+async def test_doctor_checks_the_weights_and_the_device(
+    tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goldenchain.providers.probe import probe_route
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    ok = await probe_route("local-svd", _settings(tiny_weights), model="tiny-svd")
+    assert ok.ok and f"weights in {tiny_weights / 'tiny-svd'}; cpu, preset cpu" in ok.detail
+    missing = await probe_route("local-flux", _settings(tmp_path), model=SCHNELL.model)
+    assert not missing.ok and "no local weights for black-forest-labs/FLUX.1-schnell" in missing.detail

@@ -103,7 +103,26 @@ async def probe_route(route: str, settings: Any, *, model: str = "") -> Probe:
             "together": "TOGETHER_BASE_URL",
         }.get(fam, "the base URL")
         return Probe(False, f"{fam} unreachable: {e.reason}", f"check the network and {base_var}")
+    if route in _LOCAL:
+        return _local(route, model, settings)
     return Probe(True, f"{route}: no free check for this route", "")
+
+
+_LOCAL = {"local-flux": "flux", "local-svd": "svd"}
+
+
+def _local(route: str, model: str, settings: Any) -> Probe:
+    """A local route on this machine: its weights where they should be, a GPU (or the CPU asked for) and the
+    preset its memory picks. Nothing is loaded."""
+    from goldenchain.errors import UsageError
+    from goldenchain.providers.local.pipelines import resolve_setup
+
+    try:
+        s = resolve_setup(route, _LOCAL[route], model, settings)
+    except (ProviderError, UsageError) as e:
+        why = e.reason if isinstance(e, ProviderError) else str(e)
+        return Probe(False, why, "in team mode it is the GPU worker that needs them: run doctor there")
+    return Probe(True, f"{model}: weights in {s.path}; {s.device}, preset {s.preset.name}", "")
 
 
 async def _kling(settings: Any) -> Probe:
