@@ -9,7 +9,7 @@ from goldenchain.core.models import ModelSpec, PriceRule
 
 __all__ = ["FLUX_SPECS", "GPU_USD_PER_HOUR", "SPECS", "SVD_SPECS"]
 
-PRICE_DATE = "2026-11-30"
+PRICE_DATE = "2026-11-01"  # the catalog version
 #: an on-demand H100-class GPU from a cloud that rents them by the hour; set yours in [prices]
 GPU_USD_PER_HOUR = 2.5
 SRC = (
