@@ -89,17 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         c0, t0 = _cpu(), time.perf_counter()
         p_rej, p_why = peer(clip)
         peer_s, peer_cpu = time.perf_counter() - t0, _cpu() - c0
+        scores = {c.name: c.score for c in r.checks}
         rejected_by = [c.name for c in r.checks if c.verdict == "reject"]
         warned_by = [c.name for c in r.checks if c.verdict == "warn"]
         rows.append(
             {"clip": spec.name, "defect": spec.defect, "variant": spec.variant, "camera": spec.camera,
-             "verdict": r.verdict, "rejected_by": rejected_by, "warned_by": warned_by,
+             "verdict": r.verdict, "rejected_by": rejected_by, "warned_by": warned_by, "scores": scores,
              "seconds": ours_s, "cpu": ours_cpu, "peer_reject": p_rej, "peer_why": p_why,
              "peer_seconds": peer_s, "peer_cpu": peer_cpu}
         )  # fmt: skip
         print(
-            f"  {spec.name:55s} ours {r.verdict:6s} {','.join(rejected_by):28s} {ours_s:5.2f} s | "
-            f"peer {'reject' if p_rej else 'pass':6s} {','.join(p_why):12s} {peer_s:5.2f} s",
+            f"  {spec.name:55s} ours {r.verdict:6s} {','.join(rejected_by or warned_by):24s} "
+            f"warp {scores.get('warp', 0.0):5.1f} wm {scores.get('watermark', 0.0):5.1f} "
+            f"{ours_s:5.2f} s {ours_cpu:4.2f} cpu | peer {'reject' if p_rej else 'pass':6s} {','.join(p_why):12s} "
+            f"{peer_s:5.2f} s",
             flush=True,
         )
 
@@ -119,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         pr = frac([bool(r["peer_reject"]) for r in sub])
         table[d] = {"n": len(sub), "ours": ours, "own": own_r, "ours_warn_or_reject": warn, "peer": pr}
         print(f"  {d:14s} {len(sub):3d} {ours:6.2f} {own_r:6.2f} {warn:6.2f} {pr:6.2f}")
+    missed = [r for r in rows if r["defect"] != "clean" and r["verdict"] != "reject"]
+    for r in missed:
+        print(f"    missed: {r['clip']}: {r['verdict']} {r['warned_by']} scores {r['scores']}")
     clean = [r for r in rows if r["defect"] == "clean"]
     fr = frac([r["verdict"] == "reject" for r in clean])
     fw = frac([r["verdict"] == "warn" for r in clean])

@@ -163,3 +163,59 @@ def test_unreadable_still_is_usage_error(clips, tmp_path: Path):
     junk.write_text("no")
     with pytest.raises(UsageError):
         check_clip(clips("good"), still=junk)
+
+
+def test_watermark_not_measured_when_the_first_frame_is_another_picture(clips, tmp_path: Path, natural):
+    other = tmp_path / "other.png"
+    Image.fromarray(natural(1280, 720, seed=99)).save(other)
+    c = by_name(check_clip(clips("logo"), still=other), "watermark")
+    assert c.verdict == "pass" and "first frame is not the still" in c.message
+
+
+def _busy_pan_with_badge(n: int, badge: bool) -> list[np.ndarray]:
+    """High-contrast bars and blocks sweeping under a 35 % white badge with dark text (top left)."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    wide = np.full((H, W + 4 * FPS * SECONDS), 90, np.uint8)
+    for _ in range(260):
+        x, y = int(rng.integers(0, wide.shape[1] - 40)), int(rng.integers(0, H - 40))
+        wide[y : y + int(rng.integers(8, 60)), x : x + int(rng.integers(4, 40))] = (
+            int(rng.integers(0, 2)) * 230
+        )
+    out = []
+    for i in range(n):
+        f = np.ascontiguousarray(np.repeat(wide[:, 4 * i : 4 * i + W, None], 3, axis=2))
+        if badge:
+            layer = f.copy()
+            cv2.circle(layer, (60, 60), 40, (255, 255, 255), -1, cv2.LINE_AA)
+            cv2.putText(layer, "AI", (38, 72), cv2.FONT_HERSHEY_DUPLEX, 1.0, (0, 0, 0), 2, cv2.LINE_AA)
+            cv2.addWeighted(layer, 0.35, f, 0.65, 0, dst=f)
+        out.append(f)
+    return out
+
+
+def test_translucent_badge_over_a_busy_moving_background_rejected(tmp_path: Path):
+    """Scene edges keep passing under the badge, so the mean-and-spread rule alone does not see it (asserted,
+    so that this test keeps testing the robust rule); the per-pixel median of the gradients does."""
+    from goldenchain.gates import clip_checks as cc
+    from goldenchain.gates.decode import decode_clip
+
+    n = FPS * SECONDS
+    clean_still = tmp_path / "still.png"
+    Image.fromarray(_busy_pan_with_badge(1, badge=False)[0]).save(clean_still)
+    clip = write_clip(tmp_path / "badge.mp4", _busy_pan_with_badge(n, badge=True))
+    c = by_name(check_clip(clip, still=clean_still), "watermark")
+    assert c.verdict == "reject" and "top-left" in c.message, c.message
+
+    decoded = decode_clip(clip)
+    sx = decoded.frames[0].shape[1] / W
+    ys, xs = np.mgrid[: decoded.frames[0].shape[0], : decoded.frames[0].shape[1]]
+    ring = np.abs(np.hypot(xs - 60 * sx, ys - 60 * sx) - 40 * sx) < 2 * sx
+    mean_rule = cc.static_structure(decoded)[ring].mean()
+    robust = cc.consensus_static(decoded, ring)[ring].mean()
+    assert robust > 2 * mean_rule and robust > 0.2, (mean_rule, robust)
+
+    # the same busy pan without the badge, against its own first frame, passes
+    plain = write_clip(tmp_path / "plain.mp4", _busy_pan_with_badge(n, badge=False))
+    assert by_name(check_clip(plain, still=clean_still), "watermark").verdict == "pass"

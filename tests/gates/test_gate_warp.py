@@ -42,15 +42,16 @@ def camera(kind: str, i: int) -> np.ndarray:
     return np.array([[c, -s, cx - (c * W / 2 - s * H / 2)], [s, c, cy - (s * W / 2 + c * H / 2)]])
 
 
-def render(big: np.ndarray, kind: str, melt: float = 0.0) -> list[np.ndarray]:
-    """Frames of a camera move; ``melt`` > 0 adds a swirl of the scene growing to ``melt`` px from 1 s on."""
+def render(big: np.ndarray, kind: str, melt: float = 0.0, onset: float = 1.0) -> list[np.ndarray]:
+    """Frames of a camera move; ``melt`` > 0 adds a swirl of the scene growing to ``melt`` px from ``onset`` s
+    on until the last frame."""
     gy, gx = np.mgrid[0:H, 0:W].astype(np.float32)
     out = []
     for i in range(N):
         a = camera(kind, i)
         sx = a[0, 0] * gx + a[0, 1] * gy + a[0, 2]
         sy = a[1, 0] * gx + a[1, 1] * gy + a[1, 2]
-        grow = max(0.0, (i / FPS - 1.0) / (SECONDS - 1.0))
+        grow = max(0.0, (i / FPS - onset) / ((N - 1) / FPS - onset))
         if melt and grow > 0:
             cx, cy, sig = 0.7 * W, 0.7 * H, 0.2 * H
             rx, ry = sx - cx, sy - cy
@@ -82,3 +83,18 @@ def test_melt_grows_over_time(tmp_path: Path, big):
     early = max(s for s, t in zip(tr.scores, tr.times, strict=True) if t <= 1.0)
     assert tr.scores[-1] > 4 * max(early, 0.5)
     assert tr.curl[-1] > tr.div[-1]  # a swirl: rotation, not expansion
+
+
+def test_melt_still_growing_at_the_end_counts_near_its_full_size(tmp_path: Path, big):
+    """A late melt is largest in the last frames. Each sample needs the next one to confirm it, so the last one
+    is confirmed by a sample a few frames before the end instead of one half a second before (where the melt
+    is far smaller)."""
+    clip = decode_clip(write_clip(tmp_path / "late.mp4", render(big, "pan", melt=14.0, onset=3.5)))
+    tr = trace_warp(clip.frames, clip.fps)
+    assert tr.times[-1] == pytest.approx((N - 1) / FPS)
+    assert tr.times[-1] - tr.times[-2] <= 0.2  # the confirming sample is close to the end
+    worst, at, _, _ = tr.worst
+    assert at >= (N - 1) / FPS - 0.2
+    assert worst >= 0.75 * tr.scores[-1]
+    half_second_before = max(s for s, t in zip(tr.scores, tr.times, strict=True) if t <= tr.times[-1] - 0.45)
+    assert worst > 1.3 * half_second_before

@@ -48,14 +48,19 @@ def _even(x: float) -> int:
 _FULL = np.clip(np.round((np.arange(256) - 16.0) * 255.0 / 219.0), 0, 255).astype(np.uint8)
 
 
-def _luma(frame: Any) -> np.ndarray:
-    """The frame's luma plane as full-range uint8 (a converting copy for formats other than planar YUV)."""
+def _luma(frame: Any) -> tuple[np.ndarray, bool]:
+    """The frame's luma plane as uint8 (a view where it can be) and whether it is full range already (a
+    converting copy, full range, for formats other than planar YUV)."""
     if frame.format.name in _PLANAR_8BIT:
         plane = frame.planes[0]
         y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
-        full = frame.format.name.startswith("yuvj") or int(frame.color_range) == 2  # AVCOL_RANGE_JPEG
-        return y if full else cv2.LUT(y, _FULL)
-    return np.asarray(frame.to_ndarray(format="gray"))
+        return y, frame.format.name.startswith("yuvj") or int(frame.color_range) == 2  # AVCOL_RANGE_JPEG
+    return np.asarray(frame.to_ndarray(format="gray")), True
+
+
+def _full(y: np.ndarray, full: bool) -> np.ndarray:
+    """Video range -> full range, after the reduction (16x fewer pixels to map than at full size)."""
+    return y if full else cv2.LUT(y, _FULL)
 
 
 _PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
@@ -63,7 +68,7 @@ _PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj44
 
 def _resize(y: np.ndarray, w: int, h: int) -> np.ndarray:
     if y.shape == (h, w):
-        return np.ascontiguousarray(y)
+        return np.array(y)  # a copy: the plane's buffer belongs to the decoder
     return cv2.resize(y, (w, h), interpolation=cv2.INTER_AREA)
 
 
@@ -83,7 +88,8 @@ def decode_clip(path: str | Path, dark_luma: float = 50.0) -> Clip:
         if not container.streams.video:
             raise ClipLoadError("no video stream in the file")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        # one decoding thread: frame threads cost more CPU per clip, and a worker checks clips side by side
+        stream.thread_type = "NONE"
         cc = stream.codec_context
         width, height = int(cc.width), int(cc.height)
         if width <= 0 or height <= 0:
@@ -99,12 +105,12 @@ def decode_clip(path: str | Path, dark_luma: float = 50.0) -> Clip:
         dark: list[np.ndarray] = []
         n_dark = 0
         for frame in container.decode(stream):
-            y = _luma(frame)
-            g = _resize(y, aw, ah)
+            y, full = _luma(frame)
+            g = _full(_resize(y, aw, ah), full)
             frames.append(g)
             if float(g.mean()) < dark_luma:
                 if n_dark % DARK_EVERY == 0 and len(dark) < DARK_MAX:
-                    dark.append(_resize(y, dw, dh))
+                    dark.append(_full(_resize(y, dw, dh), full))
                 n_dark += 1
         if not frames:
             raise ClipLoadError("the video stream has no decodable frames")

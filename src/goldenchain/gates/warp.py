@@ -61,6 +61,10 @@ def _small(f: np.ndarray) -> np.ndarray:
     return cv2.resize(f, (_W, max(8, round(h * _W / w))), interpolation=cv2.INTER_AREA)
 
 
+def _soft(f: np.ndarray) -> np.ndarray:
+    return np.asarray(cv2.GaussianBlur(f, (5, 5), 1.0))
+
+
 def _fit(flow: np.ndarray, mask: np.ndarray, min_share: float = 0.0) -> tuple[np.ndarray | None, int]:
     """Homography from a flow field by RANSAC on grid points where ``mask`` holds; (H, inliers)."""
     h, w = mask.shape
@@ -81,12 +85,16 @@ def _flow(dis: cv2.DISOpticalFlow, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(dis.calc(a, b, np.zeros((*a.shape, 2), np.float32)))
 
 
-def _hom_flow(hom: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    h, w = shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    pts = np.stack([xs, ys], axis=-1).reshape(-1, 1, 2)
-    mapped = cv2.perspectiveTransform(pts, hom).reshape(h, w, 2)
-    return mapped - np.stack([xs, ys], axis=-1)
+def _grid(shape: tuple[int, int]) -> np.ndarray:
+    """Pixel coordinates (H x W x 2, float32: x, y)."""
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    return np.stack([xs, ys], axis=-1)
+
+
+def _hom_flow(hom: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The displacement field (H x W x 2) of a homography over the pixel ``grid`` (:func:`_grid`)."""
+    mapped = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), hom).reshape(grid.shape)
+    return mapped - grid
 
 
 def _texture(f: np.ndarray) -> np.ndarray:
@@ -130,6 +138,11 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
     idx = list(range(0, n, step))
     if idx[-1] != n - 1 and n - 1 - idx[-1] >= step // 2:
         idx.append(n - 1)
+    # the last sample has no later one to confirm it: confirm it with one a few frames before the end, so that
+    # a melt that is still growing when the clip ends counts at (nearly) its full size
+    near_end = n - 1 - max(1, step // 4)
+    if len(idx) > 2 and idx[-1] == n - 1 and idx[-2] < near_end:
+        idx.insert(-1, near_end)
     dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     fine = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     small = {i: _small(frames[i]) for i in idx}
@@ -146,6 +159,7 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
     chain = np.eye(3)  # reference coords -> current sample coords
     prev = ref
     ones = np.ones((h, w), np.float32)
+    grid = _grid((h, w))
     for i in idx[1:]:
         a, b = small[prev], small[i]
         prev = i
@@ -153,7 +167,7 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
         flow = None if flat else _flow(dis, a, b)
         hom = None if flow is None else _fit(flow, _texture(a) & (static == 0), min_share=0.3)[0]
         if flow is not None and hom is not None:
-            cam = np.hypot(*np.moveaxis(_hom_flow(hom, (h, w)), -1, 0))
+            cam = np.hypot(*np.moveaxis(_hom_flow(hom, grid), -1, 0))
             if float(np.median(cam)) > 1.0:
                 # overlay pixels: static structure whose flow is ~0 where the camera moved the scene
                 moved += 1
@@ -178,11 +192,13 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
         moved_static = cv2.warpPerspective(
             static, chain, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
         )
-        res = _flow(fine, small[ref], np.asarray(back, dtype=np.uint8))
+        # both sides smoothed a little: resampling a fine repetitive texture (planks, tiles) by the camera's
+        # zoom leaves moiré that the flow would read as local motion; a melt is far smoother than that
+        res = _flow(fine, _soft(small[ref]), _soft(np.asarray(back, dtype=np.uint8)))
         use = valid & ref_tex & (moved_static == 0)
         hom2, _ = _fit(res, use)
         if hom2 is not None:
-            res = res - _hom_flow(hom2, (h, w))
+            res = res - _hom_flow(hom2, grid)
             chain = chain @ hom2  # registered to the reference: the chain does not drift
         med = _blocks(res, use, block)
         ok = ~np.isnan(med[..., 0])
