@@ -158,6 +158,47 @@ def test_near_duplicate_rejected(save, good_rgb, natural):
     assert by_name(check_image(a, recent_hashes=[other, "zz"]), "near_duplicate").verdict == "pass"
 
 
+def test_batch_gives_the_single_still_reports_in_one_cambi_run_per_size(save, good_rgb, natural, monkeypatch):
+    """check_images measures CAMBI for a chunk of stills in one ffmpeg run per frame size, takes the pHash from
+    the same decode, and compares each still with those before it; the reports equal check_image's."""
+    from goldenchain.gates import banding
+    from goldenchain.gates.image import check_images
+
+    x = np.linspace(0, 1, 1024)[None, :] * 0.6 + np.linspace(0, 1, 1024)[:, None] * 0.4
+    banded = np.dstack([((40 + 120 * x) // 8 * 8).astype(np.uint8)] * 3)
+    paths = [
+        save(good_rgb, "a.png"),
+        save(banded, "band.png"),
+        save(natural(1280, 720, seed=2), "wide.png"),
+        save(good_rgb, "a-again.jpg", quality=90),  # a near duplicate of the first
+        _write(save, b"not an image", "broken.png"),
+    ]
+    single = [check_image(p) for p in paths[:3]]
+    runs: list[int] = []
+    real = banding.cambi_frames
+
+    def counting(frames, timeout=60.0):  # type: ignore[no-untyped-def]
+        runs.append(len(frames))
+        return real(frames, timeout=timeout)
+
+    monkeypatch.setattr(banding, "cambi_frames", counting)
+    got = list(check_images(paths))
+    assert sorted(runs) == [1, 3]  # the three 1024² stills together, the 1280x720 one alone
+    for r, s in zip(got[:3], single, strict=True):
+        same = [(c.name, c.verdict, c.score) for c in s.checks if c.name != "near_duplicate"]
+        assert [(c.name, c.verdict, c.score) for c in r[0].checks if c.name != "near_duplicate"] == same
+    assert by_name(got[1][0], "banding").verdict == "reject"
+    assert got[0][1] == image_phash(paths[0]) and got[2][1] == image_phash(paths[2])
+    assert by_name(got[3][0], "near_duplicate").verdict == "reject"
+    assert got[4][0].verdict == "error" and got[4][1] is None
+
+
+def _write(save, data: bytes, name: str) -> Path:  # type: ignore[no-untyped-def]
+    p = save(np.zeros((2, 2, 3), np.uint8), name)
+    p.write_bytes(data)
+    return p
+
+
 # --- file handling ------------------------------------------------------------------------------
 
 

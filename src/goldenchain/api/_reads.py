@@ -212,19 +212,18 @@ def gate(
 ) -> list[CheckReport]:
     """The image gate on files, one report per file (``gate --json``'s objects); an unreadable file gets
     verdict ``error`` with a message. A file that looks like an earlier one of ``paths`` is a near-duplicate."""
-    from goldenchain.gates.image import check_image, image_phash
+    from goldenchain.gates.image import check_images
     from goldenchain.gates.profiles import PROFILES
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r} (known: {', '.join(sorted(PROFILES))})")
-    reports: list[CheckReport] = []
-    hashes: list[str] = []
-    for path in paths:
-        r = check_image(Path(path), profile=profile, aspect=aspect, recent_hashes=list(hashes))
-        reports.append(CheckReport(str(path), r.verdict, r.seconds, r.checks, r.message))
-        if r.verdict != "error":
-            hashes.append(image_phash(Path(path)))
-    return reports
+    # one pass: each still is decoded once (its pHash comes from the same decode) and compared with those
+    # before it; CAMBI measures the stills in groups
+    results = check_images([Path(p) for p in paths], profile=profile, aspect=aspect)
+    return [
+        CheckReport(str(path), r.verdict, r.seconds, r.checks, r.message)
+        for path, (r, _) in zip(paths, results, strict=True)
+    ]
 
 
 def qc(

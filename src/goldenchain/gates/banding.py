@@ -87,16 +87,19 @@ def even_gray(y: np.ndarray, max_side: int = 3840) -> np.ndarray:
     return np.clip(y[:h, :w] + 0.5, 0, 255).astype(np.uint8)
 
 
-def check_banding(s: Still, t: dict[str, float]) -> Check:
+def banding_frame(s: Still) -> np.ndarray | None:
+    """The gray frame CAMBI measures for a still (None when it is too small to measure)."""
     if min(s.width, s.height) < 64:
+        return None
+    return even_gray(s.luma)
+
+
+def grade_banding(score: float | None, t: dict[str, float], error: str | None = None) -> Check:
+    """The banding check from a CAMBI score (None: too small; ``error``: CAMBI could not run)."""
+    if error is not None:
+        return make("banding", "warn", 0.0, t["banding"], "higher_is_worse", f"banding not measured: {error}")
+    if score is None:
         return make("banding", "pass", 0.0, t["banding"], "higher_is_worse", "too small to measure")
-    try:
-        scores = cambi_frames([even_gray(s.luma)], timeout=20.0)
-        if not scores:
-            raise CambiUnavailable("libvmaf returned no frame")
-    except (CambiUnavailable, ValueError, KeyError) as exc:
-        return make("banding", "warn", 0.0, t["banding"], "higher_is_worse", f"banding not measured: {exc}")
-    score = scores[0]
     return graded(
         "banding",
         score,
@@ -107,6 +110,35 @@ def check_banding(s: Still, t: dict[str, float]) -> Check:
         ok=f"no visible banding (CAMBI {score:.1f})",
         bad=(
             f"colour banding / false contours in smooth areas: CAMBI {score:.1f} (limit {{thr:g}}; "
-            "5 = starts to annoy); regenerate or dither"
+            "5 = starts to annoy); look at the sky, backdrop or other smooth gradients: regenerate or dither"
         ),
     )
+
+
+def cambi_batch(frames: list[np.ndarray | None], timeout: float = 20.0) -> list[float | str | None]:
+    """CAMBI of many stills' frames with one ffmpeg run per frame size (starting ffmpeg costs as much as
+    measuring a 1024² still). Per frame: the score, None for a None frame, or an error message."""
+    out: list[float | str | None] = [None] * len(frames)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, f in enumerate(frames):
+        if f is not None:
+            groups.setdefault(f.shape, []).append(i)
+    for idx in groups.values():
+        try:
+            scores = cambi_frames([frames[i] for i in idx], timeout=timeout * len(idx))  # type: ignore[misc]
+            if len(scores) != len(idx):
+                raise CambiUnavailable(f"libvmaf returned {len(scores)} scores for {len(idx)} frames")
+        except (CambiUnavailable, ValueError, KeyError) as exc:
+            for i in idx:
+                out[i] = str(exc)
+            continue
+        for i, sc in zip(idx, scores, strict=True):
+            out[i] = sc
+    return out
+
+
+def check_banding(s: Still, t: dict[str, float]) -> Check:
+    res = cambi_batch([banding_frame(s)])[0]
+    if isinstance(res, str):
+        return grade_banding(None, t, res)
+    return grade_banding(res, t)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from goldenchain.core.checks import Check, CheckReport
 from goldenchain.gates import banding, image_checks, quality
@@ -44,18 +48,72 @@ def check_image(
     recently accepted stills. An unknown profile, threshold name or malformed aspect raises ``UsageError``;
     any problem with the file itself gives a report with verdict ``"error"``.
     """
+    report, _ = next(
+        check_images(
+            [path], profile=profile, aspect=aspect, thresholds=thresholds, recent_hashes=recent_hashes
+        )
+    )
+    return report
+
+
+def check_images(
+    paths: Iterable[str | Path],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    aspect: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    recent_hashes: Sequence[str] = (),
+    chunk: int = 16,
+) -> Iterator[tuple[CheckReport, str | None]]:
+    """The gate over many stills, in order: (report, pHash or None when unreadable) for each.
+
+    Each still is compared for near duplicates with ``recent_hashes`` and with the readable stills before it.
+    Stills are decoded one at a time; CAMBI (an ffmpeg run) measures ``chunk`` of them at once, which halves
+    its cost per still. Same errors as :func:`check_image`.
+    """
     t = resolve(profile, thresholds)
     if aspect is not None:
         image_checks.parse_aspect(aspect)  # validate before any work
+    hashes = list(recent_hashes)
+    pending: list[_Pending] = []
+    for path in paths:
+        pending.append(_measure(path, t, aspect, hashes))
+        if pending[-1].phash is not None:
+            hashes.append(pending[-1].phash)
+        if len(pending) >= chunk:
+            yield from _finish(pending, t)
+            pending = []
+    yield from _finish(pending, t)
+
+
+@dataclass
+class _Pending:
+    """A still measured by every check but banding, which waits for its chunk's CAMBI run."""
+
+    path: str
+    seconds: float
+    checks: dict[str, Check] = field(default_factory=dict)
+    frame: np.ndarray | None = None
+    phash: str | None = None
+    error: str | None = None
+
+
+def _measure(path: str | Path, t: dict[str, float], aspect: str | None, hashes: list[str]) -> _Pending:
     start = time.perf_counter()
     try:
         still = load_still(path)
     except ImageLoadError as exc:
-        return CheckReport(str(path), "error", time.perf_counter() - start, [], str(exc))
+        return _Pending(str(path), time.perf_counter() - start, error=str(exc))
     except Exception as exc:  # a decoder bug on a hostile file must not escape
         log.exception("unexpected error decoding %s", path)
         msg = f"cannot decode image: {type(exc).__name__}: {exc}"
-        return CheckReport(str(path), "error", time.perf_counter() - start, [], msg)
+        return _Pending(str(path), time.perf_counter() - start, error=msg)
+    found: list[str] = []
+
+    def near_duplicate(s: Still) -> Check:
+        check, h = image_checks.check_near_duplicate(s, hashes, t)
+        found.append(h)
+        return check
 
     runners: dict[str, Callable[[Still], Check]] = {
         "resolution": lambda s: image_checks.check_resolution(s, t),
@@ -63,14 +121,45 @@ def check_image(
         "exposure": lambda s: image_checks.check_exposure(s, t),
         "low_information": lambda s: image_checks.check_low_information(s, t),
         "jpeg_blocking": lambda s: quality.check_jpeg_blocking(s, t),
-        "banding": lambda s: banding.check_banding(s, t),
         "blur": lambda s: quality.check_blur(s, t),
         "subject_cutoff": lambda s: quality.check_subject_cutoff(s, t),
-        "near_duplicate": lambda s: image_checks.check_near_duplicate(s, recent_hashes, t)[0],
+        "near_duplicate": near_duplicate,
         "lighting": lambda s: image_checks.check_lighting(s, t),
     }
-    checks = [_safe(name, runners[name], still) for name in IMAGE_CHECKS]
-    return CheckReport(str(path), CheckReport.combine(checks), time.perf_counter() - start, checks)
+    out = _Pending(str(path), 0.0)
+    out.checks = {name: _safe(name, fn, still) for name, fn in runners.items()}
+    try:
+        out.frame = banding.banding_frame(still)
+    except Exception as exc:
+        log.exception("gate check banding failed on %s", path)
+        out.checks["banding"] = make("banding", "warn", 0.0, 0.0, "higher_is_worse", f"not measured: {exc}")
+    if not found:  # the pHash failed inside the check: compute it again for the caller's bookkeeping
+        try:
+            found.append(image_checks.phash_of(Image.fromarray(still.rgb)))
+        except Exception:
+            log.exception("pHash failed on %s", path)
+    out.phash = found[0] if found else None
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _finish(pending: list[_Pending], t: dict[str, float]) -> Iterator[tuple[CheckReport, str | None]]:
+    todo = [p for p in pending if p.error is None and "banding" not in p.checks]
+    started = time.perf_counter()
+    scores = banding.cambi_batch([p.frame for p in todo])
+    share = (time.perf_counter() - started) / max(1, len(todo))
+    for p, sc in zip(todo, scores, strict=True):
+        if isinstance(sc, str):
+            p.checks["banding"] = banding.grade_banding(None, t, error=sc)
+        else:
+            p.checks["banding"] = banding.grade_banding(sc, t)
+        p.seconds += share
+    for p in pending:
+        if p.error is not None:
+            yield CheckReport(p.path, "error", p.seconds, [], p.error), None
+            continue
+        checks = [p.checks[name] for name in IMAGE_CHECKS]
+        yield CheckReport(p.path, CheckReport.combine(checks), p.seconds, checks), p.phash
 
 
 def image_phash(path: str | Path) -> str:
@@ -78,8 +167,6 @@ def image_phash(path: str | Path) -> str:
 
     Raises :class:`~goldenchain.gates.loading.ImageLoadError` when the file cannot be decoded.
     """
-    from PIL import Image
-
     return image_checks.phash_of(Image.fromarray(load_still(path).rgb))
 
 
