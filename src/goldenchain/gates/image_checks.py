@@ -135,7 +135,8 @@ def check_exposure(s: Still, t: dict[str, float]) -> Check:
             hi,
             t["exposure.highlights"],
             "higher_is_worse",
-            f"blown highlights: {hi:.1%} of pixels are clipped white (limit {t['exposure.highlights']:.0%})",
+            f"blown highlights: {hi:.1%} of pixels are clipped white (limit {t['exposure.highlights']:.0%}); "
+            "look at the brightest areas (sky, lamps, skin, white fabric) for lost detail",
         )
     if lo > t["exposure.blacks"]:
         return make(
@@ -144,7 +145,8 @@ def check_exposure(s: Still, t: dict[str, float]) -> Check:
             lo,
             t["exposure.blacks"],
             "higher_is_worse",
-            f"crushed blacks: {lo:.1%} of pixels are clipped black (limit {t['exposure.blacks']:.0%})",
+            f"crushed blacks: {lo:.1%} of pixels are clipped black (limit {t['exposure.blacks']:.0%}); "
+            "look at the shadows for lost detail",
         )
     return make(
         "exposure",
@@ -169,7 +171,7 @@ def check_low_information(s: Still, t: dict[str, float]) -> Check:
         ok=f"tonal entropy {entropy:.1f} bits",
         bad=(
             f"little visual information: tonal entropy {entropy:.2f} bits (needs ≥ {{thr:g}}); "
-            "flat or posterised"
+            "flat or posterised: look for large flat areas or too few tones"
         ),
     )
 
@@ -257,6 +259,6 @@ def check_lighting(s: Still, t: dict[str, float]) -> Check:
         ok=f"light colour consistent between centre and surround (Δlog R/B {diff:.2f})",
         bad=(
             f"light on the centre is {warm} than the surround (Δlog R/B {diff:.2f} > {{thr:.2f}}): "
-            "possible mixed or composited lighting, review by eye"
+            "possible mixed or composited lighting: look at the subject's light against the background's"
         ),
     )

@@ -71,7 +71,8 @@ def check_jpeg_blocking(s: Still, t: dict[str, float]) -> Check:
     else:
         msg = (
             f"JPEG blocking: quality score {score:.1f} (needs ≥ {thr:g}), 8x8 block edges {ratio:.2f}x "
-            "stronger than the texture; re-export as PNG or regenerate"
+            "stronger than the texture; look for 8x8 blocks in smooth areas at full size; re-export as PNG "
+            "or regenerate"
         )
     return make("jpeg_blocking", verdict, score, thr, "lower_is_worse", msg)  # type: ignore[arg-type]
 
@@ -146,7 +147,9 @@ def crisp_edge_ratio(y: np.ndarray, q: float = 99.5) -> float:
 def check_blur(s: Still, t: dict[str, float]) -> Check:
     """Reject only when the spectrum is poor in fine detail AND not even the crispest edges are sharp.
 
-    Warn when one of them (or the tile Laplacian) fires alone; the warning quotes PIQE as a third opinion.
+    Warn when both are soft, one of them only nearly (``blur.warn`` / ``blur.edge.warn``), or when no tile is
+    crisply in focus (``blur.laplacian``); the warning quotes PIQE as a third opinion. One soft measure alone
+    does not warn: a shallow depth of field leaves the spectrum poor and the subject's edges crisp.
     """
     y = s.work_luma
     hf = fft_hf_share(y)
@@ -154,6 +157,8 @@ def check_blur(s: Still, t: dict[str, float]) -> Check:
     lap90 = tile_laplacian_p90(y)
     hf_bad = hf < t["blur"]
     edge_bad = crisp < t["blur.edge"]
+    hf_soft = hf < t["blur.warn"]
+    edge_soft = crisp < t["blur.edge.warn"]
     lap_bad = lap90 < t["blur.laplacian"]
     detail = (
         f"fine-detail share {hf:.3f} (needs ≥ {t['blur']:g}), crispest edges {crisp:.3f} "
@@ -161,15 +166,16 @@ def check_blur(s: Still, t: dict[str, float]) -> Check:
     )
     if hf_bad and edge_bad:
         return make("blur", "reject", hf, t["blur"], "lower_is_worse", f"blurred / lacks detail: {detail}")
-    if hf_bad or edge_bad or lap_bad:
-        why = (
-            "soft overall"
-            if hf_bad
-            else ("no crisp edge anywhere" if edge_bad else "no tile is crisply in focus")
-        )
+    if (hf_bad and edge_soft) or (edge_bad and hf_soft) or lap_bad:
+        why = "no tile is crisply in focus" if lap_bad and not (hf_soft and edge_soft) else "nearly blurred"
         pq = piqe(y).score  # only for borderline stills (~60 ms)
         return make(
-            "blur", "warn", hf, t["blur"], "lower_is_worse", f"possibly soft ({why}): {detail}, PIQE {pq:.0f}"
+            "blur",
+            "warn",
+            hf,
+            t["blur"],
+            "lower_is_worse",
+            f"possibly soft ({why}): {detail}, PIQE {pq:.0f}; look at the subject's edges at full size",
         )
     return make("blur", "pass", hf, t["blur"], "lower_is_worse", f"sharp: {detail}")
 
@@ -226,6 +232,6 @@ def check_subject_cutoff(s: Still, t: dict[str, float]) -> Check:
         ok=f"in-focus detail stays inside the frame (edge excess {score:.3f})",
         bad=(
             f"the in-focus subject runs into the {side} edge ({score:.1%} of its sharp mass in the "
-            "border band, limit {thr:.1%}): it may be cut off"
+            "border band, limit {thr:.1%}): it may be cut off; look at that edge of the frame"
         ),
     )
