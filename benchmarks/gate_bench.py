@@ -22,7 +22,9 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +38,7 @@ from gate_bench_data import (
     NEGATIVE,
     PHOTO_VARIANTS,
     PRIMARY,
+    Item,
     build_set,
     ensure_sources,
     run_cleanvision,
@@ -71,6 +74,72 @@ def _cambi(m: Measurement) -> str:
     return f"{m.features.get('banding', math.nan):.1f}"
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _time_cli(paths: Sequence[str]) -> dict[str, float]:
+    """``goldenchain gate --json`` on every path in one process: wall and CPU (its ffmpeg runs included)."""
+    return _run_cli(paths)[0]
+
+
+def _run_cli(paths: Sequence[str]) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
+    """As :func:`_time_cli`, plus each path's verdict per check from the command's JSON."""
+    c0, t0 = _children_cpu(), time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "goldenchain", "gate", "--json", *paths], capture_output=True, text=True
+    )
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
+    if proc.returncode not in (0, 1):
+        print(f"  goldenchain gate exited {proc.returncode}: {proc.stderr[-500:]}")
+        return {"wall": wall, "cpu": cpu}, {}
+    verdicts = {r["path"]: {c["name"]: c["verdict"] for c in r["checks"]} for r in json.loads(proc.stdout)}
+    return {"wall": wall, "cpu": cpu}, verdicts
+
+
+def cli_only(items: Sequence[Item], cache: Path, out: Path | None) -> int:
+    """The shipped profile through the whole command line beside CleanVision, one process each, one run:
+    seconds (wall and CPU) per still, held-out recall per defect, false rejects and warnings on clean stills."""
+    n = len(items)
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    (cli, verdicts) = _run_cli([i.path for i in items])
+    c0, t0 = _children_cpu(), time.perf_counter()
+    cv = run_cleanvision(list(items), cache, 1)
+    cv_cpu, cv_wall = _children_cpu() - c0, time.perf_counter() - t0
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"\nSeconds per still, {n} stills, one process each:")
+    print(
+        f"  goldenchain gate (CLI, start-up included): wall {cli['wall'] / n:.3f}, CPU {cli['cpu'] / n:.3f}"
+    )
+    print(
+        f"  CleanVision find_issues n_jobs=1 (interpreter and imports included): wall {cv_wall / n:.3f}, CPU {cv_cpu / n:.3f}"
+    )
+    flags = cv["flags"] if cv is not None else {}
+    assert isinstance(flags, dict)
+    held = [i for i in items if i.split == "held-out"]
+    neg = [i for i in held if i.label in tuple(f"photo:{v}" for v in NEGATIVE)]
+    print("\nHeld-out recall (rejected by the defect's own check) / CleanVision (any flag):")
+    rows = {}
+    for d in DEFECTS:
+        pos = [i for i in held if i.label in d.positives and i.path in verdicts]
+        ours = _frac([verdicts[i.path].get(d.check) == "reject" for i in pos])
+        cvr = _frac([any(flags.get(i.path, {}).values()) for i in pos]) if flags else math.nan
+        rows[d.name] = {"n": len(pos), "ours": ours, "cleanvision": cvr}
+        print(f"  {d.name:22s} n {len(pos):3d}  ours {_pct(ours)}  CleanVision {_pct(cvr)}")
+    fr = _frac([any(v == "reject" for v in verdicts[i.path].values()) for i in neg])
+    warned = [i for i in neg if any(v == "warn" for v in verdicts[i.path].values())]
+    print(
+        f"\nHeld-out clean + q90 photos: n {len(neg)}, false rejects {_pct(fr)}, with a warning {_pct(len(warned) / len(neg))}"
+    )
+    for i in warned:
+        print(f"    {Path(i.path).stem}: {[c for c, v in verdicts[i.path].items() if v == 'warn']}")
+    if out is not None:
+        out.write_text(json.dumps({"cli": cli, "cleanvision_cpu": cv_cpu, "cleanvision_wall": cv_wall, "n": n,
+                                   "recall": rows, "false_reject": fr, "warned": len(warned) / len(neg)}, indent=2))  # fmt: skip
+    return 0
+
+
 def _frac(mask: Sequence[bool]) -> float:
     return sum(mask) / len(mask) if mask else math.nan
 
@@ -83,12 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cleanvision", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="reuse the cached gate measurements of the last run")
     ap.add_argument("--json", type=Path, default=None, help="also write all figures as JSON here")
+    ap.add_argument(
+        "--cli-only", action="store_true", help="only the command line beside CleanVision (no fit)"
+    )
     args = ap.parse_args(argv)
     cache: Path = args.cache.expanduser()
     cache.mkdir(parents=True, exist_ok=True)
 
     src = ensure_sources(cache)
     items = build_set(src, cache)
+    if args.cli_only:
+        return cli_only(items, cache, args.json)
     by_path = {i.path: i for i in items}
     n_photo_scenes = len({i.scene for i in items if i.kind == "photo"})
     n_grad = len({i.scene for i in items if i.kind == "gradient"})
@@ -106,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         check_image(p)
         times.append(time.perf_counter() - t0)
+
+    # 1b. the whole CLI over every image in one process (start-up, decoding, every check, the table)
+    cli = _time_cli([i.path for i in items])
 
     # 2. batch: every image through the gate with the features kept, N worker processes
     saved = cache / "measurements.json"
@@ -156,8 +233,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # 5. CleanVision on the same images
     cv1 = cv2 = None
+    cv_cpu = math.nan
     if not args.no_cleanvision:
+        c0 = _children_cpu()
         cv1 = run_cleanvision(items, cache, 1)
+        cv_cpu = _children_cpu() - c0
         cv2 = run_cleanvision(items, cache, args.jobs)
     cv_flags: dict[str, dict[str, bool]] = {}
     if cv1 is not None:
@@ -264,6 +344,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  held-out re-run with fitted thresholds ({len(held)} images, {args.jobs} processes): {refit_wall:.1f} s"
     )
+    n = len(items)
+    print(
+        f"  goldenchain gate CLI, one process, {n} images: wall {cli['wall']:.1f} s = {cli['wall'] / n:.3f} "
+        f"s/image, CPU (with ffmpeg) {cli['cpu']:.1f} s = {cli['cpu'] / n:.3f} s/image"
+    )
+    report["cli_wall_per_image"], report["cli_cpu_per_image"] = cli["wall"] / n, cli["cpu"] / n
+    if not math.isnan(cv_cpu):
+        print(
+            f"  CleanVision n_jobs=1 CPU (its process, imports included): {cv_cpu:.1f} s = {cv_cpu / n:.3f} s/image"
+        )
+        report["cleanvision_cpu_per_image"] = cv_cpu / n
     if cv1 is not None and cv2 is not None:
         w1, w2 = float(cv1["wall"]), float(cv2["wall"])  # type: ignore[arg-type]
         print(
