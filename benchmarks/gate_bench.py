@@ -127,10 +127,13 @@ def cli_only(items: Sequence[Item], cache: Path, out: Path | None) -> int:
         cvr = _frac([any(flags.get(i.path, {}).values()) for i in pos]) if flags else math.nan
         rows[d.name] = {"n": len(pos), "ours": ours, "cleanvision": cvr}
         print(f"  {d.name:22s} n {len(pos):3d}  ours {_pct(ours)}  CleanVision {_pct(cvr)}")
-    fr = _frac([any(v == "reject" for v in verdicts[i.path].values()) for i in neg])
+    # near_duplicate is left out: one batch holds each photo clean and as JPEG q90, near duplicates by design
+    fr = _frac(
+        [any(v == "reject" for c, v in verdicts[i.path].items() if c != "near_duplicate") for i in neg]
+    )
     warned = [i for i in neg if any(v == "warn" for v in verdicts[i.path].values())]
     print(
-        f"\nHeld-out clean + q90 photos: n {len(neg)}, false rejects {_pct(fr)}, with a warning {_pct(len(warned) / len(neg))}"
+        f"\nHeld-out clean + q90 photos: n {len(neg)}, false rejects (but near_duplicate) {_pct(fr)}, with a warning {_pct(len(warned) / len(neg))}"
     )
     for i in warned:
         print(f"    {Path(i.path).stem}: {[c for c, v in verdicts[i.path].items() if v == 'warn']}")

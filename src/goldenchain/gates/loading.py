@@ -62,11 +62,17 @@ class Still:
 
 
 def box_reduce(a: np.ndarray, f: int) -> np.ndarray:
-    """Mean over f x f blocks (crops the remainder); f == 1 returns ``a`` unchanged."""
+    """Mean over f x f blocks (crops the remainder), float32; f == 1 returns ``a`` unchanged."""
     if f <= 1:
         return a
     h, w = (a.shape[0] // f) * f, (a.shape[1] // f) * f
     a = a[:h, :w]
+    if a.ndim == 2 or (a.ndim == 3 and a.shape[2] <= 4):
+        import cv2
+
+        # OpenCV's area filter at an integer factor is the block mean, several times faster than numpy's
+        src = np.ascontiguousarray(a, dtype=np.float32)
+        return np.asarray(cv2.resize(src, (w // f, h // f), interpolation=cv2.INTER_AREA), dtype=np.float32)
     shape = (h // f, f, w // f, f, *a.shape[2:])
     return a.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
 
