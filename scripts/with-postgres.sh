@@ -4,6 +4,8 @@
 # binaries are missing (as root, with apt-get). When PostgreSQL cannot be installed or started it exits 1
 # without running "$@": the PostgreSQL tests are part of the suite, never quietly left out.
 # A server given in GOLDENCHAIN_TEST_PG_URL already is used as it is.
+# GOLDENCHAIN_TEST_PG_CTL names a script that stops, starts or restarts this cluster ("$CTL stop -m fast",
+# "$CTL start"): the tests of a database restart use it (with a server given from outside, set it yourself).
 set -uo pipefail
 
 fail() { echo "with-postgres: $*" >&2; exit 1; }
@@ -41,11 +43,20 @@ if [ "$(id -u)" = 0 ]; then
 fi
 "${AS[@]}" "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 >"$DIR/initdb.log" 2>&1 || {
   cat "$DIR/initdb.log" >&2; rm -rf "$DIR"; fail "initdb failed"; }
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-  -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null || {
+OPTS="-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off"
+"${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 -o "$OPTS" start >/dev/null || {
   cat "$DIR/server.log" >&2; rm -rf "$DIR"; fail "the server did not start"; }
+# this cluster's pg_ctl, for tests that stop and start the server mid-run (start gets the same options)
+cat >"$DIR/pg_ctl" <<CTL
+#!/usr/bin/env bash
+set -u
+[ "\${1:-}" = start ] && { shift; set -- start -o "$OPTS" "\$@"; }
+exec ${AS[*]} "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 "\$@"
+CTL
+chmod 755 "$DIR/pg_ctl"
 stop() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1; rm -rf "$DIR"; }
 trap stop EXIT
 export GOLDENCHAIN_TEST_PG_URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
+export GOLDENCHAIN_TEST_PG_CTL="$DIR/pg_ctl"
 echo "with-postgres: $GOLDENCHAIN_TEST_PG_URL" >&2
 "$@"

@@ -7,8 +7,9 @@ instead, with the skip's reason: the suite the project ships must have run them,
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 STRICT_MARKERS = ("postgres", "browser")
 #: the local routes' CPU tests need the local extra, which the shipped suite installs
 STRICT_FOLDERS = (*STRICT_MARKERS, "local")
-STRICT_FIXTURES = ("pg_url",)
+STRICT_FIXTURES = ("pg_url", "pg_ctl")
 
 
 def _must_run(item: pytest.Item) -> bool:
@@ -97,3 +98,19 @@ def pg_url() -> Iterator[str]:
     yield f"{root}/{name}"
     with psycopg.connect(base, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_ctl(pg_url: str) -> Iterator[Callable[..., None]]:
+    """``pg_ctl("stop", "-m", "fast")``, ``pg_ctl("start")``: the test's PostgreSQL server, stopped and started
+    (scripts/with-postgres.sh names its control script in GOLDENCHAIN_TEST_PG_CTL)."""
+    ctl = os.environ.get("GOLDENCHAIN_TEST_PG_CTL")
+    if not ctl:
+        pytest.skip("no control of the PostgreSQL server (GOLDENCHAIN_TEST_PG_CTL unset)")
+
+    def run(*args: str) -> None:
+        subprocess.run([ctl, *args], check=True, capture_output=True, timeout=120)
+
+    yield run
+    if subprocess.run([ctl, "status"], capture_output=True, timeout=60).returncode != 0:
+        run("start")  # a test that failed half-way: the server runs again for the tests after it

@@ -18,6 +18,7 @@
     │   └── ResultExpired          the result file is gone (404 on download)    failure_class = "provider_error"
     ├── BudgetExceeded             the next paid call would overspend a budget
     ├── ProjectLocked              another run holds the project (the message names it): exit 1
+    ├── DatabaseUnavailable        the ledger's database did not answer (an environment failure)
     └── LedgerError                the ledger is in a state that needs a human
 
 Messages never contain secrets: providers build them from response bodies and status codes only.
@@ -30,6 +31,7 @@ __all__ = [
     "BillingError",
     "BudgetExceeded",
     "ConfigError",
+    "DatabaseUnavailable",
     "GoldenchainError",
     "InvalidInput",
     "LedgerError",
@@ -177,6 +179,12 @@ class BudgetExceeded(GoldenchainError):
 
 class LedgerError(GoldenchainError):
     pass
+
+
+class DatabaseUnavailable(GoldenchainError):
+    """The ledger's database could not be reached (stopped, restarting, cut off) for longer than the store
+    waits, or it went away while a write that must not run twice was committing. The environment's fault:
+    it never uses up a take; the engine runs the step again once the database answers."""
 
 
 class ProjectLocked(GoldenchainError):

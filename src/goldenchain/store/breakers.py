@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 
 from goldenchain.core.failures import NEEDS_A_PERSON, Breaker, breaker_backoff
-from goldenchain.store.db import Database
+from goldenchain.store.db import Database, retried
 from goldenchain.store.schema import BreakerRow
 
 __all__ = ["BreakerLedger"]
@@ -27,10 +27,12 @@ def _breaker(row: BreakerRow | None, route: str) -> Breaker:
 class BreakerLedger:
     db: Database
 
+    @retried()
     def breaker(self, route: str) -> Breaker:
         with self.db.read_session() as s:
             return _breaker(s.get(BreakerRow, route), route)
 
+    @retried()
     def trip(self, route: str, failure_class: str, reason: str, *, now: float | None = None) -> Breaker:
         """Open the route's breaker: until a person acts for auth and billing, else for a backoff that grows
         with each consecutive trip."""
@@ -49,6 +51,7 @@ class BreakerLedger:
             s.flush()
             return _breaker(row, route)
 
+    @retried()
     def close_breaker(self, route: str) -> None:
         """The route answered: close its breaker (no write when it is closed already)."""
         with self.db.session() as s, s.begin():
@@ -56,6 +59,7 @@ class BreakerLedger:
             if row is not None and (row.until is not None or row.trips):
                 row.until, row.trips = None, 0
 
+    @retried()
     def reset_breakers(self, routes: list[str] | None = None) -> int:
         """A person starts a run: every breaker (or those of ``routes``) is closed, so the route is tried once
         more. Returns how many were open."""

@@ -1,19 +1,73 @@
-"""Engine factory: SQLite in WAL mode (one writer at a time, ``BEGIN IMMEDIATE``) or PostgreSQL."""
+"""Engine factory: SQLite in WAL mode (one writer at a time, ``BEGIN IMMEDIATE``) or PostgreSQL.
+
+PostgreSQL may go away for a while (a restart, a failover, a network cut). Every store method is one
+transaction, run through :meth:`Database.retrying` (the :func:`retried` decorator): when its connection
+fails or drops, the whole method runs again on a fresh connection (the pool discards the dead ones), at once
+and then with a growing pause, for up to :attr:`Database.retry_seconds`; after that it raises
+:class:`~goldenchain.errors.DatabaseUnavailable`. A method is re-run only while its transaction cannot have
+committed, or when running it twice is harmless: one that must not run twice (a person's review, a quote)
+raises instead when the connection dropped during its commit, whose outcome is then unknown."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from goldenchain.errors import DatabaseUnavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
+
+#: how long a store method waits for the database to answer again before it raises DatabaseUnavailable
+RETRY_SECONDS = 60.0
+#: the first pause between two attempts, and the longest
+FIRST_PAUSE, LONGEST_PAUSE = 0.2, 5.0
+#: server states that end or refuse sessions while it stops or starts: admin shutdown, crash shutdown,
+#: "the database system is starting up / shutting down"
+_GOING_AWAY = ("57P01", "57P02", "57P03")
+
+
+def is_disconnect(e: BaseException) -> bool:
+    """A connection to the database could not be made or was lost: what another attempt on a fresh
+    connection may mend. Never a statement's own error (a constraint, a lock or statement timeout)."""
+    if not isinstance(e, exc.DBAPIError):
+        return False
+    if e.connection_invalidated:  # the dialect saw the connection die under a statement
+        return True
+    if not isinstance(e, exc.OperationalError) or type(e.orig).__module__.split(".")[0] != "psycopg":
+        return False
+    state = getattr(e.orig, "sqlstate", None)  # None: the client's own (refused, reset, closed)
+    return state is None or state.startswith("08") or state in _GOING_AWAY
+
+
+class _Phase(threading.local):
+    #: the transaction of the store method running on this thread has sent its COMMIT
+    committing = False
+
+
+_phase = _Phase()
+
+
+def _on_commit(_conn: Any) -> None:
+    _phase.committing = True
+
+
+def _reason(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    return " ".join(str(orig).split())[:300]
 
 
 def make_engine(url: str) -> Engine:
@@ -99,12 +153,14 @@ def migrate(engine: Engine) -> None:
 class Database:
     """One ledger database: an engine, its session factory, migrated on open."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, retry_seconds: float = RETRY_SECONDS) -> None:
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
+        self.retry_seconds = retry_seconds
         self.engine = make_engine(url)
-        migrate(self.engine)
+        event.listen(self.engine, "commit", _on_commit)
+        self.retrying(lambda: migrate(self.engine))
         self.reader = self.engine.execution_options(gc_read_only=True)
         #: single-statement reads: on PostgreSQL in autocommit (no BEGIN and ROLLBACK round trips around them)
         self.one_reader = (
@@ -135,6 +191,48 @@ class Database:
         with self.one_reader.connect() as conn:
             yield conn
 
+    def retrying(
+        self, fn: Callable[[], T], *, seconds: float | None = None, rerun_after_commit: bool = True
+    ) -> T:
+        """``fn()`` (one transaction), run again while the database cannot be reached, for up to ``seconds``
+        (:attr:`retry_seconds` by default; 0: no wait, one more attempt only after a dropped connection).
+        ``rerun_after_commit``: whether ``fn`` may run again when the connection dropped during its COMMIT
+        (it may have committed). Raises :class:`DatabaseUnavailable` when the database does not come back."""
+        wait = self.retry_seconds if seconds is None else seconds
+        started: float | None = None
+        pause, immediate = FIRST_PAUSE, True  # a dropped pooled connection is replaced at once
+        while True:
+            _phase.committing = False
+            try:
+                out = fn()
+            except exc.DBAPIError as e:
+                if not is_disconnect(e):
+                    raise
+                if _phase.committing and not rerun_after_commit:
+                    raise DatabaseUnavailable(
+                        "the database went away while a write was committing; whether it was saved is "
+                        f"unknown: check, and do it again if it was not ({_reason(e)})"
+                    ) from e
+                if immediate and e.connection_invalidated:
+                    immediate = False
+                    continue
+                immediate, now = False, time.monotonic()
+                if started is None:
+                    started = now
+                    if wait > 0:
+                        log.warning("the database does not answer (%s); waiting for it", _reason(e))
+                if now - started >= wait:
+                    waited = f" for {now - started:.0f} s" if wait > 0 else ""
+                    raise DatabaseUnavailable(
+                        f"the database did not answer{waited} ({_reason(e)}); is it running? (goldenchain doctor)"
+                    ) from e
+                time.sleep(min(pause, started + wait - now))
+                pause = min(LONGEST_PAUSE, pause * 2)
+                continue
+            if started is not None and wait > 0:
+                log.warning("the database answers again after %.1f s", time.monotonic() - started)
+            return out
+
     def ping(self) -> None:
         """One round trip (``goldenchain doctor``); raises when the database cannot answer."""
         with self.read() as conn:
@@ -142,3 +240,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _HasDb(Protocol):
+    db: Database
+
+
+S = TypeVar("S", bound=_HasDb)
+
+
+def retried(
+    *, rerun_after_commit: bool = True
+) -> Callable[[Callable[Concatenate[S, P], T]], Callable[Concatenate[S, P], T]]:
+    """A store method (one transaction) run through :meth:`Database.retrying` of its ``self.db``."""
+
+    def wrap(fn: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+        @functools.wraps(fn)
+        def inner(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            return self.db.retrying(lambda: fn(self, *args, **kwargs), rerun_after_commit=rerun_after_commit)
+
+        return inner
+
+    return wrap

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from goldenchain.store.db import Database
+from goldenchain.store.db import Database, retried
 
 __all__ = ["Lease", "LeaseBook", "WorkerLease"]
 
@@ -61,6 +61,7 @@ class LeaseBook:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @retried()
     def register(
         self, executor_id: str, *, host: str, pid: int, queues: Sequence[str], lease_seconds: float
     ) -> Lease:
@@ -83,12 +84,18 @@ class LeaseBook:
             ).scalar_one()
         return Lease(executor_id, int(gen))
 
-    def renew(self, lease: Lease) -> bool:
+    def renew(self, lease: Lease, *, wait: bool = False) -> bool:
         """The heartbeat, and the fence before a create: extend the lease while it is still this worker's
         (same generation, not taken over). A lease that lapsed while nobody took it over (the database was
         away for a while) is renewed too: nobody has touched its work. One row-locked UPDATE: a takeover in
         progress holds the row, so this waits for it and then finds the generation changed. False: the lease
-        was taken over, and the worker must stop at once (its work is someone else's now)."""
+        was taken over, and the worker must stop at once (its work is someone else's now).
+
+        ``wait``: wait for the database while it is away (the fence before a create); else a failure is
+        raised at once (the heartbeat, which itself knows what an outage means for the lease)."""
+        return self.db.retrying(lambda: self._renew(lease), seconds=None if wait else 0)
+
+    def _renew(self, lease: Lease) -> bool:
         with self.db.write() as c:
             now = _now(c)
             n = c.execute(
@@ -100,6 +107,7 @@ class LeaseBook:
             ).rowcount
         return bool(n)
 
+    @retried()
     def holds(self, lease: Lease) -> bool:
         """This worker's lease is current (same generation, live, not lapsed), on the database's clock."""
         with self.db.read() as c:
@@ -153,6 +161,7 @@ class LeaseBook:
             )
         return dead
 
+    @retried()
     def workers(self) -> list[WorkerLease]:
         """Every worker row, newest first, with its ages on the database's clock."""
         with self.db.read() as c:

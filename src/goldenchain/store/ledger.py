@@ -16,7 +16,7 @@ from goldenchain.core.shotstate import check_move
 from goldenchain.core.takes import Take as TakeRecord
 from goldenchain.errors import LedgerError
 from goldenchain.store.breakers import BreakerLedger
-from goldenchain.store.db import Database
+from goldenchain.store.db import Database, retried
 from goldenchain.store.months import MonthLedger
 from goldenchain.store.quotes import QuoteLedger
 from goldenchain.store.schema import (
@@ -67,9 +67,11 @@ def _record(t: Take, checks: list[Check], in_cut: bool) -> TakeRecord:
 class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.unwritten = {}
 
     # --- projects, shots, runs ---------------------------------------------------------------------------
 
+    @retried()
     def ensure_project(self, project_id: str, client: str, root: str, shots: list[dict[str, Any]]) -> None:
         with self.db.session() as s, s.begin():
             p = s.get(ProjectRow, project_id)
@@ -97,6 +99,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 else:
                     row.position, row.spec = pos, spec
 
+    @retried()
     def start_run(
         self,
         run_id: str,
@@ -106,6 +109,8 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
         lint_errors: list[dict[str, Any]] | None = None,
     ) -> None:
         with self.db.session() as s, s.begin():
+            if s.get(RunRow, run_id) is not None:  # written already (a retry after a dropped commit)
+                return
             s.add(
                 RunRow(
                     id=run_id,
@@ -117,12 +122,14 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 )
             )
 
+    @retried()
     def finish_run(self, run_id: str, status: str, reason: str | None = None) -> None:
         with self.db.session() as s, s.begin():
             r = s.get(RunRow, run_id)
             if r is not None:
                 r.status, r.stop_reason = status, reason
 
+    @retried()
     def interrupt(self, project_id: str) -> int:
         """After Ctrl-C: the project's running runs and the shots they left running say so. Paid tasks in
         flight are left alone; the next run collects them. Returns how many shots were interrupted."""
@@ -139,10 +146,12 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 shot.detail = f"interrupted at {shot.stage}: the next run goes on from here (paid tasks in flight are kept)"
             return n
 
+    @retried()
     def run(self, run_id: str) -> RunRow | None:
         with self.db.read_session() as s:
             return s.get(RunRow, run_id)
 
+    @retried()
     def shot(self, project_id: str, shot_id: str) -> ShotRow:
         with self.db.read_session() as s:
             row = s.scalar(
@@ -152,17 +161,20 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 raise LedgerError(f"unknown shot {shot_id}")
             return row
 
+    @retried()
     def shots(self, project_id: str) -> list[ShotRow]:
         with self.db.read_session() as s:
             return list(
                 s.scalars(select(ShotRow).where(ShotRow.project_id == project_id).order_by(ShotRow.position))
             )
 
+    @retried()
     def set_shot(self, project_id: str, shot_id: str, **fields: Any) -> None:
         """A shot's fields; a new status only along the shot machine's moves."""
         with self.db.write() as c:
             move_shot(c, project_id, shot_id, fields)
 
+    @retried()
     def set_workflow_ids(self, project_id: str, workflow_ids: dict[str, str]) -> None:
         """Each shot's current workflow id, all in one transaction (a run starts hundreds of shots)."""
         if not workflow_ids:
@@ -172,6 +184,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
             if c.execute(SHOT_UPDATE, rows).rowcount != len(rows):
                 raise LedgerError("unknown shot among " + ", ".join(sorted(workflow_ids)[:5]))
 
+    @retried(rerun_after_commit=False)
     def review_take(
         self,
         take_id: int,
@@ -219,6 +232,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 shot.status, shot.detail = "needs_retake", f"{t.stage} take {t.take_no} approved in review"
         return self.take(take_id)
 
+    @retried(rerun_after_commit=False)
     def reroll(
         self, project_id: str, shot_id: str, stage: str, *, who: str = "local", why: str = "re-roll requested"
     ) -> None:
@@ -246,6 +260,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                     t.review, t.review_note = "rejected", why
             _grant_retake(shot, stage, f"{stage} {why}")
 
+    @retried(rerun_after_commit=False)
     def grant_retry(
         self, project_id: str, shot_id: str, stage: str, takes: int, *, who: str = "local"
     ) -> None:
@@ -260,6 +275,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
             _grant_retake(shot, stage, f"retry from the {stage}: {takes} new take(s)", takes)
             s.add(ReviewEventRow(project_id=project_id, shot_id=shot_id, action="retry", who=who, note=stage))
 
+    @retried(rerun_after_commit=False)
     def choose_take(self, take_id: int, *, who: str = "local") -> Take:
         """A person puts this take in the cut (instead of the last one that passed). A clip brings its own
         still along and makes the shot done; a still is chosen only with a clip made from it, or before any clip
@@ -301,11 +317,13 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
             )
         return self.take(take_id)
 
+    @retried(rerun_after_commit=False)
     def log_review(self, project_id: str, shot_id: str, action: str, *, who: str, note: str | None) -> None:
         """A review write that lives outside the ledger's own rows (a prompt edited in the shot list)."""
         with self.db.session() as s, s.begin():
             s.add(ReviewEventRow(project_id=project_id, shot_id=shot_id, action=action, who=who, note=note))
 
+    @retried()
     def version(self, project_id: str) -> str:
         """Changes whenever a shot's state, a take's state or verdict, or a review changes: what live views
         poll for (a digest, since timestamps may hold only whole seconds)."""
@@ -339,6 +357,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
             )
         return h.hexdigest()[:16]
 
+    @retried()
     def review_events(self, project_id: str, shot_id: str | None = None) -> list[ReviewEventRow]:
         """Every review write, oldest first (one shot's, or the project's)."""
         q = select(ReviewEventRow).where(ReviewEventRow.project_id == project_id)
@@ -347,6 +366,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
         with self.db.read_session() as s:
             return list(s.scalars(q.order_by(ReviewEventRow.id)))
 
+    @retried()
     def take_records(
         self, project_id: str, shot_id: str | None = None, *, take_id: int | None = None
     ) -> list[TakeRecord]:
@@ -372,16 +392,19 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 checks.setdefault(c.take_id, []).append(check)
         return [_record(t, checks.get(t.id, []), t.id in chosen) for t in takes]
 
+    @retried()
     def checks(self, take_id: int) -> list[CheckRow]:
         with self.db.read_session() as s:
             return list(s.scalars(select(CheckRow).where(CheckRow.take_id == take_id).order_by(CheckRow.id)))
 
+    @retried()
     def spend(self, project_id: str) -> list[SpendRow]:
         with self.db.read_session() as s:
             return list(
                 s.scalars(select(SpendRow).where(SpendRow.project_id == project_id).order_by(SpendRow.id))
             )
 
+    @retried()
     def recent_still_hashes(self, project_id: str, exclude_shot: str, limit: int = 50) -> list[str]:
         """pHashes of the project's recent accepted stills from other shots (near-duplicate check)."""
         with self.db.read_session() as s:

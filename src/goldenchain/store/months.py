@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, union
 
-from goldenchain.store.db import Database
+from goldenchain.store.db import Database, retried
 from goldenchain.store.schema import ProjectRow, ShotRow, SpendRow, TakeRow
 
 __all__ = ["DeliveredShot", "MonthLedger", "MonthTake", "MonthView"]
@@ -59,12 +59,14 @@ class MonthLedger:
 
     db: Database
 
+    @retried()
     def clients(self) -> list[str]:
         """Every client the ledger knows: named by a project, or billed for a paid call."""
         q = union(select(ProjectRow.client), select(SpendRow.client).distinct())
         with self.db.read_session() as s:
             return sorted({str(c) for (c,) in s.execute(q)})
 
+    @retried()
     def month(self, client: str, month: str) -> MonthView:
         """The client's takes paid for in ``month`` (``YYYY-MM``), the shots delivered by them, and each
         project's spend to the month's end; all in one read snapshot."""

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from goldenchain.errors import LedgerError
-from goldenchain.store.db import Database
+from goldenchain.store.db import Database, retried
 from goldenchain.store.schema import QuoteRow, SpendRow
 
 __all__ = ["Quote", "QuoteLedger"]
@@ -53,6 +53,7 @@ def _quote(r: QuoteRow) -> Quote:
 class QuoteLedger:
     db: Database
 
+    @retried(rerun_after_commit=False)
     def add_quote(
         self, project_id: str, amount_usd: float, shots: list[str], plan_hash: str, ttl_s: float
     ) -> Quote:
@@ -71,6 +72,7 @@ class QuoteLedger:
             s.flush()
             return _quote(row)
 
+    @retried()
     def quote(self, quote_id: str) -> Quote:
         with self.db.read_session() as s:
             row = s.get(QuoteRow, quote_id)
@@ -78,6 +80,7 @@ class QuoteLedger:
                 raise LedgerError(f"unknown quote {quote_id}")
             return _quote(row)
 
+    @retried()
     def decide_quote(self, quote_id: str, status: str, who: str) -> Quote:
         """A person's yes (``approved``) or no (``revoked``); a revoke stops a run before its next paid call."""
         if status not in ("approved", "revoked"):
@@ -94,6 +97,7 @@ class QuoteLedger:
             s.flush()
             return _quote(row)
 
+    @retried()
     def quotes(self, project_id: str) -> list[Quote]:
         """The project's quotes, newest first."""
         with self.db.read_session() as s:
@@ -102,6 +106,7 @@ class QuoteLedger:
             )
             return [_quote(r) for r in rows]
 
+    @retried()
     def approved_today(self, project_id: str, day_start: float) -> float:
         """Dollars of quotes approved automatically or by a person since ``day_start`` (for auto-approval)."""
         with self.db.read_session() as s:
@@ -110,6 +115,7 @@ class QuoteLedger:
             )
             return sum(r.amount_usd for r in rows if r.decided_at and r.decided_at.timestamp() >= day_start)
 
+    @retried()
     def quote_spent(self, run_ids: list[str]) -> float:
         if not run_ids:
             return 0.0

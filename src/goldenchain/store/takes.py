@@ -8,17 +8,19 @@ next run can read and resume from. Reads return frozen :class:`Take` and :class:
 
 from __future__ import annotations
 
+import functools
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
 from goldenchain.core.checks import CheckReport
 from goldenchain.core.shotstate import check_move
-from goldenchain.errors import BudgetExceeded, LedgerError
-from goldenchain.store.db import Database
+from goldenchain.errors import BudgetExceeded, DatabaseUnavailable, LedgerError
+from goldenchain.store.db import Database, retried
+from goldenchain.store.records import Artifact, BudgetCaps, Take, today
+from goldenchain.store.records import take_record as _take
 from goldenchain.store.schema import (
     ArtifactRow,
     CheckRow,
@@ -29,6 +31,8 @@ from goldenchain.store.schema import (
     TakeRow,
 )
 
+__all__ = ["ACTIVE_SPEND", "Artifact", "BudgetCaps", "Take", "TakeLedger", "move_shot", "today"]
+
 ACTIVE_SPEND = ("reserved", "committed")
 
 _T = cast(Table, TakeRow.__table__)
@@ -37,72 +41,6 @@ _S = cast(Table, SpendRow.__table__)
 _C = cast(Table, CheckRow.__table__)
 _P = cast(Table, ProviderCallRow.__table__)
 _SH = cast(Table, ShotRow.__table__)
-
-
-@dataclass(frozen=True)
-class BudgetCaps:
-    project_usd: float | None = None
-    client_usd: float | None = None
-    daily_usd: float | None = None
-    monthly_usd: float | None = None
-    run_usd: float | None = None
-    #: a run under a person's approved quote: every paid call checks the quote is still approved and current
-    quote_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Take:
-    """One paid attempt at one stage of one shot, as the ledger holds it (see :class:`TakeRow`)."""
-
-    id: int
-    idempotency_key: str
-    project_id: str
-    shot_id: str
-    stage: str
-    take_no: int
-    provider: str
-    model: str
-    request: dict[str, Any]
-    seed: int | None
-    parent_take_id: int | None
-    state: str
-    provider_task_id: str | None
-    handle: dict[str, Any] | None
-    result_url: str | None
-    artifact_sha256: str | None
-    verdict: str | None
-    review: str | None
-    review_note: str | None
-    failure_class: str | None
-    failure_reason: str | None
-    estimate_usd: float
-    cost_usd: float | None
-    billed_units: float | None
-    unit: str | None
-    submit_attempts: int
-    created_at: datetime | None
-    updated_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Artifact:
-    """A stored file, by content hash (see :class:`ArtifactRow`)."""
-
-    sha256: str
-    kind: str
-    path: str
-    size_bytes: int
-    mime: str
-    meta: dict[str, Any]
-    created_at: datetime | None
-
-
-def _take(row: Row[Any]) -> Take:
-    return Take(**row._mapping)
-
-
-def today() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
 # --- prebuilt statements ---------------------------------------------------------------------------------
@@ -156,13 +94,37 @@ _Q = cast(Table, QuoteRow.__table__)
 _QUOTE = select(_Q.c.status, _Q.c.expires_at).where(_Q.c.id == bindparam("qid"))
 
 
+P = ParamSpec("P")
+L = TypeVar("L", bound="TakeLedger")
+
+
+def _kept(fn: Callable[Concatenate[L, int, P], None]) -> Callable[Concatenate[L, int, P], None]:
+    """A write of what a provider answered to a create (accepted, refused, or in doubt). Only this process
+    knows that answer, so when the database stays away past the store's wait the write is kept here, by
+    take, and done before that take is next read (:meth:`TakeLedger.get_or_create_take`, where the step that
+    runs again starts) instead of the take's state being guessed from a ledger that missed it."""
+
+    @functools.wraps(fn)
+    def inner(self: L, take_id: int, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            fn(self, take_id, *args, **kwargs)
+        except DatabaseUnavailable:
+            self.unwritten.setdefault(take_id, []).append(lambda: fn(self, take_id, *args, **kwargs))
+            raise
+
+    return inner
+
+
 class TakeLedger:
     """The take and artifact half of :class:`goldenchain.store.ledger.Ledger`."""
 
     db: Database
+    #: take id -> writes the database could not take yet, in order (see :func:`_kept`)
+    unwritten: dict[int, list[Callable[[], None]]]
 
     # --- reads -------------------------------------------------------------------------------------------
 
+    @retried()
     def take(self, take_id: int) -> Take:
         with self.db.read() as c:
             row = c.execute(_TAKE_BY_ID, {"tid": take_id}).first()
@@ -170,6 +132,7 @@ class TakeLedger:
             raise LedgerError(f"unknown take {take_id}")
         return _take(row)
 
+    @retried()
     def takes(self, project_id: str, shot_id: str | None = None) -> list[Take]:
         q = select(_T).where(_T.c.project_id == project_id)
         if shot_id is not None:
@@ -178,11 +141,13 @@ class TakeLedger:
             rows = c.execute(q.order_by(_T.c.shot_id, _T.c.stage.desc(), _T.c.take_no)).all()
         return [_take(r) for r in rows]
 
+    @retried()
     def artifact(self, sha256: str) -> Artifact | None:
         with self.db.read() as c:
             row = c.execute(_ARTIFACT, {"sha": sha256}).first()
         return None if row is None else Artifact(**row._mapping)
 
+    @retried()
     def budget_used(self, project_id: str, client: str, day: str | None = None) -> dict[str, float]:
         """What each cap has used (committed and reserved), as the paid boundary counts it."""
         day = day or today()
@@ -197,6 +162,22 @@ class TakeLedger:
     # --- the paid boundary -------------------------------------------------------------------------------
 
     def get_or_create_take(self, key: str, **fields: Any) -> Take:
+        """The take with this key, created (``pending``) on first sight; writes kept for it while the database
+        was away are done first."""
+        t = self._get_or_create_take(key, **fields)
+        pending = self.unwritten.pop(t.id, None)
+        if not pending:
+            return t
+        for i, write in enumerate(pending):
+            try:
+                write()
+            except DatabaseUnavailable:
+                self.unwritten[t.id] = pending[i:]
+                raise
+        return self.take(t.id)
+
+    @retried()
+    def _get_or_create_take(self, key: str, **fields: Any) -> Take:
         with self.db.write() as c:
             row = c.execute(_TAKE_BY_KEY, {"key": key}).first()
             if row is None:
@@ -250,7 +231,16 @@ class TakeLedger:
 
     def begin_submit(self, take_id: int, run_id: str | None, client: str, caps: BudgetCaps) -> Take:
         """Intent before effect: reserve the estimate against every budget and mark the take SUBMITTING, in one
-        transaction. Raises :class:`BudgetExceeded` (and marks the take ``budget_blocked``) instead."""
+        transaction. Raises :class:`BudgetExceeded` (and marks the take ``budget_blocked``) instead.
+
+        Run again when the database dropped the connection, even during the COMMIT: a take found SUBMITTING
+        with the very attempt number this call wrote is this call's own intent, committed after all."""
+        wrote: list[int] = []  # the attempt number this call's transaction wrote (before its COMMIT)
+        return self.db.retrying(lambda: self._begin_submit(take_id, run_id, client, caps, wrote))
+
+    def _begin_submit(
+        self, take_id: int, run_id: str | None, client: str, caps: BudgetCaps, wrote: list[int]
+    ) -> Take:
         blocked: BudgetExceeded | None = None
         with self.db.write() as c:
             if c.dialect.name == "postgresql":
@@ -258,6 +248,8 @@ class TakeLedger:
                 # workers (SQLite gets the same from BEGIN IMMEDIATE)
                 c.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
             t = self._locked_take(c, take_id)
+            if t.state == "submitting" and wrote and t.submit_attempts == wrote[-1]:
+                return t
             if t.state not in ("pending", "budget_blocked"):
                 raise LedgerError(f"take {t.idempotency_key} is {t.state}; refusing to submit it again")
             need, day = t.estimate_usd, today()
@@ -315,6 +307,7 @@ class TakeLedger:
                 else:
                     c.execute(_UPDATE_SPEND, {**spend, "tid": take_id})
                 attempts = t.submit_attempts + 1
+                wrote.append(attempts)
                 self._log(c, take_id, "intent", "submitting", detail=f"attempt {attempts}")
                 row = c.execute(
                     _UPDATE_TAKE_RETURNING,
@@ -331,13 +324,20 @@ class TakeLedger:
             raise blocked
         return t
 
+    @_kept
+    @retried()
     def record_submitted(
         self, take_id: int, task_id: str, handle: dict[str, Any], how: str = "create"
     ) -> None:
         with self.db.write() as c:
+            t = self._locked_take(c, take_id)
+            if t.state == "submitted" and t.provider_task_id == task_id:  # recorded already (a retry)
+                return
             self._set(c, take_id, state="submitted", provider_task_id=task_id, handle=handle)
             self._log(c, take_id, how, "accepted", task_id)
 
+    @_kept
+    @retried()
     def record_not_accepted(self, take_id: int, failure_class: str, reason: str, *, final: bool) -> None:
         """The provider refused the create before accepting it: nothing was billed, release the reservation."""
         with self.db.write() as c:
@@ -351,6 +351,8 @@ class TakeLedger:
             c.execute(_RELEASE, {"tid": take_id})
             self._log(c, take_id, "create", f"rejected:{failure_class}", detail=reason)
 
+    @_kept
+    @retried()
     def record_needs_review(self, take_id: int, reason: str, *, result_url: str | None = None) -> None:
         """The create may have been accepted and billed, and the provider cannot be asked by our id (or its
         paid result could not be fetched). The reservation stays: a human settles it. Never resubmitted
@@ -362,6 +364,7 @@ class TakeLedger:
             )
             self._log(c, take_id, "create", "ambiguous", detail=reason)
 
+    @retried()
     def record_task_failed(self, take_id: int, failure_class: str, reason: str) -> None:
         """The accepted task failed at the provider (not billed by Kling or fal): release."""
         with self.db.write() as c:
@@ -372,6 +375,7 @@ class TakeLedger:
             c.execute(_RELEASE, {"tid": take_id})
             self._log(c, take_id, "poll", f"failed:{failure_class}", t.provider_task_id, reason)
 
+    @retried()
     def record_downloaded(
         self,
         take_id: int,
@@ -429,6 +433,7 @@ class TakeLedger:
             )
         return sha256
 
+    @retried()
     def record_checks(
         self,
         take_id: int,
@@ -473,12 +478,14 @@ class TakeLedger:
 
     # --- artifacts ---------------------------------------------------------------------------------------
 
+    @retried()
     def set_artifact_meta(self, sha256: str, **meta: Any) -> None:
         with self.db.write() as c:
             row = c.execute(_ARTIFACT, {"sha": sha256}).first()
             if row is not None:
                 c.execute(_UPDATE_ARTIFACT, {"sha": sha256, "meta": {**row.meta, **meta}})
 
+    @retried()
     def add_artifact(
         self, sha256: str, kind: str, rel_path: str, size: int, mime: str, meta: dict[str, Any]
     ) -> None:
