@@ -1,11 +1,14 @@
 """Named crash points for the crash matrix: with ``GOLDENCHAIN_CRASHPOINT=name`` (and
 ``GOLDENCHAIN_CRASHPOINT_MARK=file``), the process kills itself once, hard, at that boundary -- the same
-as a power cut or SIGKILL there. Unset, each point is a dictionary lookup."""
+as a power cut or SIGKILL there. With ``GOLDENCHAIN_CRASHPOINT_ACTION=hold`` the process waits there instead,
+once, until a file named like the mark plus ``.go`` appears (meanwhile a test stops the database, say).
+Unset, each point is a dictionary lookup."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 POINTS = ("before_create", "after_create", "polling", "downloading", "assembling")
 
@@ -23,4 +26,8 @@ def crashpoint(name: str, tag: str = "") -> None:
         except FileExistsError:
             return  # crashed here once already
         os.close(fd)
+        if os.environ.get("GOLDENCHAIN_CRASHPOINT_ACTION") == "hold":
+            while not os.path.exists(mark + ".go"):
+                time.sleep(0.05)
+            return
     os.kill(os.getpid(), signal.SIGKILL)

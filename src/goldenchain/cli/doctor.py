@@ -77,7 +77,7 @@ def _database(p: Project) -> Row:
     url = p.database_url
     kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     try:
-        db = Database(url)
+        db = Database(url, retry_seconds=0)  # a setup check answers at once, it does not wait for the server
         try:
             db.ping()
         finally:

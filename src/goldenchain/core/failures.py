@@ -7,6 +7,8 @@
   shared by every shot and worker), the shot stops as ``blocked`` with what a person can do, and the next run
   after the fix picks the same take up again. No money rule changes: an ambiguous create is still reconciled
   or held, never resent.
+* The ledger's own **database** going away (class ``database``) is an environment failure too, that every
+  step waits out instead: nothing is paused or blocked, and the work goes on when it is back.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = [
 ]
 
 #: failure classes that say nothing about the take, only about the setup or the provider's health
-ENVIRONMENT_CLASSES = frozenset({"auth", "billing", "network", "rate_limit", "outage"})
+ENVIRONMENT_CLASSES = frozenset({"auth", "billing", "network", "rate_limit", "outage", "database"})
 #: classes that no amount of waiting mends: a person has to act before the route is tried again
 NEEDS_A_PERSON = frozenset({"auth", "billing"})
 
@@ -33,6 +35,7 @@ _FIXES = {
     "network": "check the network and the {provider} base URL, then run again",
     "rate_limit": "run again later, or lower [engine.concurrency] {provider}",
     "outage": "{provider} is failing; run again later",
+    "database": "check that the ledger's database is running (goldenchain doctor), then run again",
 }
 
 

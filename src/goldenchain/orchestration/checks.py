@@ -15,6 +15,7 @@ from typing import Any
 from dbos import DBOS
 
 from goldenchain.core.checks import CheckReport, worst_verdict
+from goldenchain.orchestration.outage import outlasts_database_outage
 from goldenchain.orchestration.plan import ShotPlan
 from goldenchain.orchestration.results import CheckResult
 from goldenchain.orchestration.runtime import Runtime, runtime
@@ -134,6 +135,7 @@ def _by(verdict: CheckResult, check: str) -> str:
 
 
 @DBOS.step()
+@outlasts_database_outage
 async def gate_still(plan: ShotPlan, take_id: int, take_no: int) -> CheckResult:
     """The image gate on a downloaded still. On a pass the shot moves on to video (unless only stills were
     asked for); on a reject it goes back to stills, with the reasons as its detail."""
@@ -151,6 +153,7 @@ async def gate_still(plan: ShotPlan, take_id: int, take_no: int) -> CheckResult:
 
 
 @DBOS.step()
+@outlasts_database_outage
 async def check_clip_take(
     plan: ShotPlan, take_id: int, take_no: int, still_take_id: int | None
 ) -> CheckResult:

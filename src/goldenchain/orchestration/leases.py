@@ -28,6 +28,8 @@ from collections.abc import Callable
 
 from dbos import DBOS
 
+from goldenchain.errors import DatabaseUnavailable
+from goldenchain.store.db import is_disconnect
 from goldenchain.store.leases import Lease, LeaseBook
 
 log = logging.getLogger(__name__)
@@ -103,7 +105,7 @@ class LeaseKeeper:
     def fence(self) -> None:
         """Called right before a create: return only while this worker still holds its lease (renewed
         here, so that a takeover starting now finds it fresh, and one in progress is waited for)."""
-        if not self.book.renew(self.lease):
+        if not self.book.renew(self.lease, wait=True):
             self.on_lost(
                 f"worker {self.lease.executor_id}: its lease lapsed or was taken over before a create; "
                 "stopping without sending it"
@@ -117,8 +119,11 @@ class LeaseKeeper:
         while not self._stop.wait(self.interval):
             try:
                 held = self.book.renew(self.lease)
-            except Exception:  # the database is away: renewed when it is back, if nobody took it over
-                log.warning("renewing the lease of %s failed", self.lease.executor_id, exc_info=True)
+            except Exception as e:  # the database is away: renewed when it is back, if nobody took it over
+                away = isinstance(e, DatabaseUnavailable)
+                log.warning(
+                    "renewing the lease of %s failed: %s", self.lease.executor_id, e, exc_info=not away
+                )
                 self._held_since = None
                 continue
             if held and self._held_since is None:
@@ -140,8 +145,9 @@ class LeaseKeeper:
                     self.taken.append(dead)
                     print(f"worker {self.lease.executor_id} took over lapsed worker {dead}", flush=True)
                 self._sweep()
-            except Exception:
-                log.warning("looking for lapsed leases failed", exc_info=True)
+            except Exception as e:
+                away = isinstance(e, DatabaseUnavailable) or is_disconnect(e)
+                log.warning("looking for lapsed leases failed: %s", e, exc_info=not away)
 
     def _sweep(self) -> None:
         """Work a taken-over worker claimed after all: a process that was only paused may finish a claim it

@@ -13,7 +13,7 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from goldenchain.config import Project
-from goldenchain.errors import UsageError
+from goldenchain.errors import DatabaseUnavailable, UsageError
 from goldenchain.orchestration import engine
 from goldenchain.orchestration.hints import start_webhooks
 from goldenchain.orchestration.plan import ShotPlan, build_plan
@@ -182,7 +182,10 @@ async def run_project(
 
         async def report_progress(show: ProgressFn) -> None:
             while True:
-                show([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
+                try:
+                    show([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
+                except DatabaseUnavailable as e:  # shown again once the database is back
+                    log.warning("reading the shots failed: %s", e)
                 await asyncio.sleep(tick)
 
         ticker = asyncio.create_task(report_progress(on_progress)) if on_progress else None

@@ -19,6 +19,7 @@ from goldenchain.errors import (
     AuthError,
     BillingError,
     BudgetExceeded,
+    DatabaseUnavailable,
     InvalidInput,
     ModerationError,
     ProviderError,
@@ -29,6 +30,7 @@ from goldenchain.errors import (
     SubmissionUncertain,
 )
 from goldenchain.media import media_meta
+from goldenchain.orchestration.outage import outlasts_database_outage
 from goldenchain.orchestration.plan import ShotPlan
 from goldenchain.orchestration.results import (
     EnvClass,
@@ -132,6 +134,7 @@ def _find_or_create(
 
 
 @DBOS.step()
+@outlasts_database_outage
 async def prepare_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None) -> PrepareResult:
     """Find (or create) the ledger row of this take, without sending anything."""
     t = _find_or_create(runtime(plan.project_id), plan, stage, take_no, parent_take_id)
@@ -227,6 +230,7 @@ async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> StartResul
 
 
 @DBOS.step()
+@outlasts_database_outage
 async def start_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None) -> StartResult:
     """Find or create the take, then, unless it is past that point already, reserve its estimate and send
     the create call: intent in the ledger first, the provider's task id right after acceptance."""
@@ -271,7 +275,11 @@ async def _submit(rt: Runtime, plan: ShotPlan, t: Take) -> StartResult:
             t = rt.ledger.begin_submit(take_id, plan.run_id, plan.client, plan.caps.budget())
         except BudgetExceeded as e:
             return _fail("stop", "budget", str(e))
-        rt.check_fence()  # team mode: a worker whose lease was taken over sends nothing (it stops here)
+        try:
+            rt.check_fence()  # team mode: a worker whose lease was taken over sends nothing (it stops here)
+        except DatabaseUnavailable as e:  # nothing was sent: the intent is released (kept until written)
+            rt.ledger.record_not_accepted(take_id, "database", str(e), final=False)
+            raise
         crashpoint("before_create", t.provider)
         try:
             sub: Submitted = await adapter.submit(request)
@@ -329,6 +337,7 @@ def _submitted(
 
 
 @DBOS.step()
+@outlasts_database_outage
 async def poll_take(plan: ShotPlan, take_id: int, task: TaskRef, due: float) -> PollResult:
     """At ``due`` (epoch seconds; at once if past), ask the provider once; on success download the result in
     the same step. ``task`` comes from the start step's result, so a poll reads nothing from the ledger.
@@ -424,5 +433,6 @@ async def _download(
 
 
 @DBOS.step()
+@outlasts_database_outage
 async def set_shot_state(plan: ShotPlan, **fields: Any) -> None:
     runtime(plan.project_id).ledger.set_shot(plan.project_id, plan.shot_id, **fields)
