@@ -33,6 +33,21 @@ def _must_run(item: pytest.Item) -> bool:
     return any(part in STRICT_FOLDERS for part in folders)
 
 
+def _uses_postgres(item: pytest.Item) -> bool:
+    return item.get_closest_marker("postgres") is not None or any(
+        f in getattr(item, "fixturenames", ()) for f in STRICT_FIXTURES
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With several test processes (scripts/test.sh, ``--dist loadgroup``), every test on the shared PostgreSQL
+    cluster runs in one of them, one after another: a test that restarts the cluster must not pull it away from
+    another test's run."""
+    for item in items:
+        if _uses_postgres(item):
+            item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
     report: pytest.TestReport = yield
