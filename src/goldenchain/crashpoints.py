@@ -10,7 +10,7 @@ import os
 import signal
 import time
 
-POINTS = ("before_create", "after_create", "polling", "downloading", "assembling")
+POINTS = ("before_create", "after_create", "polling", "downloading", "assembling", "takeover")
 
 
 def crashpoint(name: str, tag: str = "") -> None:

@@ -128,3 +128,40 @@ def test_paused_worker_past_its_lease_sends_no_second_create(tmp_path: Path, pg_
         assert report(project)["shots_done"] == 3
         one_accepted_create_per_take(emu)
         assert "lease lapsed or was taken over" in (tmp_path / "slow.log").read_text()
+
+
+@pytest.mark.timeout(900)
+def test_a_worker_killed_during_a_takeover(tmp_path: Path, pg_url: str) -> None:
+    """w0 dies right after Kling accepted a create; w1 starts taking over its lease and dies half-way (its
+    dead executor's workflows back in the queues, the takeover not yet recorded). A worker started after that
+    takes over both and the run ends with every shot delivered, each take paid once."""
+    project = lease_project(tmp_path / "shoot", shots=3)
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.4) as emu:
+        env = {**emu.env(), "GOLDENCHAIN_DATABASE_URL": pg_url}
+
+        def crash(point: str, mark: str) -> dict[str, str]:
+            return {"GOLDENCHAIN_CRASHPOINT": point, "GOLDENCHAIN_CRASHPOINT_MARK": str(tmp_path / mark)}
+
+        w0 = start_worker(project, env, "w0", tmp_path / "w0.log", crash("after_create@kling", "w0-crashed"))
+        runner = start_run(project, env)
+        ws = [w0]
+        try:
+            wait_for(lambda: (tmp_path / "w0-crashed").exists(), 300, "w0 at its crash point")
+            assert w0.wait(60) == -signal.SIGKILL
+            w1 = start_worker(project, env, "w1", tmp_path / "w1.log", crash("takeover", "w1-crashed"))
+            ws.append(w1)
+            wait_for(lambda: (tmp_path / "w1-crashed").exists(), 300, "w1 half-way through its takeover")
+            assert w1.wait(60) == -signal.SIGKILL
+            ws.append(start_worker(project, env, "w2", tmp_path / "w2.log"))
+            out, err = runner.communicate(timeout=600)  # nobody restarts w0 or w1
+            assert runner.returncode == 0, out.decode() + err.decode()
+        finally:
+            runner.kill()
+            stop(ws)
+        assert report(project)["shots_done"] == 3
+        one_accepted_create_per_take(emu)
+        w1_log, w2_log = (tmp_path / "w1.log").read_text(), (tmp_path / "w2.log").read_text()
+        assert "took over lapsed worker" not in w1_log, w1_log  # it died before its takeover counted
+        for dead in ("w0", "w1"):
+            assert w2_log.count(f"took over lapsed worker {dead}") == 1, w2_log
+        assert "Traceback" not in w2_log, w2_log

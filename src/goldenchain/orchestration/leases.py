@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from dbos import DBOS
 
+from goldenchain.crashpoints import crashpoint
 from goldenchain.errors import DatabaseUnavailable
 from goldenchain.store.db import is_disconnect
 from goldenchain.store.leases import Lease, LeaseBook
@@ -40,7 +41,11 @@ LEASE_LOST_EXIT = 75
 
 def recover_executor(executor_id: str) -> int:
     """Put a dead executor's unfinished workflows back in their queues (idempotent); how many."""
-    return len(DBOS._recover_pending_workflows([executor_id]))
+    n = len(DBOS._recover_pending_workflows([executor_id]))
+    crashpoint(
+        "takeover", executor_id
+    )  # a taker dying here leaves the takeover unrecorded: the next one redoes it
+    return n
 
 
 def executors_with_pending(executor_ids: list[str]) -> set[str]:
