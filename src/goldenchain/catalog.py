@@ -20,6 +20,7 @@ __all__ = [
     "apply_project_file",
     "check_prices",
     "project_models",
+    "require_draft_model",
     "require_specs",
 ]
 
@@ -276,4 +277,25 @@ def require_specs(cfg: Any) -> None:
     models = active_catalog()
     if cfg.video.source == "still":
         models.require(cfg.stills.provider, cfg.stills.model, "t2i")
+        if cfg.stills.draft_model is not None:  # named: it must be one of the route's image models
+            models.require(cfg.stills.provider, cfg.stills.draft_model, "t2i")
     models.require(cfg.video.provider, cfg.video.model, cfg.video.kind)
+
+
+def require_draft_model(cfg: Any, catalog: Any = None) -> str:
+    """The model ``run --draft`` makes drafts with: ``[stills] draft_model``, else the stills route's FLUX.1
+    schnell. Raises a usage error (exit 2, nothing spent) for a text-to-video project, a route without a
+    draft model, or a draft model without a spec."""
+    from goldenchain.core.models import DRAFT_LABEL, active_catalog
+    from goldenchain.errors import UsageError
+
+    st = cfg.stills
+    if cfg.video.source != "still":
+        raise UsageError('--draft needs stills: a text-to-video project ([video] source = "text") has none')
+    spec = (catalog if catalog is not None else active_catalog()).draft_spec(st.provider, st.draft_model)
+    if spec is None:
+        raise UsageError(
+            f"--draft: the {st.provider} route has no draft model ({DRAFT_LABEL}); "
+            "set [stills] draft_model to one of its image models"
+        )
+    return spec.model

@@ -88,6 +88,10 @@ class StillsSection(_Strict):
     width: int = Field(1824, ge=256, le=4096)  # pixels; 16:9 at >= 1024 on the short side
     height: int = Field(1024, ge=256, le=4096)  # pixels
     max_takes: int = Field(3, ge=1, le=20)  # stills a shot may pay for before it fails (a reject re-rolls)
+    #: `run --draft`: the cheap model of the same route that makes the drafts a person chooses from; default:
+    #: the route's FLUX.1 schnell (a route without one needs this set, or `--draft` is refused)
+    draft_model: str | None = Field(None, min_length=1)
+    draft_takes: int = Field(3, ge=1, le=12)  # drafts per shot in a `run --draft`, each with its own seed
 
 
 class VideoSection(_Strict):

@@ -102,6 +102,7 @@ BAD_INPUT: dict[str, tuple[list[str], str]] = {
     "review": (["review", "{tmp}/nowhere", "--port", "0"], "not a project directory"),
     "run": (["run", "{tmp}/broken"], "goldenchain.toml"),
     "status": (["status", "{tmp}/nowhere"], "not a project directory"),
+    "use": (["use", "s01", "{tmp}/shoot", "--draft", "2"], "s01 has no draft 2"),
     "worker": (["worker", "{tmp}/shoot"], "team mode"),
 }
 

@@ -105,3 +105,17 @@ def test_shot_result_reads_an_older_release_s_dict() -> None:
     assert ShotResult("s02", "failed", "gate", "why").to_json() == {
         "shot": "s02", "status": "failed", "stage": "gate", "detail": "why",
     }  # fmt: skip
+
+
+def test_draft_settings_count_only_in_a_draft_run(root: Path) -> None:
+    """A plain plan's identity does not move when the draft settings change (its shot keeps its workflow); a
+    draft run's plan is another work, with the route's draft model resolved in it."""
+    a = _plan(root)
+    more = a.model_copy(update={"stills": a.stills.model_copy(update={"draft_takes": 5})})
+    assert more.identity() == a.identity()
+    d = _plan(root, drafts=True)
+    assert d.drafts and d.stills.draft_model == "fal-ai/flux/schnell"
+    assert d.identity() != a.identity()
+    assert d.provider_for("draft") == d.stills.provider
+    five = d.model_copy(update={"stills": d.stills.model_copy(update={"draft_takes": 5})})
+    assert five.identity() != d.identity()

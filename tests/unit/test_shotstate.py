@@ -73,6 +73,16 @@ def test_a_shot_held_for_review_is_left_by_a_run_and_a_person_decides() -> None:
         check_move("pending", "needs_review")
 
 
+def test_a_draft_run_leaves_a_shot_for_a_person_to_choose_a_draft() -> None:
+    assert "drafts_ready" in END_STATES
+    check_move("running", "drafts_ready")
+    check_move("drafts_ready", "running")  # the next run makes the final still from the chosen draft
+    check_move("drafts_ready", "needs_retake")
+    with pytest.raises(InvalidTransition):
+        check_move("pending", "drafts_ready")
+    assert "goldenchain use s02 --draft N" in next_step("drafts_ready", "s02")
+
+
 def test_the_ledger_refuses_a_move_the_machine_does_not_allow(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'state.db'}")
     try:

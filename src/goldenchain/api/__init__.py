@@ -41,7 +41,7 @@ from goldenchain.api._reads import (
     take,
     takes,
 )
-from goldenchain.api._review import approve_take, reject_take, reroll, review_take, use_take
+from goldenchain.api._review import approve_take, reject_take, reroll, review_take, use_draft, use_take
 from goldenchain.api._runs import (
     QUOTE_TTL_S,
     Interrupted,
@@ -114,6 +114,7 @@ __all__ = [
     "status",
     "take",
     "takes",
+    "use_draft",
     "use_take",
 ]
 

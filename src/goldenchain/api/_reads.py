@@ -26,10 +26,14 @@ class ShotInfo:
     next: str
     still_take_id: int | None
     clip_take_id: int | None
-    takes: dict[str, int] = field(default_factory=dict)  #: how many takes of each stage
+    takes: dict[str, int] = field(
+        default_factory=dict
+    )  #: takes per stage (``draft`` only where there are any)
     verdicts: tuple[str, ...] = ()  #: ``still1:pass``, ``clip2:rejected in review``, ...
     spend_usd: float = 0.0
     waiting_on: str | None = None  #: team mode: the queue or worker an unfinished shot waits on
+    #: which draft the final still comes from (``{"take", "take_id", "how"}``, see ``goldenchain.core.drafts``)
+    draft: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "takes": dict(self.takes), "verdicts": list(self.verdicts)}
@@ -45,8 +49,17 @@ def _team_waits(p: Project, led: Ledger, rows: dict[str, Any]) -> dict[str, str]
     return read_waits_offline(system_database_url(p.database_url), led.db, wfs)
 
 
+def _take_counts(takes: list[Any]) -> dict[str, int]:
+    """Takes per stage: still and clip always, draft where the shot has drafts (``run --draft``)."""
+    counts = {stage: sum(1 for t in takes if t.stage == stage) for stage in ("still", "clip", "draft")}
+    if not counts["draft"]:
+        del counts["draft"]
+    return counts
+
+
 def status(p: Project, *, ledger: Ledger | None = None) -> list[ShotInfo]:
     """Every shot of the list, in its order, run or not."""
+    from goldenchain.core.drafts import draft_source
     from goldenchain.core.shotstate import next_step
     from goldenchain.reports.costs import summarize
 
@@ -69,7 +82,7 @@ def status(p: Project, *, ledger: Ledger | None = None) -> list[ShotInfo]:
                     next_step(st, s.id, r.detail if r else None),
                     r.still_take_id if r else None,
                     r.clip_take_id if r else None,
-                    {stage: sum(1 for t in tk if t.stage == stage) for stage in ("still", "clip")},
+                    _take_counts(tk),
                     tuple(
                         f"{t.stage}{t.take_no}:"
                         + (f"{t.review} in review" if t.review else (t.verdict or t.state))
@@ -77,6 +90,7 @@ def status(p: Project, *, ledger: Ledger | None = None) -> list[ShotInfo]:
                     ),
                     float(spend.get(s.id, 0.0)),
                     waits.get(s.id),
+                    draft_source(tk, r.still_take_id if r else None),
                 )
             )
         return out
@@ -175,19 +189,29 @@ def post_alerts(p: Project, summary: dict[str, Any]) -> str | None:
 
 
 def estimate(
-    p: Project, *, shots: list[str] | None = None, max_cost: float | None = None, ledger: Ledger | None = None
+    p: Project,
+    *,
+    shots: list[str] | None = None,
+    max_cost: float | None = None,
+    ledger: Ledger | None = None,
+    drafts: bool = False,
 ) -> dict[str, Any]:
-    """What the remaining work costs (expected, worst case, credits, budgets), for all shots or ``shots``."""
+    """What the remaining work costs (expected, worst case, credits, budgets), for all shots or ``shots``; the
+    drafts apart (``draft_usd``). ``drafts``: what a draft run (``run --draft``) would cost."""
     from goldenchain.core.estimate import estimate_remaining, progress_of
 
     chosen = chosen_shots(p, shots)
+    if drafts:
+        from goldenchain.catalog import require_draft_model
+
+        require_draft_model(p.config)
 
     def read(led: Ledger | None) -> dict[str, Any]:
         if led is None:
-            return estimate_remaining(p.config, chosen, {}, max_cost=max_cost)
+            return estimate_remaining(p.config, chosen, {}, max_cost=max_cost, drafts=drafts)
         progress = progress_of(led.shots(p.id), led.takes(p.id))
         used = led.budget_used(p.id, p.config.project.client)
-        return estimate_remaining(p.config, chosen, progress, used=used, max_cost=max_cost)
+        return estimate_remaining(p.config, chosen, progress, used=used, max_cost=max_cost, drafts=drafts)
 
     return dict(reading(p, read, ledger))
 

@@ -81,6 +81,22 @@ def use_take(p: Project, take_id: int, *, who: str = "api", ledger: Ledger | Non
     return result
 
 
+def use_draft(p: Project, shot: str, draft: int, *, who: str = "api", ledger: Ledger | None = None) -> Take:
+    """Choose draft number ``draft`` of ``shot`` (made by ``run --draft``): the next run makes the shot's final
+    still from its prompt and seed with the final model. Logged with ``who``, like every review write."""
+    p.shot(shot)  # an unknown id is a usage error
+
+    def go(led: Ledger) -> Take:
+        found = [t for t in led.takes(p.id, shot) if t.stage == "draft" and t.take_no == draft]
+        if not found:
+            raise LedgerError(f"{shot} has no draft {draft} (goldenchain status shows its drafts)")
+        t = led.choose_take(found[0].id, who=who)
+        return led.take_records(t.project_id, take_id=t.id)[0]
+
+    result: Take = _write(p, go, ledger)
+    return result
+
+
 def reroll(
     p: Project,
     shot: str,

@@ -104,12 +104,12 @@ def check_quote(p: Project, quote_id: str) -> Quote:
     return q
 
 
-def check_cap(p: Project, max_cost: float, shots: list[str] | None) -> None:
+def check_cap(p: Project, max_cost: float, shots: list[str] | None, drafts: bool = False) -> None:
     """A cap below the least the remaining work needs: refused before anything is spent, with what would fit
     (a :class:`~goldenchain.errors.GoldenchainError`, exit 1)."""
     from goldenchain.core.estimate import what_fits
 
-    est = estimate(p, max_cost=max_cost)
+    est = estimate(p, max_cost=max_cost, drafts=drafts)
     if shots:
         est["shots"] = {k: v for k, v in est["shots"].items() if k in shots}
     need = round(sum(r["expected_usd"] for r in est["shots"].values()), 4)
@@ -119,7 +119,7 @@ def check_cap(p: Project, max_cost: float, shots: list[str] | None) -> None:
     hint = f"--shots {','.join(fits)} fits" if fits else "no single shot fits"
     raise GoldenchainError(
         f"--max-cost ${max_cost:.2f} is below the ${need:.2f} the remaining work needs at least; nothing spent. "
-        f"{hint}{_cheaper_mode(p, need)}"
+        f"{hint}{'' if drafts else _cheaper_mode(p, need)}"
     )
 
 
@@ -148,6 +148,7 @@ class RunPlan:
     shots: tuple[str, ...] | None
     force_reason: str | None
     lint_errors: tuple[dict[str, Any], ...]
+    drafts: bool = False  #: ``run --draft``: drafts only, for a person to choose
 
 
 def plan_run(
@@ -159,18 +160,24 @@ def plan_run(
     only: str | None = None,
     shots: list[str] | None = None,
     force_reason: str | None = None,
+    drafts: bool = False,
 ) -> RunPlan:
     """Every check a paid run needs, before anything is spent.
 
     A run spends under a quote a person approved (``quote_id``: its shots, at most its amount), or is started
     by a person at a terminal (``by_person=True``, as ``goldenchain run`` does; ``max_cost`` is then their cap,
     if any). Scripts and agents pass a quote. Models without a spec, lint errors (unless ``force_reason``, which
-    the ledger records) and a cap below what the work needs at least are refused."""
-    from goldenchain.catalog import require_specs
+    the ledger records) and a cap below what the work needs at least are refused. ``drafts``: a draft run
+    (``run --draft``), refused where the route has no draft model."""
+    from goldenchain.catalog import require_draft_model, require_specs
 
     if only not in (None, "stills", "clips"):
         raise UsageError("--only takes 'stills' or 'clips'")
     require_specs(p.config)  # a model without a spec cannot be priced or checked: refused even with --force
+    if drafts:
+        if only is not None or quote_id is not None:
+            raise UsageError("--draft makes drafts only: leave out --only and --quote")
+        require_draft_model(p.config)
     if shots is not None:
         chosen_shots(p, shots)
     errors = [f for f in lint(p) if f.severity == "error" and (not shots or f.shot in shots)]
@@ -188,7 +195,7 @@ def plan_run(
     elif not by_person:
         raise UsageError("a paid run needs a quote a person approved (quote, then goldenchain approve QUOTE)")
     if max_cost is not None:
-        check_cap(p, max_cost, shots)
+        check_cap(p, max_cost, shots, drafts)
     return RunPlan(
         quote_id,
         max_cost,
@@ -196,6 +203,7 @@ def plan_run(
         tuple(shots) if shots is not None else None,
         force_reason if errors else None,
         tuple(f.to_json() for f in errors),
+        drafts,
     )
 
 
@@ -264,7 +272,11 @@ def run_plan(
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.lock import run_lock
 
-    command = "goldenchain run" + (f" --quote {plan.quote}" if plan.quote else "")
+    command = (
+        "goldenchain run"
+        + (f" --quote {plan.quote}" if plan.quote else "")
+        + (" --draft" if plan.drafts else "")
+    )
     with run_lock(p.state_dir, command=command):
         try:
             result = asyncio.run(
@@ -278,12 +290,13 @@ def run_plan(
                     force_reason=plan.force_reason,
                     lint_errors=list(plan.lint_errors) or None,
                     quote_id=plan.quote,
+                    drafts=plan.drafts,
                 )
             )
         except KeyboardInterrupt:
             raise Interrupted(with_ledger(p, lambda led: led.interrupt(p.id))) from None
 
-        return deliver_run(p, result, only=plan.only, quote=plan.quote)
+        return deliver_run(p, result, only="stills" if plan.drafts else plan.only, quote=plan.quote)
 
 
 def deliver_run(p: Project, result: Any, *, only: str | None = None, quote: str | None = None) -> RunReport:

@@ -60,6 +60,12 @@ def show_cmd(project: str, as_json: bool, plot: str | None, check: bool) -> int:
     for prov, usd in summary["by_provider"].items():
         t.add_row(prov, f"${usd:.2f}", str(summary["credits"].get(prov, "")))
     console.print(t)
+    k = Table(title="by kind (drafts apart from the final stills and clips)")
+    k.add_column("kind")
+    k.add_column("USD", justify="right")
+    for kind, usd in summary["by_kind"].items():
+        k.add_row(kind, f"${usd:.2f}")
+    console.print(k)
     d = Table(title="by day")
     d.add_column("day")
     d.add_column("USD", justify="right")

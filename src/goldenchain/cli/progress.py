@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-STEPS = {"planned": 0, "still": 1, "gate": 2, "video": 3, "qc": 4, "done": 5}
+STEPS = {"planned": 0, "draft": 1, "still": 1, "gate": 2, "video": 3, "qc": 4, "done": 5}
 
 
 class RunProgress:
@@ -33,7 +33,7 @@ class RunProgress:
 
     def update(self, rows: list[Any]) -> None:
         for r in rows:
-            done = STEPS.get(r.stage, 0) if r.status not in ("done",) else 5
+            done = STEPS.get(r.stage, 0) if r.status not in ("done", "drafts_ready") else 5
             if r.shot_id not in self.tasks:
                 self.tasks[r.shot_id] = self.progress.add_task(
                     "", total=5, shot=r.shot_id, stage="", status=""
@@ -43,6 +43,7 @@ class RunProgress:
                 "failed": "red",
                 "stopped": "red",
                 "stills_done": "green",
+                "drafts_ready": "green",
                 "needs_review": "yellow",
             }.get(r.status, "cyan")
             self.progress.update(

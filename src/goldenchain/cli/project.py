@@ -96,7 +96,11 @@ def _to_file(log: Any, path: str) -> None:
 
 def _said(report: api.RunReport) -> int:
     for s in report.shots:
-        if s["status"] not in ("done", "stills_done"):
+        if s["status"] == "drafts_ready":
+            console.print(
+                f"{s['shot']}: {s.get('detail') or ''}", markup=False, highlight=False, soft_wrap=True
+            )
+        elif s["status"] not in ("done", "stills_done"):
             err_console.print(
                 f"[red]{s['shot']}: {s['status']} at {s['stage']}[/red]: {s.get('detail') or ''}"
             )
@@ -123,6 +127,12 @@ def _said(report: api.RunReport) -> int:
     help="Stop before the call that would spend more than USD in this run.",
 )
 @click.option("--only", type=click.Choice(["stills", "clips"]), default=None, help="Run one stage only.")
+@click.option(
+    "--draft",
+    "drafts",
+    is_flag=True,
+    help="Cheap draft stills with the draft model ([stills] draft_takes per shot) for a person to choose; no video.",
+)
 @click.option("--shots", "shot_list", default=None, help="Comma-separated shot ids.")
 @click.option("--quiet", is_flag=True, help="No live display.")
 @click.option(
@@ -147,14 +157,25 @@ def run_cmd(
     quiet: bool,
     force_reason: str | None,
     quote_id: str | None = None,
+    drafts: bool = False,
 ) -> int:
-    """Run or resume the chain. Running it again never pays twice for the same take."""
+    """Run or resume the chain. Running it again never pays twice for the same take.
+
+    With --draft: only draft stills (the draft model, cheap), gated, for a person to choose in the review app;
+    the next plain run makes the final still from the chosen draft, then the clip."""
     if max_cost is not None and max_cost <= 0:
         raise UsageError("--max-cost must be positive")
     p = load_project(project)
     shots = [s.strip() for s in shot_list.split(",") if s.strip()] if shot_list else None
     plan = api.plan_run(  # the person at this terminal says yes; --max-cost is their cap
-        p, quote_id, by_person=True, max_cost=max_cost, only=only, shots=shots, force_reason=force_reason
+        p,
+        quote_id,
+        by_person=True,
+        max_cost=max_cost,
+        only=only,
+        shots=shots,
+        force_reason=force_reason,
+        drafts=drafts,
     )
     return execute_run(p, plan, quiet=quiet)
 
@@ -164,7 +185,10 @@ def run_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 @click.option("--wide", is_flag=True, help="Every column (each take's verdict), past 80 characters.")
 def status_cmd(project: str, as_json: bool, wide: bool = False) -> int:
-    """Per shot: state, why, what a person can do; takes, verdicts, spend."""
+    """Per shot: state, why, what a person can do; takes, verdicts, spend; which draft a final still comes
+    from."""
+    from goldenchain.core.drafts import describe_source
+
     p = load_project(project)
     rows: list[dict[str, Any]] = [
         {
@@ -177,6 +201,7 @@ def status_cmd(project: str, as_json: bool, wide: bool = False) -> int:
             "spend_usd": s.spend_usd,
             "next": s.next,
             "waiting_on": s.waiting_on,
+            "draft": s.draft,
         }
         for s in api.status(p)
     ]
@@ -191,12 +216,15 @@ def status_cmd(project: str, as_json: bool, wide: bool = False) -> int:
         )
     for r in rows:
         why = (r["detail"] or "").split(";")[0] if r["status"] != "done" else ""
+        if r["draft"]:
+            why = f"{why}\n{describe_source(r['draft'])}".lstrip("\n")
         if r["waiting_on"]:
             why = f"{why}\nwaiting: {escape(r['waiting_on'])}".lstrip("\n")
         table.add_row(
             r["shot"],
             f"{r['status']}\n[dim]{r['stage']}[/dim]",
-            f"{r['takes']['still']} still\n{r['takes']['clip']} clip",
+            f"{r['takes']['still']} still\n{r['takes']['clip']} clip"
+            + (f"\n{r['takes']['draft']} draft" if r["takes"].get("draft") else ""),
             f"${r['spend_usd']:.2f}",
             (f"{why}\n" if why else "") + f"[bold]→[/bold] {r['next']}",
             *(["\n".join(r["verdicts"])] if wide else []),
@@ -211,30 +239,41 @@ def status_cmd(project: str, as_json: bool, wide: bool = False) -> int:
     "--max-cost", type=float, default=None, help="Check the remaining work against this run cap too."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def estimate_cmd(project: str, max_cost: float | None, as_json: bool) -> int:
+@click.option("--draft", "drafts", is_flag=True, help="What a `run --draft` would cost (drafts only).")
+def estimate_cmd(project: str, max_cost: float | None, as_json: bool, drafts: bool = False) -> int:
     """What the next run will cost: remaining work only, expected and worst case, in dollars and credits, per
-    shot and provider, against every budget that applies. No spend."""
+    shot and provider, against every budget that applies; the drafts apart (what `run --draft` would pay).
+    No spend."""
     p = load_project(project)
-    est = api.estimate(p, max_cost=max_cost)
+    est = api.estimate(p, max_cost=max_cost, drafts=drafts)
     if as_json:
         click.echo(json.dumps(est, indent=2))
         return 0
-    table = Table(
-        title=f"estimate for {p.id}: what is left (expected: one take per stage; worst: every take)"
+    what = (
+        "a draft run (drafts only)"
+        if drafts
+        else "what is left (expected: one take per stage; worst: every take)"
     )
-    for col in ("shot", "now", "left to make", "expected", "worst case"):
-        table.add_column(col, justify="right" if col in ("expected", "worst case") else "left")
+    table = Table(title=f"estimate for {p.id}: {what}")
+
+    def usd(x: float | None) -> str:
+        return "-" if x is None else f"${x:.2f}"
+
+    for col in ("shot", "now", "left to make", "expected", "worst case", "drafts"):
+        table.add_column(col, justify="left" if col in ("shot", "now", "left to make") else "right")
     for sid, row in est["shots"].items():
         table.add_row(
             sid,
             row["status"],
             " + ".join(row["needs"]) or "nothing",
-            f"${row['expected_usd']:.2f}",
-            f"${row['worst_case_usd']:.2f}",
+            usd(row["expected_usd"]),
+            usd(row["worst_case_usd"]),
+            usd(row["draft_usd"]),
         )
     table.add_row(
-        "[bold]total", "", "", f"[bold]${est['total_usd']:.2f}", f"[bold]${est['worst_case_usd']:.2f}"
-    )
+        "[bold]total", "", "", f"[bold]{usd(est['total_usd'])}", f"[bold]{usd(est['worst_case_usd'])}",
+        f"[bold]{usd(est['draft_usd'])}",
+    )  # fmt: skip
     console.print(table)
     for prov, usd in est["by_provider"].items():
         cr = est["credits"].get(prov)

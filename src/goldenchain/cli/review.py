@@ -73,4 +73,23 @@ def review_cmd(project: str, host: str, port: int, allow_hosts: tuple[str, ...])
     server.run(sockets=[sock])
 
 
-COMMANDS = [review_cmd]
+@click.command("use")
+@click.argument("shot")
+@click.argument("project", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--draft", "draft_no", type=click.IntRange(1), required=True, help="The draft's number (1, 2, ...)."
+)
+def use_cmd(shot: str, project: str, draft_no: int) -> int:
+    """Choose the draft the shot's final still is made from (after `goldenchain run --draft`); the next
+    `goldenchain run` makes the final still from its prompt and seed with the final model, then the clip.
+    Logged with the review events, as a choice in the review app is."""
+    from goldenchain import api
+
+    t = api.use_draft(load_project(project), shot, draft_no, who="cli")
+    click.echo(
+        f"{shot}: draft {t.take} chosen (seed {t.seed}); the next goldenchain run makes the final still from it"
+    )
+    return 0
+
+
+COMMANDS = [review_cmd, use_cmd]

@@ -12,16 +12,18 @@ from goldenchain.core.pricing import CATALOG_VERSION
 
 
 def estimate_project(cfg: Any, shots: list[Any], catalog: Catalog | None = None) -> dict[str, Any]:
-    """Expected and worst-case cost per shot, from the stills and video models' specs. A model without a
-    spec raises :class:`~goldenchain.core.models.UnknownModel` (a usage error: exit 2)."""
+    """Expected and worst-case cost per shot, from the stills and video models' specs; apart, what a draft run
+    would cost (``draft_usd``: the draft model times ``[stills] draft_takes``; None where the route has no
+    draft model). A model without a spec raises :class:`~goldenchain.core.models.UnknownModel` (exit 2)."""
     st, v = cfg.stills, cfg.video
     models = catalog if catalog is not None else active_catalog()
+    dp = _draft_price(cfg, models)
     stills = _makes_stills(cfg)
     still_spec = models.require(st.provider, st.model, "t2i") if stills else None
     clip_spec = models.require(v.provider, v.model, _video_kind(cfg))
     by_shot: dict[str, float] = {}
     by_provider: dict[str, float] = defaultdict(float)
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[str, float | None]] = {}
     worst = 0.0
     for s in shots:
         sp = still_spec.still_price(st.width, st.height, cfg.prices).usd if still_spec else 0.0
@@ -33,6 +35,7 @@ def estimate_project(cfg: Any, shots: list[Any], catalog: Catalog | None = None)
             "clip_usd": cp,
             "expected_usd": round(expected, 4),
             "worst_case_usd": round(wc, 4),
+            "draft_usd": None if dp is None else round(dp * st.draft_takes, 4),
         }
         by_shot[s.id] = round(expected, 4)
         if still_spec:
@@ -42,11 +45,26 @@ def estimate_project(cfg: Any, shots: list[Any], catalog: Catalog | None = None)
     return {
         "total_usd": round(sum(by_shot.values()), 4),
         "worst_case_usd": round(worst, 4),
+        "draft_usd": _draft_total(rows),
         "by_shot": by_shot,
         "by_provider": {k: round(x, 4) for k, x in by_provider.items()},
         "shots": rows,
         "price_catalog": CATALOG_VERSION,
     }
+
+
+def _draft_price(cfg: Any, models: Catalog) -> float | None:
+    """What one draft costs (None: a text-to-video project, or a route without a draft model)."""
+    if not _makes_stills(cfg):
+        return None
+    st = cfg.stills
+    spec = models.draft_spec(st.provider, st.draft_model)
+    return None if spec is None else spec.still_price(st.width, st.height, cfg.prices).usd
+
+
+def _draft_total(rows: Mapping[str, Mapping[str, Any]]) -> float | None:
+    drafts = [r["draft_usd"] for r in rows.values() if r["draft_usd"] is not None]
+    return round(sum(drafts), 4) if drafts or not rows else None
 
 
 def _makes_stills(cfg: Any) -> bool:
@@ -68,6 +86,7 @@ class ShotProgress:
     in_flight: tuple[str, ...] = ()  # stages with a paid task out now (its cost is reserved already)
     stills_used: int = 0
     clips_used: int = 0
+    drafts_used: int = 0
     extra_stills: int = 0
     extra_clips: int = 0
 
@@ -84,12 +103,15 @@ def estimate_remaining(
     used: Mapping[str, float] | None = None,
     max_cost: float | None = None,
     catalog: Catalog | None = None,
+    drafts: bool = False,
 ) -> dict[str, Any]:
     """What the next run will cost: remaining work only (a done shot costs nothing, a still that passed is not
     paid for again), expected (one take per stage left) and worst case (every take left), in dollars and in
-    provider credits, by shot and provider, against every budget that applies."""
+    provider credits, by shot and provider, against every budget that applies. ``draft_usd``, apart: what a
+    draft run would pay for the drafts left. ``drafts``: the estimate is the draft run's (drafts only)."""
     st, v = cfg.stills, cfg.video
     models = catalog if catalog is not None else active_catalog()
+    dp = _draft_price(cfg, models)
     stills = _makes_stills(cfg)
     still_spec = models.require(st.provider, st.model, "t2i") if stills else None
     clip_spec = models.require(v.provider, v.model, _video_kind(cfg))
@@ -107,16 +129,27 @@ def estimate_remaining(
         stills_left = max(0, st.max_takes + pr.extra_stills - pr.stills_used) if need_still else 0
         clips_left = max(0, v.max_takes + pr.extra_clips - pr.clips_used) if need_clip else 0
         need_still, need_clip = need_still and stills_left > 0, need_clip and clips_left > 0
-        expected = (sp_usd if need_still else 0.0) + (cp.usd if need_clip else 0.0)
-        worst = sp_usd * stills_left + cp.usd * clips_left
+        drafts_left = 0 if dp is None or pr.clip_ready else max(0, st.draft_takes - pr.drafts_used)
+        draft_usd = None if dp is None else round(dp * drafts_left, 4)
+        if drafts:  # a draft run pays for the drafts left and nothing else
+            need_still = need_clip = False
+            stills_left = clips_left = 0
+        expected = (
+            (sp_usd if need_still else 0.0) + (cp.usd if need_clip else 0.0) + (draft_usd or 0) * drafts
+        )
+        worst = sp_usd * stills_left + cp.usd * clips_left + (draft_usd or 0) * drafts
+        needs = [x for x, n in (("still", need_still), ("clip", need_clip)) if n]
         rows[s.id] = {
             "status": pr.status,
-            "needs": [x for x, n in (("still", need_still), ("clip", need_clip)) if n],
+            "needs": needs + ([f"{drafts_left} drafts"] if drafts and drafts_left else []),
             "still_usd": sp_usd,
             "clip_usd": cp.usd,
             "expected_usd": round(expected, 4),
             "worst_case_usd": round(worst, 4),
+            "draft_usd": draft_usd,
         }
+        if drafts and draft_usd:
+            by_provider[st.provider] += draft_usd
         if need_still:
             by_provider[st.provider] += sp_usd
         if need_clip:
@@ -130,6 +163,7 @@ def estimate_remaining(
     out: dict[str, Any] = {
         "total_usd": total,
         "worst_case_usd": worst_total,
+        "draft_usd": _draft_total(rows),
         "by_shot": {k: r["expected_usd"] for k, r in rows.items()},
         "by_provider": {k: round(x, 4) for k, x in by_provider.items()},
         "credits": {k: round(x, 3) for k, x in credits.items()},
@@ -189,6 +223,7 @@ def progress_of(shot_rows: list[Any], takes: list[Any]) -> dict[str, ShotProgres
             in_flight=flying,
             stills_used=used("still"),
             clips_used=used("clip"),
+            drafts_used=used("draft"),
             extra_stills=row.extra_still_takes,
             extra_clips=row.extra_clip_takes,
         )

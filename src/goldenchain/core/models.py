@@ -51,6 +51,10 @@ VIDEO_ASPECTS = ("16:9", "9:16", "1:1")
 DEFAULT_CFG = 0.5
 
 
+#: the label of the model a route's drafts default to (``[stills] draft_model`` names another)
+DRAFT_LABEL = "FLUX.1 schnell"
+
+
 class UnknownModel(UsageError):
     """A model that no registered spec describes."""
 
@@ -444,6 +448,13 @@ class Catalog:
 
     def route(self, route: str, kind: str) -> list[ModelSpec]:
         return [s for s in self.specs.values() if s.route == route and s.kind == kind]
+
+    def draft_spec(self, route: str, model: str | None) -> ModelSpec | None:
+        """The image model ``run --draft`` uses on ``route``: ``model`` when a project names one, else the
+        route's FLUX.1 schnell (None: the route has none)."""
+        if model is not None:
+            return self.require(route, model, "t2i")
+        return next((s for s in self.route(route, "t2i") if s.label.startswith(DRAFT_LABEL)), None)
 
     def camera_models(self, kind: str = "i2v") -> str:
         """``kling-v1-5 pro 5 s``: every model of ``kind`` that moves the camera, for a hint."""

@@ -3,8 +3,9 @@ write of a shot's status (``docs/shot-states.md`` draws it).
 
 ::
 
-    pending ──run──▶ running ──▶ done | stills_done | failed | stopped | blocked | interrupted | needs_review
-                        ▲                 │ a person rejects or re-rolls
+    pending ──run──▶ running ──▶ done | stills_done | drafts_ready | failed | stopped | blocked | interrupted
+                        ▲                 │                                 | needs_review
+                        │                 │ a person rejects or re-rolls
        any end state ───┘ (next run)      ▼
                                      needs_retake ──run──▶ running
 """
@@ -18,15 +19,17 @@ from goldenchain.errors import LedgerError
 __all__ = ["END_STATES", "STATES", "TRANSITIONS", "InvalidTransition", "check_move", "next_step"]
 
 ShotStatus = Literal[
-    "pending", "running", "needs_retake", "done", "stills_done", "failed", "stopped", "blocked", "interrupted",
-    "needs_review",
+    "pending", "running", "needs_retake", "done", "stills_done", "drafts_ready", "failed", "stopped", "blocked",
+    "interrupted", "needs_review",
 ]  # fmt: skip
 STATES: tuple[str, ...] = (
-    "pending", "running", "needs_retake", "done", "stills_done", "failed", "stopped", "blocked", "interrupted",
-    "needs_review",
+    "pending", "running", "needs_retake", "done", "stills_done", "drafts_ready", "failed", "stopped", "blocked",
+    "interrupted", "needs_review",
 )  # fmt: skip
 #: where a run leaves a shot
-END_STATES = frozenset({"done", "stills_done", "failed", "stopped", "blocked", "interrupted", "needs_review"})
+END_STATES = frozenset(
+    {"done", "stills_done", "drafts_ready", "failed", "stopped", "blocked", "interrupted", "needs_review"}
+)
 #: a person's moves (review app, retry): a new take asked for, or a take chosen for the cut
 _PERSON = frozenset({"needs_retake", "done"})
 
@@ -56,6 +59,7 @@ _NEXT = {
     "needs_retake": "goldenchain run makes the new take",
     "done": "review it (goldenchain review)",
     "stills_done": "choose stills, then goldenchain run --only clips",
+    "drafts_ready": "choose a draft (goldenchain review, or goldenchain use {shot} --draft N), then goldenchain run",
     "failed": "goldenchain retry {shot} (new takes; see goldenchain failures)",
     "stopped": "raise the budget or --max-cost, then goldenchain run",
     "blocked": "fix it, then goldenchain run",

@@ -20,12 +20,12 @@ class Take:
 
     id: int  #: the take's number in the ledger, unique in the project
     shot: str  #: the shot id
-    stage: str  #: ``still`` or ``clip``
+    stage: str  #: ``draft`` (``run --draft``), ``still`` or ``clip``
     take: int  #: 1, 2, ... within the shot and stage
     provider: str  #: the route that made it (``fal``, ``kling``, ...)
     model: str  #: the provider's model id
     seed: int | None  #: the seed asked for, where the model takes one
-    parent: int | None  #: a clip's still: the id of the still take it was made from
+    parent: int | None  #: a clip's still, or a final still's draft: the id of the take it was made from
     state: str  #: the paid boundary's state (``pending`` ... ``downloaded``, ``failed``)
     verdict: str | None  #: the gate's or the clip check's verdict: ``pass``, ``warn``, ``reject``
     review: str | None  #: a person's decision: ``approved`` or ``rejected``

@@ -154,6 +154,17 @@ async def gate_still(plan: ShotPlan, take_id: int, take_no: int) -> CheckResult:
 
 @DBOS.step()
 @outlasts_database_outage
+async def gate_draft(plan: ShotPlan, take_id: int) -> CheckResult:
+    """The image gate on a downloaded draft: information for the person who chooses, so the shot does not
+    move (a draft that fails is not re-rolled; the final still made from the chosen one is gated again)."""
+    rt = runtime(plan.project_id)
+    return await _check(
+        rt, plan, take_id, "image", lambda _: {"stage": "draft"}, functools.partial(_gate_calls, rt, plan)
+    )
+
+
+@DBOS.step()
+@outlasts_database_outage
 async def check_clip_take(
     plan: ShotPlan, take_id: int, take_no: int, still_take_id: int | None
 ) -> CheckResult:

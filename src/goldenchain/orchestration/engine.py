@@ -11,9 +11,7 @@ from goldenchain.orchestration.awaiting import FINISHED, set_fallback_tick, stat
 
 #: Pinned: a new release that changes the workflows' step order bumps this, so shots started by an older
 #: version are never replayed by incompatible code (they are finished by a worker of the old version).
-APP_VERSION = (
-    "goldenchain-wf-5"  # wf-5: a typed plan and typed step results (wf-4: environment failures block)
-)
+APP_VERSION = "goldenchain-wf-6"  # wf-6: drafts (wf-5: a typed plan and typed step results; wf-4: environment failures block)
 SHOT_QUEUE = "gc-shots"
 #: the local routes' takes: served only by workers that ask for it (``goldenchain worker --queues gpu``), one
 #: take at a time per worker (one GPU, one loaded pipeline); ``[engine.concurrency] gpu`` caps them all

@@ -59,6 +59,9 @@ class ShotPlan(_Frozen):
     client: str
     run_id: str | None = None
     only: Only | None = None
+    #: `run --draft`: the shot's drafts (with ``stills.draft_model``, resolved when the plan is built) and no
+    #: more; a plain run makes the final still from the draft a person chose, else the newest that passed
+    drafts: bool = False
     shot: ShotSpec  # its seed is always set (the shot's own, else one derived from its id)
     stills: StillsSection
     video: VideoSection
@@ -84,14 +87,19 @@ class ShotPlan(_Frozen):
         return self.video.source == "text"
 
     def provider_for(self, stage: str) -> str:
-        """The route that makes this stage's takes."""
-        return self.stills.provider if stage == "still" else self.video.provider
+        """The route that makes this stage's takes (drafts come from the stills route)."""
+        return self.stills.provider if stage in ("still", "draft") else self.video.provider
 
     def identity(self) -> str:
         """What makes a shot's work the same work: not the run id, the budget caps nor the engine's timing.
         The reject policy counts only when it is not the default, so a plan made before it existed keeps its
-        identity (and its shot its workflow); so does a clip's source."""
+        identity (and its shot its workflow); so does a clip's source. The draft settings count only in a draft
+        run (the final still reads the chosen draft from the ledger, not from the plan)."""
         keep = self.model_dump(mode="json", exclude={"run_id", "caps", "engine"})
+        if not keep.pop("drafts"):
+            del keep["stills"]["draft_model"], keep["stills"]["draft_takes"]
+        else:
+            keep["drafts"] = True
         if keep["qc"]["on_reject"] == "reroll":
             del keep["qc"]["on_reject"]
         if keep["video"]["source"] == "still":
@@ -122,8 +130,14 @@ def build_plan(
     max_cost: float | None,
     only: str | None,
     quote_id: str | None = None,
+    drafts: bool = False,
 ) -> ShotPlan:
     cfg = project.config
+    stills = cfg.stills
+    if drafts:  # the draft model, resolved once (exit 2 before any spend where the route has none)
+        from goldenchain.catalog import require_draft_model
+
+        stills = stills.model_copy(update={"draft_model": require_draft_model(cfg)})
     spec = project.shot(shot_id)
     if spec.seed is None:
         spec = spec.model_copy(update={"seed": default_seed(shot_id)})
@@ -134,8 +148,9 @@ def build_plan(
             "client": cfg.project.client,
             "run_id": run_id,
             "only": only,
+            "drafts": drafts,
             "shot": spec,
-            "stills": cfg.stills,
+            "stills": stills,
             "video": cfg.video,
             "gate": cfg.gate,
             "qc": QcPlan(enabled=qc.enabled, thresholds=dict(qc.thresholds), on_reject=qc.on_reject),

@@ -75,6 +75,20 @@ class PrepareResult:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftPick:
+    """The draft a final still is made from, and why: ``chosen`` by a person, or the newest that passed the
+    ``gate``."""
+
+    take_id: int
+    take_no: int
+    how: Literal["chosen", "gate"]
+
+    def describe(self) -> str:
+        why = "chosen in review" if self.how == "chosen" else "the newest that passed the gate"
+        return f"final still from draft {self.take_no} ({why})"
+
+
+@dataclass(frozen=True, slots=True)
 class TakeResult:
     take_no: int
     outcome: TakeOutcome
@@ -111,7 +125,7 @@ class CheckResult:
         return self.verdict == "reject"
 
 
-ShotStatus = Literal["done", "stills_done", "failed", "blocked", "stopped", "needs_review"]
+ShotStatus = Literal["done", "stills_done", "drafts_ready", "failed", "blocked", "stopped", "needs_review"]
 
 
 @dataclass(frozen=True, slots=True)

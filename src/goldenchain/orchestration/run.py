@@ -25,6 +25,9 @@ from goldenchain.store.schema import ShotRow
 
 log = logging.getLogger(__name__)
 
+#: where a run that went as asked leaves a shot
+OK_STATUSES = ("done", "stills_done", "drafts_ready")
+
 
 @dataclass
 class RunResult:
@@ -33,7 +36,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(s["status"] in ("done", "stills_done") for s in self.shots)
+        return all(s["status"] in OK_STATUSES for s in self.shots)
 
     @property
     def stopped(self) -> str | None:
@@ -65,10 +68,11 @@ async def _workflow_id_for(
         await DBOS.cancel_workflow_async(wf, cancel_children=True)
     elif status is None or status.status not in engine.FINISHED:
         return wf, False
-    if status is not None and status.status == "SUCCESS" and row.status in ("done", "stills_done"):
+    if status is not None and status.status == "SUCCESS" and row.status in OK_STATUSES:
         handle: Any = await DBOS.retrieve_workflow_async(wf)
         out = ShotResult.of(await handle.get_result())
-        if out.status in ("done", "stills_done"):
+        finished = ("done", "stills_done")  # a draft run's end counts only for a shot still waiting on it
+        if out.status == row.status or (out.status in finished and row.status in finished):
             return wf, True
     gen = row.generation + 1  # the last attempt ended without the shot done: a new attempt; paid takes are
     rt.ledger.set_shot(plan.project_id, row.shot_id, generation=gen)  # reused by their keys
@@ -78,6 +82,15 @@ async def _workflow_id_for(
 ProgressFn = Callable[[list[ShotRow]], None]
 #: team mode: shot id -> what it waits on (a provider queue, a worker and when it was last seen, a takeover)
 WaitsFn = Callable[[dict[str, str]], None]
+
+
+def _check_drafts(project: Project, only: str | None) -> None:
+    """``run --draft``: refused before any spend where it cannot run (exit 2)."""
+    from goldenchain.catalog import require_draft_model
+
+    if only is not None:
+        raise UsageError("--draft makes drafts only: leave out --only")
+    require_draft_model(project.config)
 
 
 async def _check_providers(project: Project) -> None:
@@ -116,7 +129,12 @@ async def run_project(
     quote_id: str | None = None,
     lint_errors: list[dict[str, Any]] | None = None,
     on_waits: WaitsFn | None = None,
+    drafts: bool = False,
 ) -> RunResult:
+    """Run the chain on the wanted shots; ``drafts``: ``run --draft`` (drafts only, for a person to choose; a
+    shot already done is left as it is)."""
+    if drafts:
+        _check_drafts(project, only)
     if only not in (None, "stills", "clips"):
         raise UsageError("--only takes 'stills' or 'clips'")
     if only is not None and project.config.video.source == "text":
@@ -158,9 +176,13 @@ async def run_project(
         handles: list[tuple[str, Any]] = []
         result: RunResult = RunResult(run_id)
         rows = {r.shot_id: r for r in rt.ledger.shots(project.id)}
+        skipped = [sid for sid in wanted if drafts and rows[sid].status == "done"]
+        wanted = [sid for sid in wanted if sid not in skipped]
         plans: dict[str, tuple[ShotPlan, str]] = {}  # shot -> (plan, its current workflow id)
         for sid in wanted:
-            plan = build_plan(project, sid, run_id=run_id, max_cost=max_cost, only=only, quote_id=quote_id)
+            plan = build_plan(
+                project, sid, run_id=run_id, max_cost=max_cost, only=only, quote_id=quote_id, drafts=drafts
+            )
             plan = plan.with_takes(rows[sid].extra_still_takes, rows[sid].extra_clip_takes)
             plans[sid] = plan, _workflow_id(plan, rows[sid].generation)
         # one status query for every shot's current workflow, not one per shot
@@ -201,6 +223,10 @@ async def run_project(
                     t.cancel()
         if on_progress:
             on_progress([r for r in rt.ledger.shots(project.id) if r.shot_id in wanted])
+        for sid in skipped:  # a draft run makes no drafts for a shot in the cut already
+            result.shots.append(
+                {"shot": sid, "status": "done", "stage": "done", "detail": "done: no drafts made"}
+            )
         for (sid, _), out in zip(handles, outs, strict=True):
             if isinstance(out, BaseException):
                 result.shots.append({"shot": sid, "status": "failed", "stage": "engine", "detail": repr(out)})

@@ -11,6 +11,7 @@ from typing import Any
 
 from dbos import DBOS
 
+from goldenchain.core.drafts import choose_draft
 from goldenchain.core.failures import blocked_detail
 from goldenchain.core.keys import take_key
 from goldenchain.core.pricing import actual_usd, clip_price, still_price
@@ -33,6 +34,7 @@ from goldenchain.media import media_meta
 from goldenchain.orchestration.outage import outlasts_database_outage
 from goldenchain.orchestration.plan import ShotPlan
 from goldenchain.orchestration.results import (
+    DraftPick,
     EnvClass,
     PollResult,
     PrepareResult,
@@ -63,14 +65,26 @@ def take_seed(base: int, take_no: int) -> int:
     return (base + (take_no - 1) * 7919) % (2**32)
 
 
-def _still_inputs(plan: ShotPlan, take_no: int) -> dict[str, Any]:
+#: the stages whose takes are stills (text-to-image): a draft, and the final still
+STILL_STAGES = ("still", "draft")
+
+
+def _still_inputs(plan: ShotPlan, stage: str, take_no: int, draft: Take | None) -> dict[str, Any]:
+    """What a still take asks for. A draft: the draft model; a final still made from a draft: the draft's own
+    prompt and seed (its composition) with the final model, the seed moving on only for a re-roll."""
     st = plan.stills
+    model = st.draft_model if stage == "draft" else st.model
+    assert model is not None  # a draft plan has its draft model resolved
+    prompt, base = (
+        (draft.request["prompt"], draft.seed) if draft is not None else (plan.shot.prompt, plan.seed)
+    )
+    assert base is not None
     return {
-        "prompt": plan.shot.prompt,
+        "prompt": prompt,
         "width": st.width,
         "height": st.height,
-        "model": st.model,
-        "seed": take_seed(plan.seed, take_no),
+        "model": model,
+        "seed": take_seed(base, take_no),
     }
 
 
@@ -98,11 +112,12 @@ def _find_or_create(
     """The ledger row of this take, created on first sight. Its key fixes what is asked for, once and for
     all: finding it again after a crash gives the same row, never a second take."""
     shot = plan.shot
-    if stage == "still":
-        inputs = _still_inputs(plan, take_no)
+    if stage in STILL_STAGES:  # a still's parent is the draft it is made from (None: from the shot's prompt)
+        draft = rt.ledger.take(parent_take_id) if parent_take_id is not None else None
+        inputs = _still_inputs(plan, stage, take_no, draft)
         st = plan.stills
-        est = still_price(st.provider, st.model, st.width, st.height, plan.prices).usd
-        provider, model, seed = st.provider, st.model, inputs["seed"]
+        est = still_price(st.provider, inputs["model"], st.width, st.height, plan.prices).usd
+        provider, model, seed = st.provider, inputs["model"], inputs["seed"]
     elif plan.from_text:
         assert parent_take_id is None
         inputs = _clip_inputs(plan, None)
@@ -142,7 +157,7 @@ async def prepare_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id:
 
 
 def _kind(t: Take) -> str:
-    if t.stage == "still":
+    if t.stage in STILL_STAGES:
         return "t2i"
     return "i2v" if "image_sha256" in t.request else "t2v"
 
@@ -153,7 +168,7 @@ def _camera(r: dict[str, Any]) -> Camera | None:
 
 def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest | TextClipRequest:
     r = t.request
-    if t.stage == "still":
+    if t.stage in STILL_STAGES:
         return StillRequest(
             prompt=r["prompt"],
             width=r["width"],
@@ -430,6 +445,19 @@ async def _download(
         result_url=url,
     )
     return PollResult("downloaded", sha256=sha)
+
+
+@DBOS.step()
+@outlasts_database_outage
+async def pick_draft(plan: ShotPlan) -> DraftPick | None:
+    """The draft the shot's final still is made from: the one a person chose, else the newest that passed the
+    gate; None when the shot has no usable draft (the still comes from the shot's own prompt and seed)."""
+    rt = runtime(plan.project_id)
+    found = choose_draft(rt.ledger.takes(plan.project_id, plan.shot_id))
+    if found is None:
+        return None
+    t, how = found
+    return DraftPick(t.id, t.take_no, how)
 
 
 @DBOS.step()

@@ -8,7 +8,7 @@ from dbos import DBOS, SetWorkflowID
 
 from goldenchain.core.failures import blocked_detail
 from goldenchain.orchestration.awaiting import announce_end, await_workflow
-from goldenchain.orchestration.checks import check_clip_take, gate_still
+from goldenchain.orchestration.checks import check_clip_take, gate_draft, gate_still
 from goldenchain.orchestration.hints import fallback_interval
 from goldenchain.orchestration.plan import ShotPlan
 from goldenchain.orchestration.results import (
@@ -19,7 +19,7 @@ from goldenchain.orchestration.results import (
     TakeOutcome,
     TakeResult,
 )
-from goldenchain.orchestration.steps import poll_take, prepare_take, set_shot_state, start_take
+from goldenchain.orchestration.steps import pick_draft, poll_take, prepare_take, set_shot_state, start_take
 
 MAX_SUBMIT_RETRIES = 8
 
@@ -127,26 +127,33 @@ async def _finish(
 @DBOS.workflow()
 async def shot_workflow(plan: ShotPlan) -> ShotResult:
     """still -> image gate -> (re-roll with a new seed on reject) -> image-to-video -> clip check; or, for a
-    text-to-video project, the clips alone."""
+    text-to-video project, the clips alone; or, in a draft run, the drafts alone. A shot with drafts makes its
+    still from the chosen one (its prompt and seed, with the final model)."""
     announce_end()
     if plan.from_text:
         await set_shot_state(plan, status="running", stage="video", detail=None)
         return await _clips(plan, None, [])
+    if plan.drafts:
+        return await _drafts(plan)
     failures: list[str] = []
 
     async def finish(status: ShotStatus, stage: str, detail: str | None = None, **ids: Any) -> ShotResult:
         return await _finish(plan, status, stage, detail, **ids)
 
-    await set_shot_state(plan, status="running", stage="still", detail=None)
+    draft = await pick_draft(plan)
+    source = draft.take_id if draft is not None else None
+    await set_shot_state(
+        plan, status="running", stage="still", detail=draft.describe() if draft is not None else None
+    )
     still: TakeResult | None = None
     for n in range(1, plan.stills.max_takes + 1):
         if plan.only == "clips":
-            prep = await prepare_take(plan, "still", n, None)
+            prep = await prepare_take(plan, "still", n, source)
             if prep.state != "downloaded":
                 return await finish(
                     "failed", "still", "--only clips: no accepted still yet (run --only stills first)"
                 )
-        res = await _take(plan, "still", n, None)
+        res = await _take(plan, "still", n, source)
         if res.outcome == "blocked":
             return await finish("blocked", "still", res.detail)
         if res.outcome == "stop":
@@ -169,6 +176,34 @@ async def shot_workflow(plan: ShotPlan) -> ShotResult:
     if plan.only == "stills":
         return await finish("stills_done", "gate", None, still_take_id=still.take_id)
     return await _clips(plan, still.take_id, failures)
+
+
+async def _drafts(plan: ShotPlan) -> ShotResult:
+    """``run --draft``: ``[stills] draft_takes`` drafts with the draft model, each with its own seed, each
+    through the image gate (for the person who chooses); then the shot waits for that choice. No video."""
+    await set_shot_state(plan, status="running", stage="draft", detail=None)
+    made, passed, failures = 0, 0, []
+    for n in range(1, plan.stills.draft_takes + 1):
+        res = await _take(plan, "draft", n, None)
+        if res.outcome == "blocked":
+            return await _finish(plan, "blocked", "draft", res.detail)
+        if res.outcome == "stop":
+            return await _finish(plan, "stopped", "draft", f"{res.failure_class}: {res.reason}")
+        if res.outcome != "ok":
+            failures.append(res.describe("draft"))
+            if res.retakeable:
+                continue
+            return await _finish(plan, "failed", "draft", failures[-1])
+        assert res.take_id is not None
+        made += 1
+        passed += not (await gate_draft(plan, res.take_id)).rejected
+    if not made:
+        return await _finish(plan, "failed", "draft", "no draft was made: " + " | ".join(failures))
+    detail = (
+        f"{made} draft(s), {passed} passed the gate: choose one in the review app (goldenchain review) or "
+        f"with goldenchain use {plan.shot_id} --draft N; the next goldenchain run makes the final still from it"
+    )
+    return await _finish(plan, "drafts_ready", "draft", detail)
 
 
 async def _clips(plan: ShotPlan, still_id: int | None, failures: list[str]) -> ShotResult:

@@ -73,6 +73,14 @@ def summarize(spend: list[SpendRow], takes: list[Take] | None = None) -> dict[st
         "credits": {k: round(v, 3) for k, v in sorted(credits.items())},
     }
     if takes is not None:
+        # by kind: the take's stage; draft stills (``run --draft``) apart from the final stills and the clips
+        stage = {t.id: t.stage for t in takes}
+        by_kind: dict[str, float] = defaultdict(float)
+        for r in spend:
+            if r.state == "committed":
+                by_kind[stage.get(r.take_id, "other")] += r.usd
+        out["by_kind"] = {k: round(v, 4) for k, v in sorted(by_kind.items())}
+        out["draft_usd"] = round(by_kind.get("draft", 0.0), 4)
         cost = {t.id: (t.cost_usd or 0.0) for t in takes}
         wasted = sum(cost[t.id] for t in takes if is_waste(t))
         # one accepted clip per shot at most: the clip a person chose or approved, else one that passed

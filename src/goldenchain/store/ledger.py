@@ -288,8 +288,10 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 select(ShotRow).where(ShotRow.project_id == t.project_id, ShotRow.shot_id == t.shot_id)
             )
             assert shot is not None
-            t.review = "approved"
-            if t.stage == "clip":
+            if t.stage == "draft":
+                self._choose_draft(s, t, shot, who)
+            elif t.stage == "clip":
+                t.review = "approved"
                 check_move(shot.status, "done")
                 shot.clip_take_id, shot.still_take_id = t.id, t.parent_take_id
                 shot.status, shot.stage = "done", "done"
@@ -306,6 +308,7 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                         "no clip was made from this still: re-roll the clip from it, or choose one of its clips"
                     )
                 shot.still_take_id = t.id
+                t.review = "approved"
                 if clip is not None:
                     check_move(shot.status, "done")
                     shot.clip_take_id, shot.status, shot.stage = clip.id, "done", "done"
@@ -316,6 +319,29 @@ class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
                 )
             )
         return self.take(take_id)
+
+    @staticmethod
+    def _choose_draft(s: Any, t: TakeRow, shot: ShotRow, who: str) -> None:
+        """A person chooses the draft the final still is made from: it alone among the shot's drafts is marked
+        approved. A final still made from another draft is dropped (with its clip): the next run makes the
+        still from this one, then the clip."""
+        for other in s.scalars(
+            select(TakeRow).where(
+                TakeRow.project_id == t.project_id,
+                TakeRow.shot_id == t.shot_id,
+                TakeRow.stage == "draft",
+                TakeRow.review == "approved",
+                TakeRow.id != t.id,
+            )
+        ):
+            other.review = None
+        t.review = "approved"
+        detail = f"draft {t.take_no} chosen in review by {who}: the next run makes the final still from it"
+        still = s.get(TakeRow, shot.still_take_id) if shot.still_take_id is not None else None
+        if still is not None and still.parent_take_id != t.id:
+            _grant_retake(shot, "still", detail, 0)
+        else:
+            shot.detail = detail
 
     @retried(rerun_after_commit=False)
     def log_review(self, project_id: str, shot_id: str, action: str, *, who: str, note: str | None) -> None:
