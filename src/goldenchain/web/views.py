@@ -24,12 +24,12 @@ FAILED = ("failed", "stopped", "budget_blocked")
 
 def take_view(t: Take, by_id: dict[int, Take]) -> dict[str, Any]:
     """A take as the API gives it, and what the page adds: the poster frame of a clip (the still it was made
-    from) and a name that says which still that was."""
+    from) and a name that says which still (or, for a final still, which draft) that was."""
     parent = by_id.get(t.parent) if t.parent else None
     return {
         **t.to_json(),
         "poster": parent.artifact_sha256 if parent else None,
-        "label": f"{t.stage} {t.take}" + (f" of still {parent.take}" if parent else ""),
+        "label": f"{t.stage} {t.take}" + (f" of {parent.stage} {parent.take}" if parent else ""),
     }
 
 
@@ -64,7 +64,13 @@ def shots_view(project: Project, ledger: Ledger, *, checks: bool = True) -> list
             "takes": views,
         }
         poster = next((t for t in st if t.id == row.still_take_id), None) or next(
-            (t for t in reversed(st) if t.stage == "still" and t.artifact_sha256), None
+            (
+                t
+                for stage in ("still", "draft")
+                for t in reversed(st)
+                if t.stage == stage and t.artifact_sha256
+            ),
+            None,
         )
         shot["poster"] = poster.artifact_sha256 if poster else None
         shot["badge"] = _badge(shot)
