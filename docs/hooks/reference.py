@@ -205,11 +205,13 @@ def exit_codes() -> str:
         '             "direction": "higher_is_worse|lower_is_worse", "message": "..."}]}',
         "```", "",
         "`lint --json`: an array of `{\"shot\", \"rule\", \"severity\", \"message\", \"hint\"}`.", "",
-        "`estimate --json` and `costs --json`: an object with at least `total_usd`, `by_shot`, `by_provider`.", "",
+        "`estimate --json` and `costs --json`: an object with at least `total_usd`, `by_shot`, `by_provider`;",
+        "the drafts apart: `draft_usd` (estimate: per shot and in total; costs: with `by_kind`; see",
+        "[draft stills](../howto/drafts.md)).", "",
         "`costs monthly --json`: an array, one summary per client, each as its `summary-<client>-<YYYY-MM>.json`"
         " (`schema`: `goldenchain.monthly/1`; see [Read costs and summarise a month](../howto/costs.md)).", "",
         "`status --json`: an array, per shot: `shot`, `stage`, `status`, `detail`, `takes`, `verdicts`, `spend_usd`,",
-        "`next` (what a person can do).", "",
+        "`next` (what a person can do), `draft` (which draft the final still comes from, or null).", "",
     ])  # fmt: skip
 
 
