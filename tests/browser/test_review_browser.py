@@ -242,8 +242,13 @@ def test_reroll_needs_its_confirmation_and_the_next_run_makes_one_clip_shown_liv
     page.wait_for_function(f"() => {videos}.every(v => !v.paused && v.currentTime > 0)")
     page.keyboard.press(" ")
     page.wait_for_function(f"() => {videos}.every(v => v.paused)")
+    # the elements seeked now (a live update may have drawn the takes again meanwhile): loaded and paused
+    page.wait_for_function(
+        f"() => {videos}.length === 2 && {videos}.every(v => v.paused && v.readyState >= 2)"
+    )
     page.evaluate(f"() => {{ {videos}[0].currentTime = 2.5 }}")
-    page.wait_for_function(f"() => {videos}.every(v => Math.abs(v.currentTime - 2.5) < 0.06)")
+    synced = f"() => {videos}.every(v => Math.abs(v.currentTime - 2.5) < 0.06)"
+    page.wait_for_function(synced, timeout=60_000)  # a loaded machine decodes slowly
 
 
 def test_keyboard_shortcuts(browsing: Browsing) -> None:

@@ -90,16 +90,19 @@ def test_unreachable_hosts_then_back(tmp_path: Path) -> None:
 
 def test_empty_resource_pack_blocks_the_clips_then_the_next_run_makes_them(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    fault = Fault(provider="kling", op="create", nth=1, kind="billing_1102")
-    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.3, faults=[fault]) as emu:
+    # the pack is empty: every create is refused until it is topped up (the second shot's create may be on its
+    # way already when the first refusal pauses the route)
+    empty = [Fault(provider="kling", op="create", nth=n, kind="billing_1102") for n in (1, 2)]
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.3, faults=empty) as emu:
         r = run_cli(["run", str(project), "--quiet"], emu.env())
         assert r.returncode == 1, r.stdout + r.stderr
+        emu.plan.faults.clear()  # the pack is topped up
         st = _status(project, emu.env())
         assert [s["status"] for s in st] == ["blocked", "blocked"], st
         assert all("kling billing" in str(s["detail"]) and "top up" in str(s["detail"]) for s in st)
         assert 1 <= len(emu.create_requests("kling")) <= 2  # the route is paused after the first refusal
 
-        r2 = run_cli(["run", str(project), "--quiet"], emu.env())  # the pack is topped up
+        r2 = run_cli(["run", str(project), "--quiet"], emu.env())
         assert r2.returncode == 0, r2.stdout + r2.stderr
         assert _take_numbers(project) == {
             "s01": [("still", 1), ("clip", 1)],
