@@ -109,12 +109,14 @@ def test_begin_submit_of_an_unknown_take(led: Ledger) -> None:
     [
         (BudgetCaps(project_usd=1.0), "project p"),
         (BudgetCaps(client_usd=1.0), "client acme"),
-        (BudgetCaps(daily_usd=1.0), f"day {today()}"),
-        (BudgetCaps(monthly_usd=1.0), f"month {today()[:7]}"),
+        (BudgetCaps(daily_usd=1.0), "day {today}"),
+        (BudgetCaps(monthly_usd=1.0), "month {month}"),
         (BudgetCaps(run_usd=1.0), "--max-cost of this run"),
     ],
 )
 def test_each_cap_blocks_with_its_scope_and_figures(led: Ledger, caps: BudgetCaps, scope: str) -> None:
+    day = today()  # when the test runs, not when it was collected (a run may pass midnight)
+    scope = scope.format(today=day, month=day[:7])
     a, b = take(led, "a", 0.75), take(led, "b", 0.5)
     led.begin_submit(a, "r", "acme", caps)
     with pytest.raises(BudgetExceeded) as info:
