@@ -118,17 +118,11 @@ def _find_or_create(
         st = plan.stills
         est = still_price(st.provider, inputs["model"], st.width, st.height, plan.prices).usd
         provider, model, seed = st.provider, inputs["model"], inputs["seed"]
-    elif plan.from_text:
-        assert parent_take_id is None
-        inputs = _clip_inputs(plan, None)
-        v = plan.video
-        est = clip_price(v.provider, v.model, v.mode, shot.duration, plan.prices).usd
-        provider, model, seed = v.provider, v.model, None
-    else:
-        assert parent_take_id is not None
-        parent = rt.ledger.take(parent_take_id)
-        assert parent.artifact_sha256
-        inputs = _clip_inputs(plan, parent.artifact_sha256)
+    else:  # a clip starts from its parent still, or from text alone (text-to-video: no parent)
+        assert (parent_take_id is None) == plan.from_text
+        still_sha = rt.ledger.take(parent_take_id).artifact_sha256 if parent_take_id is not None else None
+        assert still_sha or plan.from_text
+        inputs = _clip_inputs(plan, still_sha)
         v = plan.video
         est = clip_price(v.provider, v.model, v.mode, shot.duration, plan.prices).usd
         provider, model, seed = v.provider, v.model, None
@@ -177,35 +171,17 @@ def _build_request(rt: Runtime, t: Take) -> StillRequest | ClipRequest | TextCli
             model=r["model"],
             external_id=t.idempotency_key,
         )
+    clip: dict[str, Any] = {
+        k: r[k] for k in ("prompt", "duration", "aspect", "model", "mode", "negative_prompt")
+    }
+    clip |= {"external_id": t.idempotency_key, "camera": _camera(r), "cfg_scale": r["cfg_scale"]}
     if _kind(t) == "t2v":
-        return TextClipRequest(
-            prompt=r["prompt"],
-            duration=r["duration"],
-            aspect=r["aspect"],
-            model=r["model"],
-            mode=r["mode"],
-            external_id=t.idempotency_key,
-            camera=_camera(r),
-            negative_prompt=r["negative_prompt"],
-            cfg_scale=r["cfg_scale"],
-        )
+        return TextClipRequest(**clip)
     art = rt.ledger.artifact(r["image_sha256"])
     assert art is not None
     data = rt.abs_path(art.path).read_bytes()
-    return ClipRequest(
-        prompt=r["prompt"],
-        image=data,
-        image_mime=art.mime,
-        duration=r["duration"],
-        aspect=r["aspect"],
-        model=r["model"],
-        mode=r["mode"],
-        external_id=t.idempotency_key,
-        camera=_camera(r),
-        negative_prompt=r["negative_prompt"],
-        cfg_scale=r["cfg_scale"],
-        motion=None,  # lint enforces the motion policy; Kling takes no motion amplitude
-    )
+    # lint enforces the motion policy; Kling takes no motion amplitude
+    return ClipRequest(image=data, image_mime=art.mime, motion=None, **clip)
 
 
 def _hook(rt: Runtime, adapter: Any) -> str | None:

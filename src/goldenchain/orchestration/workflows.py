@@ -107,6 +107,18 @@ async def paid_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: in
     )
 
 
+def _end_of(res: TakeResult, label: str, failures: list[str]) -> tuple[ShotStatus, str | None] | None:
+    """What a take that did not come back ok means for its shot: None to try the next take, else the shot's
+    end (status, detail). The environment blocks or a budget stops the shot; a take's own failure is added to
+    ``failures`` and ends the shot unless another take may succeed."""
+    if res.outcome == "blocked":
+        return "blocked", res.detail
+    if res.outcome == "stop":
+        return "stopped", f"{res.failure_class}: {res.reason}"
+    failures.append(res.describe(label))
+    return None if res.retakeable else ("failed", failures[-1])
+
+
 async def _take(plan: ShotPlan, stage: str, take_no: int, parent: int | None) -> TakeResult:
     provider = plan.provider_for(stage)
     queue = await DBOS.retrieve_queue_async(queue_name(provider))
@@ -154,15 +166,11 @@ async def shot_workflow(plan: ShotPlan) -> ShotResult:
                     "failed", "still", "--only clips: no accepted still yet (run --only stills first)"
                 )
         res = await _take(plan, "still", n, source)
-        if res.outcome == "blocked":
-            return await finish("blocked", "still", res.detail)
-        if res.outcome == "stop":
-            return await finish("stopped", "still", f"{res.failure_class}: {res.reason}")
         if res.outcome != "ok":
-            failures.append(res.describe("still"))
-            if res.retakeable:
+            end = _end_of(res, "still", failures)
+            if end is None:
                 continue
-            return await finish("failed", "still", failures[-1])
+            return await finish(end[0], "still", end[1])
         assert res.take_id is not None
         verdict = await gate_still(plan, res.take_id, n)  # also moves the shot to video, or back
         if not verdict.rejected:
@@ -182,18 +190,15 @@ async def _drafts(plan: ShotPlan) -> ShotResult:
     """``run --draft``: ``[stills] draft_takes`` drafts with the draft model, each with its own seed, each
     through the image gate (for the person who chooses); then the shot waits for that choice. No video."""
     await set_shot_state(plan, status="running", stage="draft", detail=None)
-    made, passed, failures = 0, 0, []
+    made, passed = 0, 0
+    failures: list[str] = []
     for n in range(1, plan.stills.draft_takes + 1):
         res = await _take(plan, "draft", n, None)
-        if res.outcome == "blocked":
-            return await _finish(plan, "blocked", "draft", res.detail)
-        if res.outcome == "stop":
-            return await _finish(plan, "stopped", "draft", f"{res.failure_class}: {res.reason}")
         if res.outcome != "ok":
-            failures.append(res.describe("draft"))
-            if res.retakeable:
+            end = _end_of(res, "draft", failures)
+            if end is None:
                 continue
-            return await _finish(plan, "failed", "draft", failures[-1])
+            return await _finish(plan, end[0], "draft", end[1])
         assert res.take_id is not None
         made += 1
         passed += not (await gate_draft(plan, res.take_id)).rejected
@@ -215,15 +220,11 @@ async def _clips(plan: ShotPlan, still_id: int | None, failures: list[str]) -> S
 
     for n in range(1, plan.video.max_takes + 1):
         res = await _take(plan, "clip", n, still_id)
-        if res.outcome == "blocked":
-            return await finish("blocked", "video", res.detail)
-        if res.outcome == "stop":
-            return await finish("stopped", "video", f"{res.failure_class}: {res.reason}")
         if res.outcome != "ok":
-            failures.append(res.describe("clip"))
-            if res.retakeable:
+            end = _end_of(res, "clip", failures)
+            if end is None:
                 continue
-            return await finish("failed", "video", failures[-1])
+            return await finish(end[0], "video", end[1])
         assert res.take_id is not None
         verdict = await check_clip_take(plan, res.take_id, n, still_id)  # a pass marks it done
         if not verdict.rejected:
