@@ -33,8 +33,28 @@ if [ -z "$PGBIN" ]; then
 fi
 
 DIR=$(mktemp -d /tmp/gc-pg.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
-  fail "no free port on 127.0.0.1"
+# a free port below the kernel's ephemeral range: while a test has the server stopped, no outgoing connection
+# can take its port, so the server always starts again on it
+PORT=$(python3 - <<'PY'
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+ports = list(range(max(1025, low - 12000), low))
+random.shuffle(ports)
+for port in ports[:200]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+PY
+) && [ -n "$PORT" ] || fail "no free port on 127.0.0.1"
 AS=()
 if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,15 +106,28 @@ def pg_url() -> Iterator[str]:
     base = os.environ.get("GOLDENCHAIN_TEST_PG_URL")
     if not base:
         pytest.skip("no PostgreSQL (GOLDENCHAIN_TEST_PG_URL unset)")
-    import psycopg
-
     name = "gc_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(base, autocommit=True) as c:
+    with _connect(base) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     root = base.rsplit("/", 1)[0]
     yield f"{root}/{name}"
-    with psycopg.connect(base, autocommit=True) as c:
+    with _connect(base) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _connect(base: str, wait: float = 60.0) -> Any:
+    """An admin connection to the test cluster, waiting a while for a server that a restart test just brought
+    back (on a loaded machine it may still be finishing its start when the next test begins)."""
+    import psycopg
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return psycopg.connect(base, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
@@ -138,5 +153,9 @@ def pg_ctl(pg_url: str) -> Iterator[Callable[..., None]]:
         raise AssertionError(f"pg_ctl {' '.join(args)} failed: {done.stdout}{done.stderr}")
 
     yield run
+    # a test that stopped the server leaves it running for the next one, or fails here saying so
+    if subprocess.run([ctl, "status"], capture_output=True, timeout=60).returncode != 0:
+        run("start")
+        raise AssertionError("the test left the PostgreSQL server stopped (started again)")
     if subprocess.run([ctl, "status"], capture_output=True, timeout=60).returncode != 0:
         run("start")  # a test that failed half-way: the server runs again for the tests after it
