@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import ClassVar, Self
+from typing import ClassVar
 
 import httpx
 
 from goldenchain.errors import ProviderFailed
 from goldenchain.providers.base import Pending, Submitted, TaskStatus
+from goldenchain.providers.client import ClientAdapter
 from goldenchain.providers.fal.queue import FalQueue
 from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
-from goldenchain.providers.results import download_result
 
 __all__ = ["FalQueueAdapter"]
 
 
-class FalQueueAdapter:
+class FalQueueAdapter(ClientAdapter):
     """What every fal adapter shares: the queue client, status polling, cancel, result download and closing.
     A subclass names itself and its kind and provides ``check_inputs``, ``build_body``, ``submit`` and
     ``_result`` (how a COMPLETED request's result reads for its model)."""
@@ -26,6 +26,7 @@ class FalQueueAdapter:
     lookup_by_external_id: ClassVar[bool] = False
     #: submits with ``?fal_webhook=`` when the request has a ``callback_url``
     webhooks: ClassVar[str] = "fal"
+    api: FalQueue
 
     def __init__(
         self,
@@ -38,16 +39,14 @@ class FalQueueAdapter:
         read_policy: RetryPolicy = READ_POLICY,
         rng: random.Random | None = None,
     ) -> None:
-        self.queue = FalQueue(
+        self.api = FalQueue(
             key, queue_url=queue_url, client=client, sleep=sleep,
             create_policy=create_policy, read_policy=read_policy, rng=rng,
         )  # fmt: skip
-        self._sleep = sleep
-        self._read_policy = read_policy
-        self._rng = rng
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(queue_url={self.queue.queue_url!r})"
+    @property
+    def queue(self) -> FalQueue:
+        return self.api
 
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
         raise NotImplementedError
@@ -70,19 +69,3 @@ class FalQueueAdapter:
 
     async def find_by_external_id(self, external_id: str) -> Submitted | None:
         raise NotImplementedError("fal has no lookup by our id: a doubtful submit needs human review")
-
-    async def download(self, url: str) -> bytes:
-        """GET a result URL without credentials (fal CDN). 404/410 → :class:`ResultExpired`."""
-        return await download_result(
-            self.queue.client, url, provider=self.name, sleep=self._sleep,
-            policy=self._read_policy, rng=self._rng,
-        )  # fmt: skip
-
-    async def aclose(self) -> None:
-        await self.queue.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -26,16 +26,14 @@ from goldenchain.errors import (
     UsageError,
 )
 from goldenchain.providers.base import Submitted
+from goldenchain.providers.client import ProviderClient
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
     RetryPolicy,
     Sleep,
-    make_client,
     parse_retry_after,
     scrub,
-    send_create,
-    send_read,
 )
 
 __all__ = ["FalQueue", "fal_error", "queue_urls", "split_endpoint"]
@@ -124,9 +122,11 @@ def fal_error(
     return InvalidInput(PROVIDER, reason, **kw)
 
 
-class FalQueue:
+class FalQueue(ProviderClient):
     """A thin, create-safe client for ``queue.fal.run``. Sends ``Authorization: Key <key>`` to the queue host
     only."""
+
+    provider = PROVIDER
 
     def __init__(
         self,
@@ -141,17 +141,19 @@ class FalQueue:
     ) -> None:
         if not key:
             raise UsageError("fal: a key is needed (FAL_KEY)")
+        super().__init__(
+            queue_url,
+            client=client,
+            sleep=sleep,
+            create_policy=create_policy,
+            read_policy=read_policy,
+            rng=rng,
+        )
         self._key = key
-        self.queue_url = queue_url.rstrip("/")
-        self._owns_client = client is None
-        self.client = client if client is not None else make_client(self.queue_url)
-        self._sleep = sleep
-        self._create_policy = create_policy
-        self._read_policy = read_policy
-        self._rng = rng
 
-    def __repr__(self) -> str:
-        return f"FalQueue(queue_url={self.queue_url!r})"
+    @property
+    def queue_url(self) -> str:
+        return self.base_url
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -171,18 +173,11 @@ class FalQueue:
         params = {"fal_webhook": webhook} if webhook else None
 
         def build() -> httpx.Request:
-            return self.client.build_request(
+            return self._client.build_request(
                 "POST", url, json=arguments, params=params, headers=self._headers()
             )
 
-        response = await send_create(
-            self.client,
-            build,
-            provider=PROVIDER,
-            policy=self._create_policy,
-            sleep=self._sleep,
-            rng=self._rng,
-        )
+        response = await self._send_create(build)
         status = response.status_code
         if (
             status >= 500
@@ -222,11 +217,9 @@ class FalQueue:
 
     async def _read(self, method: str, url: str, params: dict[str, str] | None = None) -> httpx.Response:
         def build() -> httpx.Request:
-            return self.client.build_request(method, url, params=params, headers=self._headers())
+            return self._client.build_request(method, url, params=params, headers=self._headers())
 
-        return await send_read(
-            self.client, build, provider=PROVIDER, policy=self._read_policy, sleep=self._sleep, rng=self._rng
-        )
+        return await self._send_read(build)
 
     async def status(self, submitted: Submitted) -> dict[str, Any]:
         """The status object (``IN_QUEUE`` / ``IN_PROGRESS`` / ``COMPLETED``)."""
@@ -252,7 +245,3 @@ class FalQueue:
         if response.status_code >= 400:
             raise fal_error(response, secrets=self.secrets, request_id=submitted.task_id)
         return "CANCELLATION_REQUESTED"
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()

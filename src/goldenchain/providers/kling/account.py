@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from goldenchain.providers.http import make_client, send_read
+from goldenchain.providers.client import ProviderClient
 from goldenchain.providers.kling.auth import KlingAuth
 from goldenchain.providers.kling.errors import body_of, kling_error
 from goldenchain.providers.kling.i2v import KLING_GLOBAL_URL
@@ -29,7 +28,11 @@ class ResourcePack:
         return round(self.total - self.remaining, 6)
 
 
-class KlingAccount:
+class KlingAccount(ProviderClient):
+    """Kling's account endpoints (resource packs), read with the same auth as the task endpoints."""
+
+    provider = "kling"
+
     def __init__(
         self,
         access_key: str,
@@ -38,10 +41,8 @@ class KlingAccount:
         base_url: str = KLING_GLOBAL_URL,
         client: httpx.AsyncClient | None = None,
     ) -> None:
+        super().__init__(base_url, client=client)
         self._auth = KlingAuth(access_key, secret_key)
-        self.base_url = base_url.rstrip("/")
-        self._owns = client is None
-        self._client = client if client is not None else make_client(self.base_url)
 
     async def resource_packs(self, start_ms: int, end_ms: int) -> list[ResourcePack]:
         def build() -> httpx.Request:
@@ -52,7 +53,7 @@ class KlingAccount:
                 headers=self._auth.headers(),
             )
 
-        resp = await send_read(self._client, build, provider="kling", sleep=asyncio.sleep)
+        resp = await self._send_read(build)
         body = body_of(resp)
         if resp.status_code != 200 or body.get("code") not in (0, None):
             raise kling_error(resp, secrets=self._auth.secrets)
@@ -71,7 +72,3 @@ class KlingAccount:
                 )
             )
         return out
-
-    async def aclose(self) -> None:
-        if self._owns:
-            await self._client.aclose()

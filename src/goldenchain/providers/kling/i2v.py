@@ -25,15 +25,13 @@ from goldenchain.providers.base import (
     Succeeded,
     TaskStatus,
 )
+from goldenchain.providers.client import ProviderClient
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
     RetryPolicy,
     Sleep,
-    make_client,
     scrub,
-    send_create,
-    send_read,
 )
 from goldenchain.providers.kling.auth import KlingAuth
 from goldenchain.providers.kling.checks import camera_control, check_clip
@@ -44,7 +42,6 @@ from goldenchain.providers.kling.errors import (
     kling_outcome,
     looks_like_moderation,
 )
-from goldenchain.providers.results import download_result
 
 __all__ = ["KLING_CHINA_URL", "KLING_GLOBAL_URL", "KLING_LEGACY_GLOBAL_URL", "KlingImageToVideo"]
 
@@ -57,7 +54,7 @@ _PATH = "/v1/videos/image2video"
 _PENDING: dict[str, Literal["queued", "running"]] = {"submitted": "queued", "processing": "running"}
 
 
-class KlingImageToVideo:
+class KlingImageToVideo(ProviderClient):
     """Kling ``POST /v1/videos/image2video`` and friends.
 
     ``submit`` sends the paid create once (resent only after a connect error, a 1302/1303 rate limit, or a
@@ -66,6 +63,8 @@ class KlingImageToVideo:
     :meth:`find_by_external_id`."""
 
     name: ClassVar[str] = "kling"
+    provider = "kling"
+    classify_response = staticmethod(kling_outcome)
     kind: ClassVar[Literal["t2i", "i2v", "t2v"]] = "i2v"
     lookup_by_external_id: ClassVar[bool] = True
     #: sends ``callback_url`` with the create when the request has one (Kling POSTs the task on changes)
@@ -91,16 +90,14 @@ class KlingImageToVideo:
             if clock is None
             else KlingAuth(access_key, secret_key, clock=clock)
         )
-        self.base_url = base_url.rstrip("/")
-        self._owns_client = client is None
-        self._client = client if client is not None else make_client(self.base_url)
-        self._sleep = sleep
-        self._create_policy = create_policy
-        self._read_policy = read_policy
-        self._rng = rng
-
-    def __repr__(self) -> str:
-        return f"KlingImageToVideo(base_url={self.base_url!r})"
+        super().__init__(
+            base_url,
+            client=client,
+            sleep=sleep,
+            create_policy=create_policy,
+            read_policy=read_policy,
+            rng=rng,
+        )
 
     # -- inputs ---------------------------------------------------------------------------------------------
 
@@ -149,16 +146,7 @@ class KlingImageToVideo:
 
         response: httpx.Response | None = None
         for _ in range(2):
-            if create:
-                response = await send_create(
-                    self._client, build, provider=self.name, policy=self._create_policy,
-                    classify_response=kling_outcome, sleep=self._sleep, rng=self._rng,
-                )  # fmt: skip
-            else:
-                response = await send_read(
-                    self._client, build, provider=self.name, policy=self._read_policy,
-                    classify_response=kling_outcome, sleep=self._sleep, rng=self._rng,
-                )  # fmt: skip
+            response = await (self._send_create(build) if create else self._send_read(build))
             if response.status_code == 401 and body_of(response).get("code") == 1004:
                 self._auth.invalidate()
                 continue
@@ -275,20 +263,7 @@ class KlingImageToVideo:
 
     async def download(self, url: str) -> bytes:
         """GET a result URL (no credentials are sent to the CDN). 404/410 → :class:`ResultExpired`."""
-        return await download_result(
-            self._client, url, provider=self.name, sleep=self._sleep, policy=self._read_policy, rng=self._rng,
-            expired="result file is gone (Kling keeps results 30 days)",
-        )  # fmt: skip
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> KlingImageToVideo:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        return await self._download(url, expired="result file is gone (Kling keeps results 30 days)")
 
 
 def _units(value: object) -> float | None:

@@ -17,9 +17,6 @@ class KlingTextToVideo(KlingImageToVideo):
     kind: ClassVar[Literal["t2i", "i2v", "t2v"]] = "t2v"
     path: ClassVar[str] = "/v1/videos/text2video"
 
-    def __repr__(self) -> str:
-        return f"KlingTextToVideo(base_url={self.base_url!r})"
-
     def check_inputs(self, request: Any) -> None:
         check_text_clip(request)
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import ClassVar, Self
+from typing import ClassVar
 
 import httpx
 
 from goldenchain.providers.base import Submitted
+from goldenchain.providers.client import ClientAdapter
 from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
 from goldenchain.providers.replicate.api import REPLICATE_URL, ReplicateAPI
 
 __all__ = ["ReplicateAdapter"]
 
 
-class ReplicateAdapter:
+class ReplicateAdapter(ClientAdapter):
     """A subclass names itself and its kind and provides ``check_inputs``, ``build_body``, ``submit`` and
     ``poll`` (how a prediction's output reads and is billed for its model)."""
 
@@ -23,6 +24,7 @@ class ReplicateAdapter:
     lookup_by_external_id: ClassVar[bool] = False
     #: creates with ``webhook`` (events: completed) when the request has a ``callback_url``
     webhooks: ClassVar[str] = "replicate"
+    api: ReplicateAPI
 
     def __init__(
         self,
@@ -41,24 +43,8 @@ class ReplicateAdapter:
             create_policy=create_policy, read_policy=read_policy, rng=rng,
         )  # fmt: skip
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.api.base_url!r})"
-
     async def cancel(self, submitted: Submitted) -> str:
         return await self.api.cancel(submitted.task_id)
 
     async def find_by_external_id(self, external_id: str) -> Submitted | None:
         raise NotImplementedError("Replicate has no lookup by our id: a doubtful submit needs human review")
-
-    async def download(self, url: str) -> bytes:
-        """GET a result URL without credentials; a ``data:`` URL is decoded. 404/410 → ResultExpired."""
-        return await self.api.download(url)
-
-    async def aclose(self) -> None:
-        await self.api.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -28,18 +28,15 @@ from goldenchain.errors import (
     UsageError,
 )
 from goldenchain.providers.base import Failed, Pending, Submitted, Succeeded, TaskStatus
+from goldenchain.providers.client import ProviderClient
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
     RetryPolicy,
     Sleep,
-    make_client,
     parse_retry_after,
     scrub,
-    send_create,
-    send_read,
 )
-from goldenchain.providers.results import download_result
 
 __all__ = ["REPLICATE_URL", "ReplicateAPI", "predict_time", "prediction_status", "replicate_error"]
 
@@ -128,7 +125,7 @@ def predict_time(prediction: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-class ReplicateAPI:
+class ReplicateAPI(ProviderClient):
     """Create/get/cancel predictions with ``Authorization: Bearer <token>``; the token goes to the API host
     only (downloads from ``replicate.delivery`` carry no credentials)."""
 
@@ -149,19 +146,17 @@ class ReplicateAPI:
             raise UsageError(f"{provider}: a token is needed (REPLICATE_API_TOKEN)")
         if wait is not None and (isinstance(wait, bool) or not 1 <= wait <= MAX_WAIT):
             raise UsageError(f"{provider}: Prefer wait must be 1..{MAX_WAIT} seconds, not {wait!r}")
-        self._token = token
         self.provider = provider
-        self.base_url = base_url.rstrip("/")
-        self._owns_client = client is None
-        self.client = client if client is not None else make_client(self.base_url)
+        super().__init__(
+            base_url,
+            client=client,
+            sleep=sleep,
+            create_policy=create_policy,
+            read_policy=read_policy,
+            rng=rng,
+        )
+        self._token = token
         self.wait = wait
-        self.sleep = sleep
-        self._create_policy = create_policy
-        self.read_policy = read_policy
-        self.rng = rng
-
-    def __repr__(self) -> str:
-        return f"ReplicateAPI(base_url={self.base_url!r})"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -184,20 +179,17 @@ class ReplicateAPI:
         timeout: httpx.Timeout | None = None
         if self.wait is not None:
             headers["Prefer"] = f"wait={self.wait}"
-            t = self.client.timeout
+            t = self._client.timeout
             timeout = httpx.Timeout(
                 connect=t.connect, read=max(t.read or 0.0, self.wait + 15.0), write=t.write, pool=t.pool
             )
 
         def build() -> httpx.Request:
             if timeout is None:
-                return self.client.build_request("POST", url, json=payload, headers=headers)
-            return self.client.build_request("POST", url, json=payload, headers=headers, timeout=timeout)
+                return self._client.build_request("POST", url, json=payload, headers=headers)
+            return self._client.build_request("POST", url, json=payload, headers=headers, timeout=timeout)
 
-        response = await send_create(
-            self.client, build, provider=self.provider, policy=self._create_policy,
-            sleep=self.sleep, rng=self.rng,
-        )  # fmt: skip
+        response = await self._send_create(build)
         status = response.status_code
         if status >= 500:
             err = self.error(response)
@@ -222,10 +214,9 @@ class ReplicateAPI:
 
     async def _read(self, method: str, path: str, task_id: str) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
-        response = await send_read(
-            self.client, lambda: self.client.build_request(method, url, headers=self._headers()),
-            provider=self.provider, policy=self.read_policy, sleep=self.sleep, rng=self.rng,
-        )  # fmt: skip
+        response = await self._send_read(
+            lambda: self._client.build_request(method, url, headers=self._headers())
+        )
         if response.status_code >= 400:
             raise self.error(response, task_id)
         body = _body(response)
@@ -245,11 +236,4 @@ class ReplicateAPI:
         return status if isinstance(status, str) else "canceled"
 
     async def download(self, url: str) -> bytes:
-        return await download_result(
-            self.client, url, provider=self.provider, sleep=self.sleep, policy=self.read_policy,
-            rng=self.rng, expired="result file is gone (Replicate keeps API outputs 1 hour)",
-        )  # fmt: skip
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()
+        return await self._download(url, expired="result file is gone (Replicate keeps API outputs 1 hour)")

@@ -30,19 +30,17 @@ from goldenchain.errors import (
 )
 from goldenchain.providers.base import StillRequest, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_still_request
+from goldenchain.providers.client import ProviderClient
 from goldenchain.providers.dataurl import encode_data_url, sniff_image_mime
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
     RetryPolicy,
     Sleep,
-    make_client,
     parse_retry_after,
     response_outcome,
     scrub,
-    send_create,
 )
-from goldenchain.providers.results import download_result
 
 __all__ = ["TOGETHER_URL", "TogetherFluxTextToImage", "together_error"]
 
@@ -105,11 +103,13 @@ def together_error(response: httpx.Response, *, secrets: tuple[str, ...] = ()) -
     return InvalidInput(PROVIDER, reason, **kw)
 
 
-class TogetherFluxTextToImage:
+class TogetherFluxTextToImage(ProviderClient):
     """FLUX text-to-image on Together: the specs in ``providers/together/models.py``.
     ``response_format`` ``"url"`` (default) or ``"base64"``."""
 
     name: ClassVar[str] = PROVIDER
+    provider = PROVIDER
+    classify_response = staticmethod(together_outcome)
     kind: ClassVar[Literal["t2i", "i2v"]] = "t2i"
     lookup_by_external_id: ClassVar[bool] = False
 
@@ -129,18 +129,16 @@ class TogetherFluxTextToImage:
             raise UsageError("together: a key is needed (TOGETHER_API_KEY)")
         if response_format not in ("url", "base64"):
             raise UsageError(f"together: response_format must be 'url' or 'base64', not {response_format!r}")
+        super().__init__(
+            base_url,
+            client=client,
+            sleep=sleep,
+            create_policy=create_policy,
+            read_policy=read_policy,
+            rng=rng,
+        )
         self._key = api_key
-        self.base_url = base_url.rstrip("/")
         self.response_format = response_format
-        self._owns_client = client is None
-        self._client = client if client is not None else make_client(self.base_url)
-        self._sleep = sleep
-        self._create_policy = create_policy
-        self._read_policy = read_policy
-        self._rng = rng
-
-    def __repr__(self) -> str:
-        return f"TogetherFluxTextToImage(base_url={self.base_url!r})"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -180,10 +178,7 @@ class TogetherFluxTextToImage:
         def build() -> httpx.Request:
             return self._client.build_request("POST", url, json=body, headers=headers)
 
-        response = await send_create(
-            self._client, build, provider=self.name, policy=self._create_policy,
-            classify_response=together_outcome, sleep=self._sleep, rng=self._rng,
-        )  # fmt: skip
+        response = await self._send_create(build)  # fmt: skip
         status = response.status_code
         if status == 504:
             err = together_error(response, secrets=self.secrets)
@@ -258,17 +253,4 @@ class TogetherFluxTextToImage:
 
     async def download(self, url: str) -> bytes:
         """The image bytes: a ``data:`` URL is decoded; an https URL is fetched without credentials."""
-        return await download_result(
-            self._client, url, provider=self.name, sleep=self._sleep, policy=self._read_policy,
-            rng=self._rng,
-        )  # fmt: skip
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> TogetherFluxTextToImage:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        return await self._download(url)

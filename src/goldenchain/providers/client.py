@@ -1,0 +1,117 @@
+"""What every provider's HTTP client holds, once: its host, an httpx client (closed here only when made here),
+and the sleep, retry policies and jitter source that tests inject; the paid create, the free read and the
+download go through :mod:`goldenchain.providers.http` with them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Self
+
+import httpx
+
+from goldenchain.providers.http import (
+    CREATE_POLICY,
+    READ_POLICY,
+    RequestFactory,
+    ResponseClassifier,
+    RetryPolicy,
+    Sleep,
+    make_client,
+    response_outcome,
+    send_create,
+    send_read,
+)
+from goldenchain.providers.results import download_result
+
+__all__ = ["ClientAdapter", "ProviderClient"]
+
+
+class ProviderClient:
+    """A provider's HTTP client: a subclass adds its credential (sent to ``base_url``'s host only), its
+    endpoints and its error mapping."""
+
+    #: the provider's name in errors and logs
+    provider: str
+    #: how an answer reads for the send loops (retry, refuse, accept); Kling branches on its own codes
+    classify_response: ResponseClassifier = staticmethod(response_outcome)
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        create_policy: RetryPolicy = CREATE_POLICY,
+        read_policy: RetryPolicy = READ_POLICY,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._owns_client = client is None
+        self._client = client if client is not None else make_client(self.base_url)
+        self._sleep = sleep
+        self._create_policy = create_policy
+        self._read_policy = read_policy
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def _send_create(self, build: RequestFactory) -> httpx.Response:
+        """The paid create, sent once (resent only where :func:`~goldenchain.providers.http.send_create`
+        allows)."""
+        return await send_create(
+            self._client, build, provider=self.provider, policy=self._create_policy, sleep=self._sleep,
+            rng=self._rng, classify_response=self.classify_response,
+        )  # fmt: skip
+
+    async def _send_read(self, build: RequestFactory) -> httpx.Response:
+        """A free, idempotent read (retried on transport errors, 429 and 5xx)."""
+        return await send_read(
+            self._client, build, provider=self.provider, policy=self._read_policy, sleep=self._sleep,
+            rng=self._rng, classify_response=self.classify_response,
+        )  # fmt: skip
+
+    async def download(self, url: str) -> bytes:
+        """A result file, fetched without credentials."""
+        return await self._download(url)
+
+    async def _download(self, url: str, expired: str | None = None) -> bytes:
+        extra = {} if expired is None else {"expired": expired}
+        return await download_result(
+            self._client, url, provider=self.provider, sleep=self._sleep, policy=self._read_policy,
+            rng=self._rng, **extra,
+        )  # fmt: skip
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class ClientAdapter:
+    """An adapter over one :class:`ProviderClient` (``self.api``): its result download, closing and context
+    management, once."""
+
+    api: ProviderClient
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.api.base_url!r})"
+
+    async def download(self, url: str) -> bytes:
+        """GET a result URL without credentials; a ``data:`` URL is decoded. 404/410 → ResultExpired."""
+        return await self.api.download(url)
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
