@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Self
+from typing import Self, TypedDict, Unpack
 
 import httpx
 
@@ -24,7 +24,19 @@ from goldenchain.providers.http import (
 )
 from goldenchain.providers.results import download_result
 
-__all__ = ["ClientAdapter", "ProviderClient"]
+__all__ = ["ClientAdapter", "ClientOptions", "ProviderClient"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """What a provider client's constructor takes besides its credential and host (tests inject them)."""
+
+    #: an httpx client to send through (a test's transport); one is made, and closed here, when absent
+    client: httpx.AsyncClient | None
+    sleep: Sleep
+    create_policy: RetryPolicy
+    read_policy: RetryPolicy
+    #: the jitter's source (a seeded one makes backoff delays reproducible)
+    rng: random.Random | None
 
 
 class ProviderClient:
@@ -36,23 +48,15 @@ class ProviderClient:
     #: how an answer reads for the send loops (retry, refuse, accept); Kling branches on its own codes
     classify_response: ResponseClassifier = staticmethod(response_outcome)
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        client: httpx.AsyncClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
         self.base_url = base_url.rstrip("/")
+        client = options.get("client")
         self._owns_client = client is None
         self._client = client if client is not None else make_client(self.base_url)
-        self._sleep = sleep
-        self._create_policy = create_policy
-        self._read_policy = read_policy
-        self._rng = rng
+        self._sleep = options.get("sleep", asyncio.sleep)
+        self._create_policy = options.get("create_policy", CREATE_POLICY)
+        self._read_policy = options.get("read_policy", READ_POLICY)
+        self._rng = options.get("rng")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"

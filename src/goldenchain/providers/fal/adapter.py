@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 import httpx
 
 from goldenchain.errors import ProviderFailed
 from goldenchain.providers.base import Pending, Submitted, TaskStatus
-from goldenchain.providers.client import ClientAdapter
+from goldenchain.providers.client import ClientAdapter, ClientOptions
 from goldenchain.providers.fal.queue import FalQueue
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
 
 __all__ = ["FalQueueAdapter"]
 
@@ -33,16 +30,9 @@ class FalQueueAdapter(ClientAdapter):
         key: str,
         *,
         queue_url: str = "https://queue.fal.run",
-        client: httpx.AsyncClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.api = FalQueue(
-            key, queue_url=queue_url, client=client, sleep=sleep,
-            create_policy=create_policy, read_policy=read_policy, rng=rng,
-        )  # fmt: skip
+        self.api = FalQueue(key, queue_url=queue_url, **options)
 
     @property
     def queue(self) -> FalQueue:

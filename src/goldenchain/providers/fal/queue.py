@@ -7,9 +7,7 @@ the queue URL's origin, so the key is never sent to another host.
 
 from __future__ import annotations
 
-import asyncio
-import random
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,12 +24,8 @@ from goldenchain.errors import (
     UsageError,
 )
 from goldenchain.providers.base import Submitted
-from goldenchain.providers.client import ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient
 from goldenchain.providers.http import (
-    CREATE_POLICY,
-    READ_POLICY,
-    RetryPolicy,
-    Sleep,
     parse_retry_after,
     scrub,
 )
@@ -133,22 +127,11 @@ class FalQueue(ProviderClient):
         key: str,
         *,
         queue_url: str = "https://queue.fal.run",
-        client: httpx.AsyncClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not key:
             raise UsageError("fal: a key is needed (FAL_KEY)")
-        super().__init__(
-            queue_url,
-            client=client,
-            sleep=sleep,
-            create_policy=create_policy,
-            read_policy=read_policy,
-            rng=rng,
-        )
+        super().__init__(queue_url, **options)
         self._key = key
 
     @property

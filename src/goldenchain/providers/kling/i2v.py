@@ -3,11 +3,9 @@ idempotency key, reconcile-by-our-id after a doubtful create."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import random
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Unpack
 
 import httpx
 
@@ -25,12 +23,8 @@ from goldenchain.providers.base import (
     Succeeded,
     TaskStatus,
 )
-from goldenchain.providers.client import ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient
 from goldenchain.providers.http import (
-    CREATE_POLICY,
-    READ_POLICY,
-    RetryPolicy,
-    Sleep,
     scrub,
 )
 from goldenchain.providers.kling.auth import KlingAuth
@@ -78,26 +72,15 @@ class KlingImageToVideo(ProviderClient):
         secret_key: str,
         *,
         base_url: str = KLING_GLOBAL_URL,
-        client: httpx.AsyncClient | None = None,
-        sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] | None = None,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self._auth = (
             KlingAuth(access_key, secret_key)
             if clock is None
             else KlingAuth(access_key, secret_key, clock=clock)
         )
-        super().__init__(
-            base_url,
-            client=client,
-            sleep=sleep,
-            create_policy=create_policy,
-            read_policy=read_policy,
-            rng=rng,
-        )
+        super().__init__(base_url, **options)
 
     # -- inputs ---------------------------------------------------------------------------------------------
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
-from typing import ClassVar
-
-import httpx
+from typing import ClassVar, Unpack
 
 from goldenchain.providers.base import Submitted
-from goldenchain.providers.client import ClientAdapter
-from goldenchain.providers.http import CREATE_POLICY, READ_POLICY, RetryPolicy, Sleep
+from goldenchain.providers.client import ClientAdapter, ClientOptions
 from goldenchain.providers.replicate.api import REPLICATE_URL, ReplicateAPI
 
 __all__ = ["ReplicateAdapter"]
@@ -31,17 +26,10 @@ class ReplicateAdapter(ClientAdapter):
         token: str,
         *,
         base_url: str = REPLICATE_URL,
-        client: httpx.AsyncClient | None = None,
         wait: int | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.api = ReplicateAPI(
-            token, provider=self.name, base_url=base_url, client=client, wait=wait, sleep=sleep,
-            create_policy=create_policy, read_policy=read_policy, rng=rng,
-        )  # fmt: skip
+        self.api = ReplicateAPI(token, provider=self.name, base_url=base_url, wait=wait, **options)
 
     async def cancel(self, submitted: Submitted) -> str:
         return await self.api.cancel(submitted.task_id)

@@ -9,9 +9,7 @@ to human review. 402 (insufficient credit, spend limit) is a :class:`BillingErro
 
 from __future__ import annotations
 
-import asyncio
-import random
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import httpx
 
@@ -28,12 +26,8 @@ from goldenchain.errors import (
     UsageError,
 )
 from goldenchain.providers.base import Failed, Pending, Submitted, Succeeded, TaskStatus
-from goldenchain.providers.client import ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient
 from goldenchain.providers.http import (
-    CREATE_POLICY,
-    READ_POLICY,
-    RetryPolicy,
-    Sleep,
     parse_retry_after,
     scrub,
 )
@@ -135,26 +129,15 @@ class ReplicateAPI(ProviderClient):
         *,
         provider: str = "replicate",
         base_url: str = REPLICATE_URL,
-        client: httpx.AsyncClient | None = None,
         wait: int | None = None,
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not token:
             raise UsageError(f"{provider}: a token is needed (REPLICATE_API_TOKEN)")
         if wait is not None and (isinstance(wait, bool) or not 1 <= wait <= MAX_WAIT):
             raise UsageError(f"{provider}: Prefer wait must be 1..{MAX_WAIT} seconds, not {wait!r}")
         self.provider = provider
-        super().__init__(
-            base_url,
-            client=client,
-            sleep=sleep,
-            create_policy=create_policy,
-            read_policy=read_policy,
-            rng=rng,
-        )
+        super().__init__(base_url, **options)
         self._token = token
         self.wait = wait
 

@@ -8,11 +8,9 @@ at once. The POST is sent once; it is resent only after a connect error or a 429
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import random
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Unpack
 
 import httpx
 
@@ -30,13 +28,9 @@ from goldenchain.errors import (
 )
 from goldenchain.providers.base import StillRequest, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_still_request
-from goldenchain.providers.client import ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient
 from goldenchain.providers.dataurl import encode_data_url, sniff_image_mime
 from goldenchain.providers.http import (
-    CREATE_POLICY,
-    READ_POLICY,
-    RetryPolicy,
-    Sleep,
     parse_retry_after,
     response_outcome,
     scrub,
@@ -118,25 +112,14 @@ class TogetherFluxTextToImage(ProviderClient):
         api_key: str,
         *,
         base_url: str = TOGETHER_URL,
-        client: httpx.AsyncClient | None = None,
         response_format: Literal["url", "base64"] = "url",
-        sleep: Sleep = asyncio.sleep,
-        create_policy: RetryPolicy = CREATE_POLICY,
-        read_policy: RetryPolicy = READ_POLICY,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not api_key:
             raise UsageError("together: a key is needed (TOGETHER_API_KEY)")
         if response_format not in ("url", "base64"):
             raise UsageError(f"together: response_format must be 'url' or 'base64', not {response_format!r}")
-        super().__init__(
-            base_url,
-            client=client,
-            sleep=sleep,
-            create_policy=create_policy,
-            read_policy=read_policy,
-            rng=rng,
-        )
+        super().__init__(base_url, **options)
         self._key = api_key
         self.response_format = response_format
 
