@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Self, TypedDict, Unpack
+from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 
+from goldenchain.errors import (
+    AuthError,
+    BillingError,
+    InvalidInput,
+    ModerationError,
+    ProviderError,
+    ProviderFailed,
+    RateLimited,
+)
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
@@ -18,13 +27,14 @@ from goldenchain.providers.http import (
     RetryPolicy,
     Sleep,
     make_client,
+    parse_retry_after,
     response_outcome,
     send_create,
     send_read,
 )
 from goldenchain.providers.results import download_result
 
-__all__ = ["ClientAdapter", "ClientOptions", "ProviderClient"]
+__all__ = ["ClientAdapter", "ClientOptions", "ProviderClient", "status_error"]
 
 
 class ClientOptions(TypedDict, total=False):
@@ -119,3 +129,36 @@ class ClientAdapter:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def status_error(
+    provider: str,
+    response: httpx.Response,
+    reason: str,
+    *,
+    about_credit: bool = False,
+    moderated: bool = False,
+    retryable: bool = True,
+    failed_statuses: tuple[int, ...] = (),
+    **kw: Any,
+) -> ProviderError:
+    """The reading of an HTTP error answer that fal, Replicate and Together share (Kling's branches on its own
+    codes): 401, and a 403 that is not ``about_credit``, auth; 402, or a 403 about credit, billing; 429 rate
+    limited (``Retry-After`` kept); ``moderated`` (the provider's words say so) moderation; 5xx and
+    ``failed_statuses`` a provider failure (``retryable`` unless the provider said not to resend); any other 4xx
+    invalid input. ``reason`` is already scrubbed of secrets; ``kw`` goes to the error (status code, ids)."""
+    status = response.status_code
+    kw = {"status_code": status, **kw}
+    if status == 401 or (status == 403 and not about_credit):
+        return AuthError(provider, reason, **kw)
+    if status in (402, 403):
+        return BillingError(provider, reason, **kw)
+    if status == 429:
+        limited = RateLimited(provider, reason, retry_after=parse_retry_after(response), **kw)
+        limited.retryable = retryable
+        return limited
+    if moderated:
+        return ModerationError(provider, reason, **kw)
+    if status >= 500 or status in failed_statuses:
+        return ProviderFailed(provider, reason, retryable=retryable, **kw)
+    return InvalidInput(provider, reason, **kw)

@@ -13,20 +13,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from goldenchain.errors import (
-    AuthError,
-    BillingError,
-    InvalidInput,
-    ModerationError,
     ProviderError,
     ProviderFailed,
-    RateLimited,
     SubmissionUncertain,
     UsageError,
 )
 from goldenchain.providers.base import Submitted
-from goldenchain.providers.client import ClientOptions, ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient, status_error
 from goldenchain.providers.http import (
-    parse_retry_after,
     scrub,
 )
 
@@ -96,24 +90,16 @@ def fal_error(
     text, types = _detail(body)
     error_type = body.get("error_type") or response.headers.get("x-fal-error-type")
     reason = scrub(text or (str(error_type) if error_type else f"HTTP {status}"), secrets)
-    kw: dict[str, Any] = {"status_code": status, "request_id": request_id}
+    kw: dict[str, Any] = {"request_id": request_id}
     if error_type:
         kw["code"] = str(error_type)
     low = reason.lower()
-    if status == 401:
-        return AuthError(PROVIDER, reason, **kw)
-    if status == 402 or (status == 403 and any(h in low for h in _BILLING_HINTS)):
-        return BillingError(PROVIDER, reason, **kw)
-    if status == 403:
-        return AuthError(PROVIDER, reason, **kw)
-    if status == 429:
-        return RateLimited(PROVIDER, reason, retry_after=parse_retry_after(response), **kw)
-    if "content_policy_violation" in types or "content_policy_violation" in low:
-        return ModerationError(PROVIDER, reason, **kw)
-    if status >= 500:
-        user_timeout = response.headers.get("x-fal-request-timeout-type") == "user"
-        return ProviderFailed(PROVIDER, reason, retryable=not user_timeout, **kw)
-    return InvalidInput(PROVIDER, reason, **kw)
+    moderated = "content_policy_violation" in types or "content_policy_violation" in low
+    user_timeout = response.headers.get("x-fal-request-timeout-type") == "user"
+    return status_error(
+        PROVIDER, response, reason, about_credit=any(h in low for h in _BILLING_HINTS), moderated=moderated,
+        retryable=not user_timeout, **kw,
+    )  # fmt: skip
 
 
 class FalQueue(ProviderClient):

@@ -14,21 +14,16 @@ from typing import Any, Literal, Unpack
 import httpx
 
 from goldenchain.errors import (
-    AuthError,
-    BillingError,
-    InvalidInput,
     ModerationError,
     ProviderError,
     ProviderFailed,
-    RateLimited,
     ResultExpired,
     SubmissionUncertain,
     UsageError,
 )
 from goldenchain.providers.base import Failed, Pending, Submitted, Succeeded, TaskStatus
-from goldenchain.providers.client import ClientOptions, ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient, status_error
 from goldenchain.providers.http import (
-    parse_retry_after,
     scrub,
 )
 
@@ -69,16 +64,7 @@ def replicate_error(
     failure (retryable)."""
     status = response.status_code
     reason = scrub(_reason(_body(response), status), secrets)
-    kw: dict[str, Any] = {"status_code": status, "task_id": task_id}
-    if status in (401, 403):
-        return AuthError(provider, reason, **kw)
-    if status == 402:
-        return BillingError(provider, reason, **kw)
-    if status == 429:
-        return RateLimited(provider, reason, retry_after=parse_retry_after(response), **kw)
-    if status >= 500:
-        return ProviderFailed(provider, reason, retryable=True, **kw)
-    return InvalidInput(provider, reason, **kw)
+    return status_error(provider, response, reason, task_id=task_id)
 
 
 def prediction_status(

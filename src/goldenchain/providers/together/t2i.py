@@ -16,22 +16,16 @@ import httpx
 
 from goldenchain.core.retry import Outcome
 from goldenchain.errors import (
-    AuthError,
-    BillingError,
-    InvalidInput,
-    ModerationError,
     ProviderError,
     ProviderFailed,
-    RateLimited,
     SubmissionUncertain,
     UsageError,
 )
 from goldenchain.providers.base import StillRequest, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_still_request
-from goldenchain.providers.client import ClientOptions, ProviderClient
+from goldenchain.providers.client import ClientOptions, ProviderClient, status_error
 from goldenchain.providers.dataurl import encode_data_url, sniff_image_mime
 from goldenchain.providers.http import (
-    parse_retry_after,
     response_outcome,
     scrub,
 )
@@ -75,26 +69,13 @@ def together_error(response: httpx.Response, *, secrets: tuple[str, ...] = ()) -
     kind = error.get("type") if isinstance(error, dict) else None
     text = " ".join(message.split()) if isinstance(message, str) and message.strip() else f"HTTP {status}"
     reason = scrub(text, secrets)
-    kw: dict[str, Any] = {"status_code": status}
-    if isinstance(kind, str) and kind:
-        kw["code"] = kind
+    kw: dict[str, Any] = {"code": kind} if isinstance(kind, str) and kind else {}
     low = f"{reason} {kind or ''}".lower()
-    may_retry = not _should_not_retry(response)
-    if status == 401:
-        return AuthError(PROVIDER, reason, **kw)
-    if status == 402 or (status == 403 and any(h in low for h in _BILLING_HINTS)):
-        return BillingError(PROVIDER, reason, **kw)
-    if status == 403:
-        return AuthError(PROVIDER, reason, **kw)
-    if status == 429:
-        limited = RateLimited(PROVIDER, reason, retry_after=parse_retry_after(response), **kw)
-        limited.retryable = may_retry
-        return limited
-    if status >= 500 or status in (408, 409):
-        return ProviderFailed(PROVIDER, reason, retryable=may_retry, **kw)
-    if any(h in low for h in _MODERATION_HINTS):
-        return ModerationError(PROVIDER, reason, **kw)
-    return InvalidInput(PROVIDER, reason, **kw)
+    return status_error(
+        PROVIDER, response, reason, about_credit=any(h in low for h in _BILLING_HINTS),
+        moderated=status < 500 and status not in (408, 409) and any(h in low for h in _MODERATION_HINTS),
+        retryable=not _should_not_retry(response), failed_statuses=(408, 409), **kw,
+    )  # fmt: skip
 
 
 class TogetherFluxTextToImage(ProviderClient):
