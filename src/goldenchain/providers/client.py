@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any, Self, TypedDict, Unpack
+from typing import Any, ClassVar, Protocol, Self, TypedDict, Unpack
 
 import httpx
 
@@ -19,6 +19,7 @@ from goldenchain.errors import (
     ProviderFailed,
     RateLimited,
 )
+from goldenchain.providers.base import Submitted
 from goldenchain.providers.http import (
     CREATE_POLICY,
     READ_POLICY,
@@ -108,11 +109,35 @@ class ProviderClient:
         await self.aclose()
 
 
-class ClientAdapter:
-    """An adapter over one :class:`ProviderClient` (``self.api``): its result download, closing and context
-    management, once."""
+class CreatingClient(Protocol):
+    """A provider client that creates a task for a model (a fal queue, Replicate's predictions)."""
 
-    api: ProviderClient
+    base_url: str
+
+    async def create(self, model: str, body: dict[str, Any], webhook: str | None = None) -> Submitted: ...
+
+    async def download(self, url: str) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ClientAdapter:
+    """An adapter over one client (``self.api``): the create with our handle, its result download, closing
+    and context management, once. A subclass names itself and provides ``build_body``."""
+
+    name: ClassVar[str]
+    api: CreatingClient
+
+    def build_body(self, request: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def _create(self, model: str, request: Any, /, **handle: object) -> Submitted:
+        """Send ``request``'s body for ``model`` once; the handle keeps our id and what reading the result
+        needs (``handle``)."""
+        body = self.build_body(request)
+        submitted = await self.api.create(model, body, webhook=request.callback_url)
+        kept = {**submitted.handle, "external_id": request.external_id, **handle}
+        return Submitted(provider=self.name, task_id=submitted.task_id, handle=kept)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.api.base_url!r})"

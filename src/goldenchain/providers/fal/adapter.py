@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Unpack
+from typing import Any, ClassVar, Unpack
 
 import httpx
 
-from goldenchain.errors import ProviderFailed
-from goldenchain.providers.base import Pending, Submitted, TaskStatus
+from goldenchain.errors import AuthError, BillingError, ProviderFailed, RateLimited
+from goldenchain.providers.base import Failed, Pending, Submitted, TaskStatus
 from goldenchain.providers.client import ClientAdapter, ClientOptions
-from goldenchain.providers.fal.queue import FalQueue
+from goldenchain.providers.fal.queue import FalQueue, fal_error
 
 __all__ = ["FalQueueAdapter"]
 
@@ -40,6 +40,17 @@ class FalQueueAdapter(ClientAdapter):
 
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
         raise NotImplementedError
+
+    def _failed_result(self, response: httpx.Response, rid: str) -> Failed:
+        """A result read that answered an error: the task failed (a 5xx: retryable), unless the answer is about
+        the account or the read itself (auth, billing, rate limit), which is raised."""
+        error = fal_error(response, secrets=self.queue.secrets, request_id=rid)
+        if isinstance(error, AuthError | BillingError | RateLimited):
+            raise error  # about the account or the read, not the task
+        kw: dict[str, Any] = {"status_code": response.status_code, "code": error.code, "request_id": rid}
+        if response.status_code >= 500:
+            return Failed(ProviderFailed(self.name, error.reason, retryable=True, **kw))
+        return Failed(type(error)(self.name, error.reason, **kw))
 
     async def poll(self, submitted: Submitted) -> TaskStatus:
         status = await self.queue.status(submitted)

@@ -8,12 +8,11 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from goldenchain.errors import AuthError, BillingError, ProviderFailed, RateLimited
+from goldenchain.errors import ProviderFailed
 from goldenchain.providers.base import ClipRequest, Failed, Submitted, Succeeded, TaskStatus
 from goldenchain.providers.capcheck import check_clip_request
 from goldenchain.providers.dataurl import encode_data_url
 from goldenchain.providers.fal.adapter import FalQueueAdapter
-from goldenchain.providers.fal.queue import fal_error
 
 __all__ = ["FalKlingImageToVideo"]
 
@@ -57,23 +56,12 @@ class FalKlingImageToVideo(FalQueueAdapter):
     # -- Provider -------------------------------------------------------------------------------------------
 
     async def submit(self, request: ClipRequest) -> Submitted:
-        body = self.build_body(request)
-        submitted = await self.queue.submit(request.model, body, webhook=request.callback_url)
-        handle = dict(submitted.handle)
-        handle.update(external_id=request.external_id, duration=request.duration)
-        return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
+        return await self._create(request.model, request, duration=request.duration)
 
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
         rid = submitted.task_id
         if response.status_code >= 400:
-            error = fal_error(response, secrets=self.queue.secrets, request_id=rid)
-            if isinstance(error, AuthError | BillingError | RateLimited):
-                raise error  # about the account or the read, not the task
-            if response.status_code >= 500:
-                return Failed(ProviderFailed(self.name, error.reason, status_code=response.status_code,
-                                             code=error.code, request_id=rid, retryable=True))  # fmt: skip
-            return Failed(type(error)(self.name, error.reason, status_code=error.status_code,
-                                      code=error.code, request_id=rid))  # fmt: skip
+            return self._failed_result(response, rid)
         try:
             body = response.json()
         except ValueError:

@@ -134,7 +134,7 @@ class FalQueue(ProviderClient):
     def _same_origin(self, url: object) -> bool:
         return isinstance(url, str) and _origin(url) == _origin(self.queue_url)
 
-    async def submit(self, endpoint: str, arguments: dict[str, Any], webhook: str | None = None) -> Submitted:
+    async def create(self, endpoint: str, arguments: dict[str, Any], webhook: str | None = None) -> Submitted:
         """POST the input to ``{queue_url}/{endpoint}`` once (resent only after a connect error or a 429);
         with ``webhook``, fal POSTs the outcome there (``?fal_webhook=``)."""
         split_endpoint(endpoint)

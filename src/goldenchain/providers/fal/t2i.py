@@ -10,11 +10,8 @@ import httpx
 
 from goldenchain.core.models import ratio_of
 from goldenchain.errors import (
-    AuthError,
-    BillingError,
     ModerationError,
     ProviderFailed,
-    RateLimited,
 )
 from goldenchain.providers.base import (
     Failed,
@@ -25,7 +22,6 @@ from goldenchain.providers.base import (
 )
 from goldenchain.providers.capcheck import check_still_request, spec_for
 from goldenchain.providers.fal.adapter import FalQueueAdapter
-from goldenchain.providers.fal.queue import fal_error
 
 __all__ = ["FalFluxTextToImage"]
 
@@ -70,25 +66,13 @@ class FalFluxTextToImage(FalQueueAdapter):
     # -- Provider -------------------------------------------------------------------------------------------
 
     async def submit(self, request: StillRequest) -> Submitted:
-        body = self.build_body(request)
         model = request.model or DEFAULT_MODEL
-        submitted = await self.queue.submit(model, body, webhook=request.callback_url)
-        handle = dict(submitted.handle)
-        handle.update(
-            external_id=request.external_id, width=request.width, height=request.height, model=model
-        )
-        return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
+        return await self._create(model, request, width=request.width, height=request.height, model=model)
 
     def _result(self, response: httpx.Response, submitted: Submitted) -> TaskStatus:
         rid = submitted.task_id
         if response.status_code >= 400:
-            error = fal_error(response, secrets=self.queue.secrets, request_id=rid)
-            if isinstance(error, AuthError | BillingError | RateLimited):
-                raise error  # about the account or the read, not the task
-            if response.status_code >= 500:
-                return Failed(ProviderFailed(self.name, error.reason, status_code=response.status_code,
-                                             code=error.code, request_id=rid, retryable=True))  # fmt: skip
-            return Failed(error)
+            return self._failed_result(response, rid)
         try:
             body = response.json()
         except ValueError:

@@ -51,11 +51,7 @@ class ReplicateFluxTextToImage(ReplicateAdapter):
     # -- Provider -------------------------------------------------------------------------------------------
 
     async def submit(self, request: StillRequest) -> Submitted:
-        body = self.build_body(request)
-        submitted = await self.api.create(request.model, body, webhook=request.callback_url)
-        handle = dict(submitted.handle)
-        handle.update(external_id=request.external_id, seed=request.seed, model=request.model)
-        return Submitted(provider=self.name, task_id=submitted.task_id, handle=handle)
+        return await self._create(request.model, request, seed=request.seed, model=request.model)
 
     async def poll(self, submitted: Submitted) -> TaskStatus:
         prediction = await self.api.get(submitted.task_id)
