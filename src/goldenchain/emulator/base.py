@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .rules import RuleBook
 from .scenarios import FaultPlan
+from .scene import SceneSpec
 
 if TYPE_CHECKING:
     from .callbacks import Callbacks
@@ -125,6 +127,10 @@ class Context:
     lock: threading.RLock = field(default_factory=threading.RLock)
     #: sends the providers' callbacks (webhooks) when a task that asked for one ends
     callbacks: Callbacks | None = None
+    #: the failure rules in force (the scenario's, or a test's own)
+    rules: RuleBook = field(default_factory=RuleBook)
+    #: sha256 of each still the emulator rendered -> its scene (what a video model "sees" in a submitted image)
+    scenes: dict[str, SceneSpec] = field(default_factory=dict)
 
     def callback(self, provider: str, url: Any, at: float, build: Callable[[], Any]) -> None:
         """Send ``build()`` to a task's callback URL at ``at`` (nothing without a URL or a sender)."""

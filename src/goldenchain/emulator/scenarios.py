@@ -161,7 +161,9 @@ def _flaky() -> list[Fault]:
     ]
 
 
-SCENARIOS = {"clean": list, "demo": _demo, "flaky": _flaky}
+#: the scripted faults of each scenario; the failure rules each one turns on are in ``rules.SCENARIO_RULES``
+#: (``field``: no scripted fault, only the guide's failure modes, drawn by request)
+SCENARIOS = {"clean": list, "demo": _demo, "flaky": _flaky, "field": list}
 
 
 def scenario_faults(name: str) -> list[Fault]:

@@ -24,6 +24,7 @@ from .callbacks import REPLICATE_WEBHOOK_SECRET, Callbacks, fal_public_key
 from .fal import Fal
 from .kling import Kling
 from .replicate import Replicate
+from .rules import FailureRule, RuleBook, rules_for
 from .scenarios import Fault, FaultPlan, scenario_faults
 from .together import Together
 
@@ -123,13 +124,16 @@ class Emulator:
         faults: list[Fault] | None = None,
         stall_seconds: float = 120.0,
         keys: dict[str, str] | None = None,
+        rules: tuple[FailureRule, ...] | None = None,
     ) -> None:
+        """``rules``: the failure rules in force instead of the scenario's (``()``: none)."""
         self.host, self.port, self.scenario = host, port, scenario
         self.latency = float(latency)
         self.log_path = Path(log_path) if log_path else None
         self.stall_seconds = stall_seconds
         plan_faults = scenario_faults(scenario) + list(faults or [])
         self.plan = FaultPlan(plan_faults)
+        self.rules = RuleBook(rules_for(scenario) if rules is None else tuple(rules))
         self.keys = {**DEFAULT_KEYS, **(keys or {})}
         self.requests: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
@@ -140,7 +144,7 @@ class Emulator:
         self.callbacks = Callbacks(self._stopping, replicate_secret=self.keys["REPLICATE_WEBHOOK_SECRET"])
         self._ctx = Context(
             lambda: self.base_url, self.latency, self.plan, self.files, self.keys, self._stopping,
-            callbacks=self.callbacks,
+            callbacks=self.callbacks, rules=self.rules,
         )  # fmt: skip
         self.kling = Kling(self._ctx)
         self.fal = Fal(self._ctx)
