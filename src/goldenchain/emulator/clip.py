@@ -13,13 +13,16 @@ import queue
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import av
 import numpy as np
 from PIL import Image
 
-__all__ = ["clip_size", "render_clip"]
+from .defects import CLIP_DEFECTS, clip_defect
+
+__all__ = ["Take", "clip_size", "render_clip"]
 
 
 def clip_size(aspect: str, high: bool) -> tuple[int, int]:
@@ -51,15 +54,37 @@ def _camera_move(camera: dict[str, Any] | None) -> tuple[str, float]:
     return "zoom", -0.35
 
 
-def _frames(src: np.ndarray, n: int, w: int, h: int, axis: str, amount: float) -> Iterator[av.VideoFrame]:
+@dataclass(frozen=True)
+class Take:
+    """What makes one task's clip its own: the move's speed and a slight drift of the other axes."""
+
+    speed: float = 1.0  # the camera move's amount, as a share of the requested one
+    drift_x: float = 0.0  # drift by the end of the clip, as a share of the frame
+    drift_y: float = 0.0
+
+    @classmethod
+    def of(cls, variant: int | None) -> Take:
+        """``None``: the plain move; else a draw from ``variant`` (the emulator's task number and request)."""
+        if variant is None:
+            return cls()
+        rng = np.random.default_rng(variant & 0xFFFFFFFFFFFFFFFF)
+        sx, sy = rng.uniform(-0.012, 0.012, size=2)
+        return cls(float(rng.uniform(0.8, 1.2)), float(sx), float(sy))
+
+
+def _frames(
+    src: np.ndarray, n: int, w: int, h: int, axis: str, amount: float, take: Take
+) -> Iterator[av.VideoFrame]:
     """Yield n frames (yuv420p) of a camera move over the padded source; frame 0 is the unpadded image."""
     pad = (src.shape[1] - w) // 2, (src.shape[0] - h) // 2  # (x, y) margin
+    amount *= take.speed
     if axis == "roll":
         # Small rotations with nearest sampling: fast, and at <= 6 degrees the stair-steps are sub-pixel.
         pil = Image.fromarray(src)
-        cx, cy = pil.width / 2, pil.height / 2
         for i in range(n):
             p = i / max(1, n - 1)
+            lean = 0.5 * min(1.0, abs(amount)) * p  # the drift stays inside the zoom that hides the corners
+            cx, cy = pil.width / 2 + take.drift_x * w * lean, pil.height / 2 + take.drift_y * h * lean
             ang = math.radians(6.0 * amount * p)
             zoom = 1.0 / (1.0 + 0.12 * abs(amount) * p)  # zoom in to hide the rotated corners
             ca, sa = math.cos(ang) * zoom, math.sin(ang) * zoom
@@ -79,6 +104,8 @@ def _frames(src: np.ndarray, n: int, w: int, h: int, axis: str, amount: float) -
             shift = k * amount * ease
             dx = shift * w if axis in ("horizontal", "pan") else 0.0
             dy = -shift * h if axis in ("vertical", "tilt") else 0.0  # + is up
+        dx += take.drift_x * w * ease
+        dy += take.drift_y * h * ease
         cw, ch = min(src.shape[1], round(w * scale)), min(src.shape[0], round(h * scale))
         x0 = round(pad[0] + (w - cw) / 2 + dx)
         y0 = round(pad[1] + (h - ch) / 2 + dy)
@@ -96,13 +123,16 @@ def render_clip(
     fps: int,
     camera: dict[str, Any] | None = None,
     defect: str | None = None,
+    variant: int | None = None,
 ) -> bytes:
     """An H.264 MP4 (yuv420p, faststart) of exactly ``duration*fps`` frames animating the image.
 
     ``camera``: Kling ``camera_control`` (``{"type": "simple", "config": {...}}``) or a flat dict of the
     same keys (``rotation`` is read as roll). ``defect``: ``None``, ``"freeze"`` (≥ 1.5 s of identical
-    frames mid-clip) or ``"black"`` (≥ 0.5 s of black frames mid-clip)."""
-    if defect not in (None, "freeze", "black"):
+    frames mid-clip), ``"black"`` (≥ 0.5 s of black frames mid-clip) or one of the failure rules' defects
+    (:data:`~goldenchain.emulator.defects.CLIP_DEFECTS`). ``variant``: the task's own draw (the move's speed,
+    a slight drift, where a defect sits); ``None`` is the plain move."""
+    if defect not in (None, "freeze", "black", *CLIP_DEFECTS):
         raise ValueError(f"unknown clip defect {defect!r}")
     n = int(duration * fps)
     if n <= 0 or width <= 0 or height <= 0 or width % 2 or height % 2:
@@ -117,6 +147,7 @@ def render_clip(
 
     freeze = range(n // 3, n // 3 + math.ceil(1.6 * fps)) if defect == "freeze" else range(0)
     black = range(n // 2, n // 2 + math.ceil(0.6 * fps)) if defect == "black" else range(0)
+    post = clip_defect(defect, n, width, height, fps, variant or 0) if defect in CLIP_DEFECTS else None
     black_frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), np.uint8), format="rgb24").reformat(
         format="yuv420p"
     )
@@ -127,7 +158,10 @@ def render_clip(
 
     def produce() -> None:
         try:
-            for frame in _frames(src, n, width, height, axis, amount):
+            for i, frame in enumerate(_frames(src, n, width, height, axis, amount, Take.of(variant))):
+                if post is not None:
+                    rgb = post(i, frame.to_ndarray(format="rgb24"))
+                    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
                 while not stop.is_set():
                     try:
                         frames.put(frame, timeout=0.2)

@@ -13,7 +13,8 @@ from PIL import Image
 
 from .base import Context, Request, Response, json_response
 from .fal_models import endpoint_family, validate_flux, validate_kling
-from .media import clip_size, encode_image, render_bad_still, render_clip, render_still
+from .media import clip_size
+from .outcome import clip_renderer, still_renderer
 
 __all__ = ["Fal"]
 
@@ -338,18 +339,7 @@ class Fal:
         ext = "png" if fmt == "png" else "jpg"
         images = []
         for i in range(n):
-
-            def render(i: int = i) -> bytes:
-                if fault in ("bad_still", "blurry_still"):
-                    img = render_bad_still(
-                        prompt, seed + i, w, h, "dark" if fault == "bad_still" else "blurry"
-                    )
-                elif fault == "nsfw":
-                    img = render_bad_still(prompt, seed + i, w, h, "dark").point(lambda _: 0)
-                else:
-                    img = render_still(prompt, seed + i, w, h)
-                return encode_image(img, ext)
-
+            render = still_renderer(self.ctx, prompt, seed + i, w, h, ext, fault)
             url = self.ctx.files.put(ext, render, missing=fault == "result_404")
             content_type = "image/png" if ext == "png" else "image/jpeg"
             images.append({"url": url, "width": w, "height": h, "content_type": content_type})
@@ -376,9 +366,8 @@ class Fal:
                 ratio = img.width / img.height
             aspect = "9:16" if ratio < 0.8 else "1:1" if ratio < 1.25 else "16:9"
         w, h = clip_size(aspect, high)
-        src = image or encode_image(render_still(prompt, 7, w, h), "png")
-        defect = job.fault if job.fault in ("freeze", "black") else None
-        data = render_clip(src, int(body.get("duration") or "5"), w, h, 24, None, defect)
+        duration = int(body.get("duration") or "5")
+        data = clip_renderer(self.ctx, prompt, image, duration, w, h, 24, None, job.fault)()
         url = self.ctx.files.put("mp4", lambda: data, missing=job.fault == "result_404")
         job.output = {"video": {"url": url, "content_type": "video/mp4", "file_name": "output.mp4",
                                 "file_size": len(data)}}  # fmt: skip

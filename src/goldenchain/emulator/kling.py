@@ -15,7 +15,7 @@ from PIL import Image
 
 from .base import Context, Request, Response, json_response
 from .kling_rules import CREDITS, FAULT_ERRORS, TASK_MESSAGES, output_spec, validate
-from .media import encode_image, render_bad_still, render_clip, render_still
+from .outcome import clip_renderer, still_renderer
 
 __all__ = ["Kling"]
 
@@ -241,29 +241,16 @@ class Kling:
         seed = int(task.task_id) % 100000
         if task.family == "images/generations":
             w, h = output_spec(body, None, "images/generations")[:2]
+            bad = fault if fault in ("bad_still", "blurry_still") else None
             out = []
             for i in range(int(body.get("n") or 1)):
-                bad = "dark" if fault == "bad_still" else "blurry" if fault == "blurry_still" else None
-
-                def render(i: int = i, bad: str | None = bad) -> bytes:
-                    img = (
-                        render_bad_still(prompt, seed + i, w, h, bad)
-                        if bad
-                        else render_still(prompt, seed + i, w, h)
-                    )
-                    return encode_image(img, "png")
-
+                render = still_renderer(self.ctx, prompt, seed + i, w, h, "png", bad)
                 out.append({"index": i, "url": self.ctx.files.put("png", render, missing=missing)})
             return out
         w, h, fps = output_spec(body, image, task.family)
         duration = int(body.get("duration") or "5")
         camera = body.get("camera_control") if isinstance(body.get("camera_control"), dict) else None
-        defect = fault if fault in ("freeze", "black") else None
-
-        def render_video() -> bytes:
-            src = image if image is not None else encode_image(render_still(prompt, seed, w, h), "png")
-            return render_clip(src, duration, w, h, fps, camera, defect)
-
+        render_video = clip_renderer(self.ctx, prompt, image, duration, w, h, fps, camera, fault)
         url = self.ctx.files.put("mp4", render_video, missing=missing)
         return [{"id": str(uuid.uuid4()), "url": url, "duration": str(duration)}]
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from .clip import clip_size, render_clip
+from .defects import render_clutter
 
 __all__ = [
     "clip_size",
@@ -125,11 +126,16 @@ def _ridge(rng: np.random.Generator, w: int, base: float, amp: float, h: int) ->
     return y * _F32(h)
 
 
-def render_still(prompt: str, seed: int, width: int, height: int) -> Image.Image:
-    """A plausible good still (RGB), deterministic from ``(prompt, seed)``; normal exposure, sharp subject."""
+def render_still(prompt: str, seed: int, width: int, height: int, defect: str | None = None) -> Image.Image:
+    """A plausible good still (RGB), deterministic from ``(prompt, seed)``; normal exposure, sharp subject.
+    ``defect="clutter"``: the failure rules' cluttered, posterised still of the same prompt."""
     if width < 16 or height < 16:
         raise ValueError("still too small")
     rng = _rng(prompt, seed)
+    if defect == "clutter":
+        return render_clutter(width, height, seed, _palette(prompt, rng))
+    if defect is not None:
+        raise ValueError(f"unknown still defect {defect!r}")
     h, w = height, width
     pal = _palette(prompt, rng)
     sky_top, sky_hor, ground_near, ground_far, subj_col = (pal[i] for i in range(5))

@@ -23,7 +23,8 @@ from PIL import Image
 from goldenchain.providers.replicate import models as replicate_models
 
 from .base import Context, Request, Response, json_response
-from .media import clip_size, encode_image, render_bad_still, render_clip, render_still
+from .media import clip_size
+from .outcome import clip_renderer, still_renderer
 
 __all__ = ["FLUX_MODELS", "KLING_MODELS", "Replicate", "version_id"]
 
@@ -441,28 +442,14 @@ class Replicate:
         w, h, ext = spec["width"], spec["height"], spec["format"]
         urls = []
         for i in range(spec["n"]):
-
-            def render(i: int = i) -> bytes:
-                if fault in ("bad_still", "blurry_still"):
-                    img = render_bad_still(
-                        prompt, seed + i, w, h, "dark" if fault == "bad_still" else "blurry"
-                    )
-                else:
-                    img = render_still(prompt, seed + i, w, h)
-                return encode_image(img, ext)
-
+            render = still_renderer(self.ctx, prompt, seed + i, w, h, ext, fault)
             urls.append(self.ctx.files.put(ext, render, missing=fault == "result_404"))
         return urls
 
     def _kling_output(self, p: _Prediction, spec: dict[str, Any]) -> str:
         prompt, fault = str(p.input.get("prompt") or ""), p.fault
         w, h, duration, image = spec["width"], spec["height"], int(spec["duration"]), spec["image"]
-        defect = fault if fault in ("freeze", "black") else None
-
-        def render() -> bytes:
-            src = image if image is not None else encode_image(render_still(prompt, 7, w, h), "png")
-            return render_clip(src, duration, w, h, 24, None, defect)
-
+        render = clip_renderer(self.ctx, prompt, image, duration, w, h, 24, None, fault)
         return self.ctx.files.put("mp4", render, missing=fault == "result_404")
 
     # reads ---------------------------------------------------------------------------------------------

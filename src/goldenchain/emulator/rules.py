@@ -113,6 +113,11 @@ class FailureRule:
     applies: Callable[[Ask], bool] = field(repr=False, compare=False)
     chance: Callable[[Ask], float] = field(repr=False, compare=False)
 
+    @property
+    def renders(self) -> str:
+        """The defect's name for the renderers (``melt``, ``clutter``, ...)."""
+        return self.defect.split(":", 1)[0]
+
 
 def _clamp(p: float, hi: float = 0.9) -> float:
     return max(0.0, min(hi, p))

@@ -15,7 +15,7 @@ from typing import Any
 from goldenchain.providers.together import models as together_models
 
 from .base import Context, Request, Response, json_response
-from .media import encode_image, render_bad_still, render_still
+from .outcome import still_renderer
 
 __all__ = ["MODELS", "Together"]
 
@@ -184,18 +184,7 @@ class Together:
         b64 = body.get("response_format") in ("base64", "b64_json")
         data: list[dict[str, Any]] = []
         for i in range(int(body.get("n") or 1)):
-
-            def render(i: int = i) -> bytes:
-                if fault in ("bad_still", "blurry_still", "nsfw"):
-                    img = render_bad_still(
-                        prompt, seed + i, w, h, "blurry" if fault == "blurry_still" else "dark"
-                    )
-                    if fault == "nsfw":
-                        img = img.point(lambda _: 0)  # a blank (black) image
-                else:
-                    img = render_still(prompt, seed + i, w, h)
-                return encode_image(img, ext)
-
+            render = still_renderer(self.ctx, prompt, seed + i, w, h, ext, fault)
             if b64:
                 encoded = base64.b64encode(render()).decode("ascii")
                 data.append({"index": i, "type": "b64_json", "b64_json": encoded})
