@@ -169,6 +169,7 @@ def _check_html(path: Path, client: str) -> _Doc:
     return doc
 
 
+@pytest.mark.timeout(900)  # some twenty CLI runs: minutes on a loaded machine
 def test_monthly_summaries_of_two_clients_over_two_months(tmp_path: Path) -> None:
     db = tmp_path / "ledger.db"
     a1 = _project(tmp_path / "spring", "acme", shots=2, fee=3.0)
