@@ -1,10 +1,10 @@
-"""Procedural media for the emulator: photoreal-ish stills and H.264 clips, numpy + Pillow + PyAV only.
+"""Procedural media for the emulator: stills that follow the prompt and H.264 clips, numpy + Pillow + PyAV.
 
-Stills are deterministic from ``(prompt, seed)``: a dithered sky gradient with clouds, a sun, layered hills
-with atmospheric perspective, a textured, key-lit central subject with a cast shadow, and film grain. The
-background is soft and the subject is sharp, so a sharpness map finds the subject in the middle of the frame.
-Clips animate a submitted image with a camera move (a crop window that slides, scales or rotates), so frame 0
-is the image itself; defects (a freeze, black frames) can be injected for fault scenarios.
+Stills are deterministic from ``(prompt, seed, size)``: the prompt is read into a scene
+(:func:`~goldenchain.emulator.scene.parse_prompt`) and painted (a street, a portrait, a product, an interior,
+an action scene in :mod:`~goldenchain.emulator.painter`; a landscape of sky, sun, layered hills and trees
+here) under the prompt's light, then exposed, grained and dithered like a photo. The seed decides the
+composition. Clips animate a submitted image with a camera move (:mod:`~goldenchain.emulator.clip`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from PIL import Image, ImageFilter
 
 from .clip import clip_size, render_clip
 from .defects import render_clutter
+from .painter import PAINTERS, light
+from .scene import SceneSpec, parse_prompt
 
 __all__ = [
     "clip_size",
@@ -88,9 +90,17 @@ def _rng(prompt: str, seed: int, salt: str = "") -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:16], "big"))
 
 
-def _palette(prompt: str, rng: np.random.Generator) -> np.ndarray:
+def _palette(prompt: str, rng: np.random.Generator, spec: SceneSpec | None = None) -> np.ndarray:
     words = [w.strip(".,;:!?\"'()").lower() for w in prompt.split()]
     name = next((_KEYWORDS[w] for w in words if w in _KEYWORDS), None)
+    if name is None and spec is not None:
+        name = {
+            "golden": "golden",
+            "overcast": "overcast",
+            "night": "dusk",
+            "neon": "dusk",
+            "candle": "dusk",
+        }.get(spec.light)
     if name is None:
         name = ("day", "golden", "overcast", "desert")[int(rng.integers(0, 4))]
     pal = np.array(_PALETTES[name], dtype=_F32)
@@ -127,7 +137,8 @@ def _ridge(rng: np.random.Generator, w: int, base: float, amp: float, h: int) ->
 
 
 def render_still(prompt: str, seed: int, width: int, height: int, defect: str | None = None) -> Image.Image:
-    """A plausible good still (RGB), deterministic from ``(prompt, seed)``; normal exposure, sharp subject.
+    """A plausible good still (RGB) of what the prompt describes (:func:`~.scene.parse_prompt`), deterministic
+    from ``(prompt, seed, size)``; normal exposure, a sharp subject. The seed decides the composition.
     ``defect="clutter"``: the failure rules' cluttered, posterised still of the same prompt."""
     if width < 16 or height < 16:
         raise ValueError("still too small")
@@ -136,42 +147,18 @@ def render_still(prompt: str, seed: int, width: int, height: int, defect: str | 
         return render_clutter(width, height, seed, _palette(prompt, rng))
     if defect is not None:
         raise ValueError(f"unknown still defect {defect!r}")
-    h, w = height, width
-    pal = _palette(prompt, rng)
-    sky_top, sky_hor, ground_near, ground_far, subj_col = (pal[i] for i in range(5))
+    spec = parse_prompt(prompt)
+    painter = PAINTERS.get(spec.kind)
+    if painter is None:
+        img = _landscape(prompt, spec, rng, height, width)
+    else:
+        img = light(*painter(spec, rng, height, width), spec)
+    return _develop(img, rng)
 
-    ys = (np.arange(h, dtype=_F32) / _F32(h))[:, None]
-    xs = (np.arange(w, dtype=_F32) / _F32(w))[None, :]
-    horizon = float(rng.uniform(0.50, 0.62))
 
-    # Sky: vertical gradient, sun glow, soft clouds.
-    t = np.clip(ys / _F32(horizon), 0.0, 1.0) ** _F32(0.8)
-    img = sky_top[None, None, :] * (1 - t)[..., None] + sky_hor[None, None, :] * t[..., None]
-    img = np.broadcast_to(img, (h, w, 3)).copy()
-    sun_x = float(rng.choice([rng.uniform(0.12, 0.32), rng.uniform(0.68, 0.88)]))
-    sun_y = float(rng.uniform(0.10, horizon * 0.7))
-    d2 = ((xs - _F32(sun_x)) * _F32(w / h)) ** 2 + (ys - _F32(sun_y)) ** 2
-    glow = np.exp(-d2 / _F32(0.02)) * _F32(0.35) + np.exp(-d2 / _F32(0.0006)) * _F32(0.45)
-    img += glow[..., None] * np.array([1.0, 0.93, 0.78], dtype=_F32)
-    clouds = np.clip(_fbm(rng, h, w, 3, 5) * _F32(2.4) + _F32(rng.uniform(-0.15, 0.1)), 0.0, 1.0)
-    clouds *= np.clip(_F32(1.0) - ys / _F32(horizon), 0.0, 1.0)
-    img = img * (1 - clouds[..., None] * _F32(0.55)) + clouds[..., None] * _F32(0.55) * (sky_hor * _F32(1.05))
-
-    # Hills: three layers, far ones lighter and bluer (aerial perspective), near ones textured.
-    tex = _fbm(rng, h, w, 6, 5)
-    for layer in range(3):
-        depth = layer / 2.0  # 0 far .. 1 near
-        ridge = _ridge(rng, w, horizon - 0.07 + 0.06 * layer, 0.035 - 0.008 * layer, h)
-        mask = np.clip((ys * _F32(h) - ridge[None, :]) / _F32(2.0), 0.0, 1.0)
-        col = ground_far * _F32(1 - depth) + ground_near * _F32(depth)
-        col = col * _F32(0.75 + 0.25 * depth) + sky_hor * _F32(0.25 * (1 - depth))
-        shade = _F32(1.0) + tex * _F32(0.35 + 0.5 * depth) + (ys - _F32(horizon)) * _F32(0.4 * depth)
-        img = img * (1 - mask[..., None]) + (col[None, None, :] * shade[..., None]) * mask[..., None]
-
-    # Central subject: a key-lit, textured ellipsoid body with a head, and its cast shadow.
-    _draw_subject(img, rng, subj_col, sun_x, sun_y, horizon, h, w)
-
-    # Tone: mid-key exposure from luma percentiles (linear gain + black point), soft shoulder above 0.8.
+def _develop(img: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Exposure from luma percentiles (linear gain + black point), a soft shoulder, film grain and dither."""
+    h, w = img.shape[:2]
     sample = img[::4, ::4]
     luma = sample @ np.array([0.299, 0.587, 0.114], dtype=_F32)
     lo, hi = (float(v) for v in np.percentile(luma, [0.5, 99.5]))
@@ -181,69 +168,80 @@ def render_still(prompt: str, seed: int, width: int, height: int, defect: str | 
     knee = _F32(0.80)
     img = np.where(img > knee, knee + _F32(0.17) * np.tanh((img - knee) / _F32(0.17)), img)
 
-    # Film grain (luma) + triangular dither before quantisation: no banding in the sky.
+    # Film grain (luma) + triangular dither before quantisation: no banding in smooth skies and walls.
     grain = rng.standard_normal((h, w), dtype=_F32) * _F32(1.0 / 255)
     out = img * _F32(250.0) + grain[..., None] * _F32(255.0)
     out += rng.random((h, w, 1), dtype=_F32) - rng.random((h, w, 1), dtype=_F32)
     return Image.fromarray(np.clip(out + _F32(0.5), 0, 255).astype(np.uint8), mode="RGB")
 
 
-def _draw_subject(
-    img: np.ndarray,
-    rng: np.random.Generator,
-    col: np.ndarray,
-    sun_x: float,
-    sun_y: float,
-    horizon: float,
-    h: int,
-    w: int,
+def _landscape(prompt: str, spec: SceneSpec, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Sky, sun and clouds over layered hills with aerial perspective, and a stand of trees the seed places."""
+    pal = _palette(prompt, rng, spec)
+    sky_top, sky_hor, ground_near, ground_far, subj_col = (pal[i] for i in range(5))
+
+    ys = (np.arange(h, dtype=_F32) / _F32(h))[:, None]
+    xs = (np.arange(w, dtype=_F32) / _F32(w))[None, :]
+    horizon = float(rng.uniform(0.42, 0.62)) if spec.shot != "wide" else float(rng.uniform(0.35, 0.5))
+
+    # Sky: vertical gradient, sun glow, soft clouds.
+    t = np.clip(ys / _F32(horizon), 0.0, 1.0) ** _F32(0.8)
+    img = sky_top[None, None, :] * (1 - t)[..., None] + sky_hor[None, None, :] * t[..., None]
+    img = np.broadcast_to(img, (h, w, 3)).copy()
+    sun_x = float(rng.choice([rng.uniform(0.12, 0.32), rng.uniform(0.68, 0.88)]))
+    sun_y = float(rng.uniform(0.10, horizon * 0.7))
+    if spec.light == "golden":
+        sun_y = horizon * float(rng.uniform(0.75, 0.92))  # a low sun
+    d2 = ((xs - _F32(sun_x)) * _F32(w / h)) ** 2 + (ys - _F32(sun_y)) ** 2
+    glow = np.exp(-d2 / _F32(0.02)) * _F32(0.35) + np.exp(-d2 / _F32(0.0006)) * _F32(0.45)
+    if spec.light != "overcast":
+        img += glow[..., None] * np.array([1.0, 0.93, 0.78], dtype=_F32)
+    cover = 0.25 if spec.light == "overcast" else float(rng.uniform(-0.15, 0.1))
+    clouds = np.clip(_fbm(rng, h, w, 3, 5) * _F32(2.4) + _F32(cover), 0.0, 1.0)
+    clouds *= np.clip(_F32(1.0) - ys / _F32(horizon), 0.0, 1.0)
+    img = img * (1 - clouds[..., None] * _F32(0.55)) + clouds[..., None] * _F32(0.55) * (sky_hor * _F32(1.05))
+
+    # Hills: two to four layers, far ones lighter and bluer (aerial perspective), near ones textured.
+    tex = _fbm(rng, h, w, 6, 5)
+    layers = int(rng.integers(2, 5))
+    for layer in range(layers):
+        depth = layer / (layers - 1)  # 0 far .. 1 near
+        ridge = _ridge(rng, w, horizon - 0.07 + 0.06 * layer, 0.035 - 0.008 * layer, h)
+        mask = np.clip((ys * _F32(h) - ridge[None, :]) / _F32(2.0), 0.0, 1.0)
+        col = ground_far * _F32(1 - depth) + ground_near * _F32(depth)
+        col = col * _F32(0.75 + 0.25 * depth) + sky_hor * _F32(0.25 * (1 - depth))
+        shade = _F32(1.0) + tex * _F32(0.35 + 0.5 * depth) + (ys - _F32(horizon)) * _F32(0.4 * depth)
+        img = img * (1 - mask[..., None]) + (col[None, None, :] * shade[..., None]) * mask[..., None]
+
+    # A stand of trees on the near ground: count, place and size from the seed; sharp and textured.
+    _trees(img, rng, subj_col, horizon, h, w)
+    return img
+
+
+def _trees(
+    img: np.ndarray, rng: np.random.Generator, col: np.ndarray, horizon: float, h: int, w: int
 ) -> None:
-    cx = w * float(rng.uniform(0.42, 0.58))
-    base_y = h * float(rng.uniform(horizon + 0.22, min(0.88, horizon + 0.30)))
-    ry = h * float(rng.uniform(0.17, 0.22))
-    rx = ry * float(rng.uniform(0.55, 0.85))
-    cy = base_y - ry
-    head_r = ry * float(rng.uniform(0.32, 0.42))
-    head_cy = cy - ry * 0.95 - head_r * 0.5
-    head_cx = cx + rx * float(rng.uniform(-0.25, 0.25))
-    light = np.array([(sun_x - 0.5) * 2.0, (sun_y - 0.5) * 1.5, 0.9], dtype=_F32)
-    light /= np.linalg.norm(light)
-
-    # Contact shadow on the ground, stretched away from the sun.
-    sdir = -1.0 if sun_x > 0.5 else 1.0
-    scx, srx, sry = cx + sdir * rx * 0.9, rx * 2.0, ry * 0.10
-    y0, y1 = int(max(0, base_y - sry * 4)), int(min(h, base_y + sry * 4))
-    x0, x1 = int(max(0, scx - srx * 3)), int(min(w, scx + srx * 3))
-    if y1 > y0 and x1 > x0:
-        yy = (np.arange(y0, y1, dtype=_F32)[:, None] - _F32(base_y)) / _F32(sry)
-        xx = (np.arange(x0, x1, dtype=_F32)[None, :] - _F32(scx)) / _F32(srx)
-        shadow = np.exp(-(xx**2 + yy**2)) * _F32(0.6)
-        img[y0:y1, x0:x1] *= (1 - shadow)[..., None]
-
-    for ecx, ecy, erx, ery, tint in ((cx, cy, rx, ry, 1.0), (head_cx, head_cy, head_r, head_r * 1.1, 1.08)):
-        bx0, bx1 = int(max(0, ecx - erx - 2)), int(min(w, ecx + erx + 3))
-        by0, by1 = int(max(0, ecy - ery - 2)), int(min(h, ecy + ery + 3))
-        if bx1 <= bx0 or by1 <= by0:
+    centre = float(rng.uniform(0.3, 0.7))
+    green = np.array([0.10, 0.24, 0.10], dtype=_F32) * _F32(0.7) + col * _F32(0.15)
+    for _ in range(int(rng.integers(3, 14))):
+        x = (centre + float(rng.normal(0, 0.12))) * w
+        foot = (horizon + float(rng.uniform(0.15, 0.35))) * h
+        th = float(rng.uniform(0.12, 0.3)) * h * (foot / h)
+        tw = th * float(rng.uniform(0.25, 0.4))
+        y0, y1 = int(max(0, foot - th)), int(min(h, foot))
+        x0, x1 = int(max(0, x - tw)), int(min(w, x + tw))
+        if y1 <= y0 or x1 <= x0:
             continue
-        yy = (np.arange(by0, by1, dtype=_F32)[:, None] - _F32(ecy)) / _F32(ery)
-        xx = (np.arange(bx0, bx1, dtype=_F32)[None, :] - _F32(ecx)) / _F32(erx)
-        r2 = xx**2 + yy**2
-        inside = np.clip((_F32(1.0) - r2) * _F32(min(erx, ery) / 2.0), 0.0, 1.0)  # ~1 px antialiased edge
-        nz = np.sqrt(np.clip(_F32(1.0) - r2, 0.0, 1.0))
-        lambert = np.clip(xx * light[0] + yy * light[1] + nz * light[2], 0.0, 1.0)
-        rim = np.clip(_F32(1.0) - nz, 0.0, 1.0) ** 3 * _F32(0.35)
-        hh, ww = by1 - by0, bx1 - bx0
-        # Fine surface detail (scales/bark): strong high-frequency texture, sharp only on the subject.
-        fine = rng.standard_normal((hh + 1, ww + 1), dtype=_F32)
-        fine = (fine[1:, 1:] + fine[:-1, 1:] + fine[1:, :-1] + fine[:-1, :-1]) * _F32(0.45)  # soften 1 px
-        coarse = _smooth_noise(rng, hh, ww, max(2, hh // 24), max(2, ww // 24)) * _F32(1.2)
-        albedo = col * _F32(tint)
-        shade = (_F32(0.22) + _F32(0.95) * lambert + rim) * (
-            _F32(1.0) + fine * _F32(0.30) + coarse * _F32(0.5)
-        )
-        patch = albedo[None, None, :] * shade[..., None]
-        region = img[by0:by1, bx0:bx1]
+        yy = (np.arange(y0, y1, dtype=_F32)[:, None] - _F32(foot - th)) / _F32(th)  # 0 top .. 1 foot
+        xx = np.abs(np.arange(x0, x1, dtype=_F32)[None, :] - _F32(x)) / _F32(tw)
+        inside = np.clip((yy * _F32(0.9) - xx) * _F32(tw / 2), 0.0, 1.0) * (yy < _F32(0.88))
+        trunk = (xx < _F32(0.08)) & (yy >= _F32(0.85))
+        fine = rng.standard_normal((y1 - y0, x1 - x0), dtype=_F32) * _F32(0.25)
+        shade = (_F32(0.7) + _F32(0.5) * (_F32(1) - xx)) * (_F32(1) + fine)
+        patch = green[None, None, :] * shade[..., None]
+        region = img[y0:y1, x0:x1]
         region[:] = region * (1 - inside[..., None]) + patch * inside[..., None]
+        region[trunk] = np.array([0.18, 0.12, 0.08], dtype=_F32)
 
 
 def render_bad_still(prompt: str, seed: int, width: int, height: int, defect: str = "dark") -> Image.Image:
