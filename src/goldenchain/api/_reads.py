@@ -154,7 +154,16 @@ def failure_patterns(p: Project, *, ledger: Ledger | None = None) -> FailurePatt
     def read(led: Ledger | None) -> FailurePatterns:
         takes = led.takes(p.id) if led else []
         shots = {r.shot_id: r.spec for r in led.shots(p.id)} if led else {}
-        found = patterns(takes, shots, {r["take_id"]: r["reason"] for r in failure_rows(takes)})
+        # a check's rejection is told apart by the check that rejected it (qc_reject:flicker, ...)
+        rejected = {
+            r.id: next((c.name for c in r.checks if c.verdict == "reject"), None)
+            for r in (led.take_records(p.id) if led else [])
+        }
+        how = {}
+        for r in failure_rows(takes):
+            check = rejected.get(r["take_id"]) if r["reason"] in ("gate_reject", "qc_reject") else None
+            how[r["take_id"]] = f"{r['reason']}:{check}" if check else r["reason"]
+        found = patterns(takes, shots, how)
         rules = [r for r in (proposed_rule(x) for x in found) if r]
         return FailurePatterns(tuple(found), tuple(rules))
 

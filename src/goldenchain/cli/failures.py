@@ -64,10 +64,11 @@ def failures_cmd(
             click.echo(json.dumps(found.to_json(), indent=2))
             return 0
         t = Table(title=f"failure patterns in {p.id}")
-        for col in ("feature", "failed", "rate", "most often"):
-            t.add_column(col, justify="right" if col in ("failed", "rate") else "left")
+        for col in ("feature", "failed", "rate", "most often", "tied to", "p", ""):
+            t.add_column(col, justify="right" if col in ("failed", "rate", "p") else "left")
         for x in found.patterns[:20]:
-            t.add_row(x.feature, f"{x.failures}/{x.takes}", f"{x.rate:.0%}", x.top_reason)
+            t.add_row(x.feature, f"{x.failures}/{x.takes}", f"{x.rate:.0%}", x.top_reason,
+                      f"{x.kind} ({x.kind_failures})", f"{x.p_value:.2g}", "pattern" if x.flagged else "")  # fmt: skip
         console.print(t)
         for r in rules:
             console.print(

@@ -50,7 +50,9 @@ def features(shot: dict[str, Any]) -> set[str]:
     out.add(f"scene:{shot.get('scene', '?')}")
     cam = shot.get("camera") or {}
     big = max((abs(float(v or 0)) for v in cam.values()), default=0.0)
-    out.add("camera:strong (>5)" if big > 5 else "camera:subtle")
+    band = "camera:strong (>5)" if big > 5 else "camera:subtle"
+    out.add(band)
+    out.add(f"{band} & scene:{shot.get('scene', '?')}")  # the guide's rules are about the pair
     motion = int(shot.get("motion") or 0)
     out.add("motion:high (>=50)" if motion >= 50 else "motion:low")
     return out
@@ -97,34 +99,84 @@ def refund_claim(rows: list[dict[str, Any]], provider: str) -> str:
 
 @dataclass(frozen=True)
 class Pattern:
+    """A feature's failures. ``kind`` is the failure (reason class, and the check that rejected it) most
+    tied to the feature; ``p_value`` is the one-sided Fisher exact test that takes with the feature fail
+    that way more often than takes without it, Bonferroni-corrected for every feature and failure tested
+    that could be flagged (at least ``min_failures`` failures);
+    ``flagged``: at least ``min_failures`` such failures and ``p_value`` under ``alpha``."""
+
     feature: str
     failures: int
     takes: int
     top_reason: str
+    kind: str = ""
+    kind_failures: int = 0
+    p_value: float = 1.0
+    flagged: bool = False
 
     @property
     def rate(self) -> float:
         return self.failures / self.takes if self.takes else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "rate": round(self.rate, 4)}
+        return {**self.__dict__, "rate": round(self.rate, 4), "p_value": float(f"{self.p_value:.3g}")}
 
 
-def patterns(takes: list[Any], shots: dict[str, dict[str, Any]], failed_ids: dict[int, str]) -> list[Pattern]:
-    """Failure counts per feature over every used take; most frequent first."""
+def patterns(
+    takes: list[Any],
+    shots: dict[str, dict[str, Any]],
+    failed_ids: dict[int, str],
+    *,
+    min_failures: int = 3,
+    alpha: float = 0.05,
+) -> list[Pattern]:
+    """Failure counts per feature over every used take, each tested against the takes without it.
+
+    ``failed_ids``: take id -> how it failed (a reason class such as ``qc_reject``, or one with the check,
+    ``qc_reject:flicker``). A feature is tested for every way its takes failed and for any failure; the
+    smallest p-value counts. Flagged patterns come first, by p-value; then the rest, most failures first.
+    """
+    from scipy.stats import fisher_exact
+
+    used = [t for t in takes if t.state in ("downloaded", "failed")]
+    feats = [features(shots.get(t.shot_id, {})) for t in used]
+    how = [failed_ids.get(t.id) for t in used]
+    total = len(used)
+    by_kind: Counter[str] = Counter(k for k in how if k)
     seen: Counter[str] = Counter()
     failed: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}
-    for t in takes:
-        if t.state not in ("downloaded", "failed"):
-            continue
-        for f in features(shots.get(t.shot_id, {})):
+    for fs, k in zip(feats, how, strict=True):
+        for f in fs:
             seen[f] += 1
-            if t.id in failed_ids:
+            if k:
                 failed[f] += 1
-                reasons.setdefault(f, Counter())[failed_ids[t.id]] += 1
-    out = [Pattern(f, n, seen[f], reasons[f].most_common(1)[0][0]) for f, n in failed.items()]
-    return sorted(out, key=lambda p: (-p.failures, -p.rate, p.feature))
+                reasons.setdefault(f, Counter())[k] += 1
+    tests: list[tuple[str, str, int, float]] = []
+    for f in failed:
+        n_f = seen[f]
+        options = [(k, a, by_kind[k]) for k, a in reasons[f].items()]
+        if len(options) > 1:
+            options.append(("any", failed[f], sum(by_kind.values())))
+        best = ("", 0, 1.0)
+        for k, a, all_k in options:
+            c = all_k - a
+            table = [[a, n_f - a], [c, (total - n_f) - c]]
+            p = float(fisher_exact(table, alternative="greater").pvalue)
+            if p < best[2] or not best[0]:
+                best = (k, a, p)
+        tests.append((f, best[0], best[1], best[2]))
+    # only a test that could flag counts towards the correction (at least min_failures failures of its kind)
+    m = max(1, sum(1 for f in failed for k, a in reasons[f].items() if a >= min_failures))
+    m += sum(1 for f in failed if len(reasons[f]) > 1 and failed[f] >= min_failures)
+    out = []
+    for f, k, a, p in tests:
+        p_adj = min(1.0, p * m)
+        flagged = a >= min_failures and p_adj < alpha
+        top = reasons[f].most_common(1)[0][0]
+        out.append(Pattern(f, failed[f], seen[f], top, k, a, p_adj, flagged))
+    return sorted(out, key=lambda x: (not x.flagged, x.p_value if x.flagged else 1.0, -x.failures, -x.rate,
+                                      x.feature))  # fmt: skip
 
 
 def proposed_rule(p: Pattern, *, min_failures: int = 3, min_rate: float = 0.6) -> dict[str, str] | None:
