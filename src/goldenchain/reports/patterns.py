@@ -101,8 +101,8 @@ def refund_claim(rows: list[dict[str, Any]], provider: str) -> str:
 class Pattern:
     """A feature's failures. ``kind`` is the failure (reason class, and the check that rejected it) most
     tied to the feature; ``p_value`` is the one-sided Fisher exact test that takes with the feature fail
-    that way more often than takes without it, Bonferroni-corrected for every feature and failure tested
-    that could be flagged (at least ``min_failures`` failures);
+    that way more often than takes without it, adjusted for the false discovery rate (Benjamini-Hochberg)
+    over the features that could be flagged (at least ``min_failures`` failures of that kind);
     ``flagged``: at least ``min_failures`` such failures and ``p_value`` under ``alpha``."""
 
     feature: str
@@ -166,15 +166,20 @@ def patterns(
             if p < best[2] or not best[0]:
                 best = (k, a, p)
         tests.append((f, best[0], best[1], best[2]))
-    # only a test that could flag counts towards the correction (at least min_failures failures of its kind)
-    m = max(1, sum(1 for f in failed for k, a in reasons[f].items() if a >= min_failures))
-    m += sum(1 for f in failed if len(reasons[f]) > 1 and failed[f] >= min_failures)
+    # Benjamini-Hochberg over the tests that could be flagged (at least min_failures failures of their kind)
+    eligible = sorted((p, f) for f, _, a, p in tests if a >= min_failures)
+    m = len(eligible)
+    adjusted: dict[str, float] = {}
+    running = 1.0
+    for rank in range(m, 0, -1):  # step-up: q_(i) = min over j >= i of p_(j) * m / j
+        p, f = eligible[rank - 1]
+        running = min(running, p * m / rank)
+        adjusted[f] = running
     out = []
-    for f, k, a, p in tests:
-        p_adj = min(1.0, p * m)
-        flagged = a >= min_failures and p_adj < alpha
+    for f, k, a, _p in tests:
+        q = adjusted.get(f, 1.0)
         top = reasons[f].most_common(1)[0][0]
-        out.append(Pattern(f, failed[f], seen[f], top, k, a, p_adj, flagged))
+        out.append(Pattern(f, failed[f], seen[f], top, k, a, q, q < alpha))
     return sorted(out, key=lambda x: (not x.flagged, x.p_value if x.flagged else 1.0, -x.failures, -x.rate,
                                       x.feature))  # fmt: skip
 
