@@ -419,6 +419,7 @@ async def _download(
         billed_units=billed_units,
         unit=unit,
         result_url=url,
+        latency_s=time.time() - task.accepted_at,
     )
     return PollResult("downloaded", sha256=sha)
 

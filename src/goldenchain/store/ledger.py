@@ -16,6 +16,7 @@ from goldenchain.core.shotstate import check_move
 from goldenchain.core.takes import Take as TakeRecord
 from goldenchain.errors import LedgerError
 from goldenchain.store.breakers import BreakerLedger
+from goldenchain.store.calibration import CalibrationLedger
 from goldenchain.store.db import Database, retried
 from goldenchain.store.months import MonthLedger
 from goldenchain.store.quotes import QuoteLedger
@@ -64,7 +65,7 @@ def _record(t: Take, checks: list[Check], in_cut: bool) -> TakeRecord:
     )  # fmt: skip
 
 
-class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger):
+class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger, CalibrationLedger):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.unwritten = {}

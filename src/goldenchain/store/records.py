@@ -54,6 +54,7 @@ class Take:
     submit_attempts: int
     created_at: datetime | None
     updated_at: datetime | None
+    latency_s: float | None = None  #: acceptance to the result on disk, in seconds
 
 
 @dataclass(frozen=True, slots=True)

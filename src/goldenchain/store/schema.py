@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -90,6 +91,8 @@ class TakeRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    #: seconds from the provider accepting the task to its result on our disk
+    latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ProviderCallRow(Base):
@@ -229,3 +232,35 @@ class WorkerRow(Base):
     taken_over_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     taken_over_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     recovered: Mapped[int | None] = mapped_column(Integer, nullable=True)  # workflows put back in queues
+
+
+class CalibrationRunRow(Base):
+    """One ``goldenchain calibrate``: the fixed prompts with fixed seeds through the project's routes; its takes
+    are booked under ``ledger_project`` (the project's id with ``.calibration``)."""
+
+    __tablename__ = "gc_calibration_runs"
+    __table_args__ = (Index("ix_gc_calibration_runs_project", "project_id", "routes"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(120))
+    ledger_project: Mapped[str] = mapped_column(String(120))
+    routes: Mapped[str] = mapped_column(String(300))  # "fal:fal-ai/flux/dev -> kling:kling-v1-5:pro"
+    stills_only: Mapped[bool] = mapped_column(Boolean)
+    prompts: Mapped[list] = mapped_column(JSON)  # [{"prompt", "shot", "seed"}]
+    estimate_usd: Mapped[float] = mapped_column(Float)
+    spent_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done
+    started_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class CalibrationMetricRow(Base):
+    """One metric of one prompt in one calibration run (a check's score with its threshold, a cost, ...)."""
+
+    __tablename__ = "gc_calibration_metrics"
+    __table_args__ = (Index("ix_gc_calibration_metrics_run", "run_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("gc_calibration_runs.id"))
+    prompt_id: Mapped[str] = mapped_column(String(120))
+    metric: Mapped[str] = mapped_column(String(80))
+    value: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)

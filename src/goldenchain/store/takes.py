@@ -391,9 +391,11 @@ class TakeLedger:
         billed_units: float | None,
         unit: str | None,
         result_url: str | None = None,
+        latency_s: float | None = None,
     ) -> str:
         """The result is on our disk and hashed: only now is the take done and its cost committed. The
-        provider's result URL (from the poll that saw the task succeed) is written in the same transaction.
+        provider's result URL (from the poll that saw the task succeed) and the task's latency (acceptance to
+        the result on disk) are written in the same transaction.
 
         Returns the take's artifact hash. A take downloaded before (a step that ran again after a crash)
         keeps its first artifact and cost."""
@@ -411,6 +413,7 @@ class TakeLedger:
                 billed_units=billed_units,
                 unit=unit,
                 result_url=result_url or t.result_url,
+                latency_s=None if latency_s is None else round(latency_s, 3),
             )
             c.execute(
                 _UPDATE_SPEND,
