@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .rules import RuleBook
-from .scenarios import FaultPlan
+from .scenarios import NO_DRIFT, Drift, FaultPlan
 from .scene import SceneSpec
 
 if TYPE_CHECKING:
@@ -131,6 +131,8 @@ class Context:
     rules: RuleBook = field(default_factory=RuleBook)
     #: sha256 of each still the emulator rendered -> its scene (what a video model "sees" in a submitted image)
     scenes: dict[str, SceneSpec] = field(default_factory=dict)
+    #: the scenario's change in the models' behaviour (``drift``)
+    drift: Drift = NO_DRIFT
 
     def callback(self, provider: str, url: Any, at: float, build: Callable[[], Any]) -> None:
         """Send ``build()`` to a task's callback URL at ``at`` (nothing without a URL or a sender)."""

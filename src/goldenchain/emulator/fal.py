@@ -170,6 +170,8 @@ class Fal:
                 created=now,
                 fault=self.ctx.plan.next("fal", "task", endpoint),
             )
+            if job.fault is None and family == "flux" and self.ctx.drift.refuses(body.get("prompt")):
+                job.fault = "content_policy"
             self.jobs[job.request_id] = job
             position = sum(1 for j in self.jobs.values() if self._state(j, now) == "IN_QUEUE") - 1
         self._prepare(job)

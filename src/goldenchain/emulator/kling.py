@@ -89,7 +89,7 @@ class Kling:
 
     def _status(self, task: _Task, now: float) -> tuple[str, float]:
         """(task_status, time of the last change) by wall time since acceptance."""
-        lat = self.ctx.latency
+        lat = self.ctx.latency * self.ctx.drift.latency
         if now - task.created < lat / 3:
             return "submitted", task.created
         if now - task.created < lat or task.fault == "stuck":
@@ -180,13 +180,14 @@ class Kling:
             mode, duration = body.get("mode") or "std", body.get("duration") or "5"
             credits = CREDITS.get(model, (2.0, 3.5))
             units = (credits[1] if mode == "pro" and len(credits) > 1 else credits[0]) * (int(duration) // 5)
+            units = round(units * self.ctx.drift.price, 4)
             task = _Task(task_id, family, body, now, ext, task_fault, f"{units:g}")
             self.tasks[task_id] = task
             if ext is not None:
                 self.by_external[ext] = task_id
         task.results = self._results(task, image)
         hook = body.get("callback_url")  # Kling POSTs the task on each status change
-        lat = self.ctx.latency
+        lat = self.ctx.latency * self.ctx.drift.latency
 
         def state() -> dict[str, Any]:
             return self._task_json(task, self.ctx.now())

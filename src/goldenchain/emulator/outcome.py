@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from PIL import ImageEnhance
+
 from .base import Context
 from .media import encode_image, render_bad_still, render_clip, render_still
 from .rules import clip_ask, still_ask
@@ -37,6 +39,8 @@ def still_renderer(
             img = render_bad_still(prompt, seed, width, height, bad)
         else:
             img = render_still(prompt, seed, width, height, defect=rule.renders if rule else None)
+        if ctx.drift.dim != 1.0:  # the scenario's model renders darker
+            img = ImageEnhance.Brightness(img).enhance(ctx.drift.dim)
         data = encode_image(img, ext)
         ctx.scenes[hashlib.sha256(data).hexdigest()] = parse_prompt(prompt)
         return data

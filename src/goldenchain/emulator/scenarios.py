@@ -37,6 +37,11 @@ result 500), ``stuck`` (never leaves processing / IN_PROGRESS), ``result_404`` (
 ``has_nsfw_concepts: [true]``; Replicate: ``failed`` with an NSFW error; Together: a black image),
 ``freeze`` / ``black`` (defective clip), ``data_removed`` (Replicate: ``succeeded`` with ``output: null`` and
 ``data_removed: true``, the 1-hour removal).
+
+A scenario may also change how the models behave on every request (a :class:`Drift`, not a fault that fires
+once): ``drift`` is a silent model update as a calibration run sees it (``goldenchain calibrate``): Kling clips
+bill 1.5x the units and take 6x as long, every still comes out at 80 % brightness, and FLUX on fal refuses
+prompts that mention a cyclist for moderation.
 """
 
 from __future__ import annotations
@@ -44,7 +49,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-__all__ = ["REQUEST_KINDS", "SCENARIOS", "TASK_KINDS", "Fault", "FaultPlan", "scenario_faults"]
+__all__ = [
+    "NO_DRIFT",
+    "REQUEST_KINDS",
+    "SCENARIOS",
+    "TASK_KINDS",
+    "Drift",
+    "Fault",
+    "FaultPlan",
+    "scenario_drift",
+    "scenario_faults",
+]
 
 REQUEST_KINDS = frozenset(
     {
@@ -161,9 +176,33 @@ def _flaky() -> list[Fault]:
     ]
 
 
+@dataclass(frozen=True)
+class Drift:
+    """How a scenario changes the models on every request (1.0 and no words: unchanged)."""
+
+    price: float = 1.0  #: Kling: factor on the units a task bills
+    latency: float = 1.0  #: Kling: factor on the time a task takes
+    dim: float = 1.0  #: every still route: factor on a still's brightness
+    refuse: tuple[str, ...] = ()  #: FLUX on fal: a prompt with one of these words is refused (moderation)
+
+    def refuses(self, prompt: object) -> bool:
+        words = set(str(prompt or "").lower().replace(",", " ").split())
+        return any(w in words for w in self.refuse)
+
+
+NO_DRIFT = Drift()
+#: scenarios that change the models' behaviour; the others leave it as it is
+DRIFTS = {"drift": Drift(price=1.5, latency=6.0, dim=0.8, refuse=("cyclist",))}
+
+
+def scenario_drift(name: str) -> Drift:
+    """The scenario's change in the models' behaviour (none for most)."""
+    return DRIFTS.get(name, NO_DRIFT)
+
+
 #: the scripted faults of each scenario; the failure rules each one turns on are in ``rules.SCENARIO_RULES``
 #: (``field``: no scripted fault, only the guide's failure modes, drawn by request)
-SCENARIOS = {"clean": list, "demo": _demo, "flaky": _flaky, "field": list}
+SCENARIOS = {"clean": list, "demo": _demo, "flaky": _flaky, "field": list, "drift": list}
 
 
 def scenario_faults(name: str) -> list[Fault]:

@@ -25,7 +25,7 @@ from .fal import Fal
 from .kling import Kling
 from .replicate import Replicate
 from .rules import FailureRule, RuleBook, rules_for
-from .scenarios import Fault, FaultPlan, scenario_faults
+from .scenarios import Fault, FaultPlan, scenario_drift, scenario_faults
 from .together import Together
 
 __all__ = ["DEFAULT_KEYS", "Emulator", "serve"]
@@ -145,6 +145,7 @@ class Emulator:
         self._ctx = Context(
             lambda: self.base_url, self.latency, self.plan, self.files, self.keys, self._stopping,
             callbacks=self.callbacks, rules=self.rules,
+            drift=scenario_drift(scenario),
         )  # fmt: skip
         self.kling = Kling(self._ctx)
         self.fal = Fal(self._ctx)
