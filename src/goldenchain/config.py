@@ -17,7 +17,14 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from goldenchain.config_sections import AlertsSection, LintSection, LocalSection, PlanSection, SceneType
+from goldenchain.config_sections import (
+    AlertsSection,
+    CalibrationSection,
+    LintSection,
+    LocalSection,
+    PlanSection,
+    SceneType,
+)
 from goldenchain.config_sections import Strict as _Strict
 from goldenchain.core.delivery import DeliverySection, project_issues, spec_issues
 from goldenchain.errors import ConfigError, UsageError
@@ -179,6 +186,7 @@ class ProjectConfig(_Strict):
     plan: PlanSection = Field(default_factory=PlanSection)
     lint: LintSection = Field(default_factory=LintSection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
+    calibration: CalibrationSection = Field(default_factory=CalibrationSection)
     local: LocalSection = Field(default_factory=LocalSection)
     #: price overrides: "fal:fal-ai/flux/dev" (the model's rate) or "kling:kling-v1-5:pro:5" (per clip) -> USD;
     #: gpu_usd_per_hour: the local routes' rate (a GPU of ours, by the hour)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "AlertsSection",
+    "CalibrationSection",
     "LintRuleSpec",
     "LintSection",
     "LocalSection",
@@ -103,6 +104,29 @@ class AlertsSection(Strict):
     #: infrastructure cost as a share of the project's fee (alerts also go to GOLDENCHAIN_ALERT_WEBHOOK, a
     #: Slack-compatible URL kept in the environment or .env, when it is set)
     fee_share: tuple[float | None, float | None] = (None, 0.25)
+
+
+class CalibrationSection(Strict):
+    """``goldenchain calibrate``: which library prompts it runs, and the band of each metric around the last
+    calibration of the same routes; a metric outside its band is flagged (exit 1)."""
+
+    #: library prompt ids; default: every calibration prompt and one golden prompt per scene type
+    prompts: list[str] = Field(default_factory=list)
+    #: relative: a still's or a clip's cost more than this share off the last calibration's
+    cost: float = Field(0.10, ge=0)
+    #: relative: a task's latency (acceptance to the result on disk) more than this share off the last's ...
+    latency: float = Field(0.5, ge=0)
+    #: ... and at least this many seconds off (the poll interval alone moves a latency by a few seconds)
+    latency_min_s: float = Field(2.0, ge=0)
+    #: absolute: a check's score more than this share of the check's own threshold off the last's
+    score: float = Field(0.15, ge=0)
+    #: absolute bands of single checks in their own unit, by metric name (``gate.exposure``, ``qc.flicker``)
+    scores: dict[str, float] = Field(default_factory=dict)
+    #: absolute: the clip's first frame against the still (similarity, 0..1)
+    first_frame: float = Field(0.05, ge=0)
+    #: moderation refusals, gate rejects and clip-check rejects more than the last calibration's (0: any new
+    #: one is flagged)
+    new_failures: int = Field(0, ge=0)
 
 
 class LocalSection(Strict):

@@ -25,6 +25,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from goldenchain.api._calibrate import (
+    CalibrationPlan,
+    CalibrationReport,
+    calibrate,
+    calibration_plan,
+    calibration_report,
+    calibrations,
+)
 from goldenchain.api._common import open_ledger
 from goldenchain.api._reads import (
     FailurePatterns,
@@ -72,6 +80,8 @@ TakeInfo = Take
 
 __all__ = [
     "QUOTE_TTL_S",
+    "CalibrationPlan",
+    "CalibrationReport",
     "Check",
     "CheckReport",
     "FailurePatterns",
@@ -86,6 +96,10 @@ __all__ = [
     "UsageError",
     "approve",
     "approve_take",
+    "calibrate",
+    "calibration_plan",
+    "calibration_report",
+    "calibrations",
     "check_cap",
     "check_quote",
     "costs",

@@ -25,6 +25,7 @@ def cli() -> None:
 def _register() -> None:
     from goldenchain.cli import (
         approvals,
+        calibrate,
         checks,
         costs,
         demo,
@@ -48,6 +49,7 @@ def _register() -> None:
         prompts,
         lint,
         costs,
+        calibrate,
         checks,
         demo,
         providers,
