@@ -83,6 +83,7 @@ def project(tmp_path: Path) -> Path:
 #: command -> (its arguments with {tmp} for a scratch folder, a word the one-line reason must hold)
 BAD_INPUT: dict[str, tuple[list[str], str]] = {
     "approve": (["approve", "q-nope", "{tmp}/shoot"], "unknown quote q-nope"),
+    "calibrate": (["calibrate", "{tmp}/nowhere"], "not a project directory"),
     "doctor": (["doctor", "{tmp}/nowhere"], "not a project directory"),
     "mcp": (["mcp", "{tmp}/nowhere"], "not a project directory"),
     "prompts": (["prompts", "show", "nope", "--project", "{tmp}"], "no prompt 'nope'"),
