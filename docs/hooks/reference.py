@@ -212,6 +212,10 @@ def exit_codes() -> str:
         " (`schema`: `goldenchain.monthly/1`; see [Read costs and summarise a month](../howto/costs.md)).", "",
         "`status --json`: an array, per shot: `shot`, `stage`, `status`, `detail`, `takes`, `verdicts`, `spend_usd`,",
         "`next` (what a person can do), `draft` (which draft the final still comes from, or null).", "",
+        "`calibrate --json`: an object: `calibration`, `project`, `routes`, `stills_only`, `baseline`,",
+        "`previous`, `estimate_usd`, `spent_usd`, `ok`, `flagged`, `metrics` (per metric: `now`, `last`, `drift`,",
+        "`relative`, `band`, `band_kind`, `flagged`), `prompts`; exit 1 when a metric is flagged (see",
+        "[calibrate](../howto/calibrate.md)).", "",
     ])  # fmt: skip
 
 

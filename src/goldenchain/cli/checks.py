@@ -130,7 +130,8 @@ gate_cmd = DefaultCommandGroup(
     default=gate_check_cmd,
     help=(
         "The image quality gate on files (IMAGES...). Exit 1 when any is rejected, 2 when any cannot be "
-        "read. Subcommands: `gate calibrate ACCEPTED_DIR REJECTED_DIR` fits the thresholds on labelled stills."
+        "read. Subcommands: `gate calibrate ACCEPTED_DIR REJECTED_DIR` fits the thresholds on labelled stills "
+        "(a calibration run against a model's drift is `goldenchain calibrate`)."
     ),
 )
 for _cmd in gate_calibrate.COMMANDS:

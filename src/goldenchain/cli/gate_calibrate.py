@@ -131,7 +131,8 @@ def calibrate_cmd(
     jobs: int,
     wide: bool,
 ) -> int:
-    """Fit the gate thresholds on stills a person ACCEPTED and REJECTED; show what would change."""
+    """Fit the gate thresholds on stills a person ACCEPTED and REJECTED; show what would change. (A calibration
+    run against a model's drift is `goldenchain calibrate`.)"""
     from goldenchain.gates.profiles import PROFILES
 
     if profile not in PROFILES:
