@@ -91,3 +91,39 @@ def test_bad_input_is_exit_2(tmp_path: Path) -> None:
     cfg.write_text(cfg.read_text() + '\n[calibration]\nprompts = ["no-such-prompt"]\n')
     done = run_cli(["calibrate", str(root), "--dry-run"], {})
     assert done.returncode == 2 and "no-such-prompt" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_calibration_killed_after_a_paid_create_is_resumed_and_paid_once(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", shots=1, poll_interval=0.2)
+    with Emulator(scenario="clean", latency=0.5) as emu:
+        crash = {
+            "GOLDENCHAIN_CRASHPOINT": "after_create@kling",
+            "GOLDENCHAIN_CRASHPOINT_MARK": str(tmp_path / "crashed"),
+        }
+        killed = run_cli(["calibrate", str(root), "--json"], {**emu.env(), **crash}, timeout=600)
+        assert killed.returncode == -9, killed.stderr  # SIGKILL right after Kling accepted a paid clip
+        started = killed.stderr.split("calibration ", 1)[1].split(":", 1)[0]
+        assert emu.count("kling", accepted_creates=True) >= 1
+
+        again = run_cli(["calibrate", str(root), "--json"], emu.env(), timeout=600)
+        assert again.returncode == 0, again.stderr
+        assert "resuming an unfinished calibration" in again.stderr
+        report = json.loads(again.stdout)
+        assert report["calibration"] == started and report["baseline"] is True
+        assert all(p["status"] == "done" for p in report["prompts"])
+        kling = [r for r in emu.create_requests("kling") if r.get("accepted")]
+        keys = [r["external_task_id"] for r in kling]
+        assert len(keys) == len(set(keys)) == 6  # every clip paid for once, the killed one included
+
+
+def test_stills_only_makes_no_clips(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", shots=1, poll_interval=0.2)
+    with Emulator(scenario="clean", latency=0.5) as emu:
+        done = run_cli(["calibrate", str(root), "--stills-only", "--json"], emu.env(), timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert emu.count("kling", creates=True) == 0 and emu.count("fal", accepted_creates=True) == 6
+    report = json.loads(done.stdout)
+    names = {m["metric"] for m in report["metrics"]}
+    assert report["stills_only"] is True and "gate.exposure" in names and "still.cost_usd" in names
+    assert not any(n.startswith(("clip.", "qc.")) or n == "first_frame" for n in names)
+    assert report["estimate_usd"] < 0.5 and all(p["status"] == "stills_done" for p in report["prompts"])
