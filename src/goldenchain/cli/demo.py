@@ -12,7 +12,7 @@ from rich.console import Console
 from goldenchain.errors import UsageError
 
 console = Console()
-SCENARIOS = ("clean", "demo", "field", "flaky")  # the emulator's (a test keeps the two lists equal)
+SCENARIOS = ("clean", "demo", "drift", "field", "flaky")  # the emulator's (a test keeps the two lists equal)
 
 
 @click.command("demo")

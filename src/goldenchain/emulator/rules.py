@@ -6,7 +6,7 @@ has a condition on the request (:class:`Ask`: the prompt, the scene the prompt o
 the camera, the duration) and a probability that may grow with the request's settings. :class:`RuleBook`
 draws each rule that applies from an RNG seeded by the request and by how many times the same request was
 made before (a re-roll is a new task: a new draw), so a run is reproducible and a re-roll may come out fine.
-Which rules a scenario turns on is in :data:`SCENARIO_RULES` (``clean`` and ``flaky``: none).
+Which rules a scenario turns on is in :data:`SCENARIO_RULES` (``clean``, ``flaky`` and ``drift``: none).
 """
 
 from __future__ import annotations
@@ -182,6 +182,7 @@ SCENARIO_RULES: dict[str, tuple[str, ...]] = {
     "flaky": (),
     "demo": tuple(r.name for r in RULES),
     "field": tuple(r.name for r in RULES),
+    "drift": (),  # a clean run on changed models (scenarios.DRIFTS): what a calibration must flag is the change
 }
 
 
