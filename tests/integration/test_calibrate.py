@@ -87,6 +87,8 @@ def test_bad_input_is_exit_2(tmp_path: Path) -> None:
         done = run_cli(["calibrate", str(root), *args], {})
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    team = run_cli(["calibrate", str(root)], {"GOLDENCHAIN_DATABASE_URL": "postgresql://127.0.0.1:1/none"})
+    assert team.returncode == 2 and "team mode" in team.stderr and "Traceback" not in team.stderr
     cfg = root / "goldenchain.toml"
     cfg.write_text(cfg.read_text() + '\n[calibration]\nprompts = ["no-such-prompt"]\n')
     done = run_cli(["calibrate", str(root), "--dry-run"], {})

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from goldenchain.api._common import reading, with_ledger
 from goldenchain.config import Project, ShotList, ShotSpec
 from goldenchain.core.calibration import Drift, compare, prompt_metrics, seed_for
@@ -74,14 +76,18 @@ def _ledger_project(p: Project, prompts: list[dict[str, Any]]) -> Project:
             "qc": c.qc.model_copy(update={"on_reject": "reroll"}),
         }
     )
-    shots = ShotList(
-        shots=[
-            ShotSpec(
-                id=x["shot"], prompt=x["text"], scene=x["scene"], seed=x["seed"], video_prompt=x["video"]
-            )
-            for x in prompts
-        ]
-    )
+    try:
+        shots = ShotList(
+            shots=[
+                ShotSpec(
+                    id=x["shot"], prompt=x["text"], scene=x["scene"], seed=x["seed"], video_prompt=x["video"]
+                )
+                for x in prompts
+            ]
+        )
+    except ValidationError as e:  # a studio's prompt file with an id or a scene a shot cannot have
+        first = e.errors()[0]
+        raise UsageError(f"calibration prompt {first['loc']}: {first['msg']}") from None
     return Project(root=p.root, config=cfg, shots=shots, settings=p.settings)
 
 
@@ -105,8 +111,13 @@ def calibration_plan(
     same routes (a crash, Ctrl-C) is resumed: same shots, same takes, nothing paid twice."""
     from goldenchain.api._reads import estimate
     from goldenchain.catalog import require_specs
+    from goldenchain.orchestration.engine import is_team
 
     require_specs(p.config)
+    if is_team(p.database_url):  # the workers run only the project's own shots
+        raise UsageError(
+            "calibrate runs on one machine, not in team mode: run it where GOLDENCHAIN_DATABASE_URL is unset"
+        )
     if stills_only and p.config.video.source == "text":
         raise UsageError('--stills-only does not apply to a text-to-video project ([video] source = "text")')
     routes = routes_of(p)
