@@ -43,6 +43,10 @@ def test_drift_is_flagged_and_clean_runs_are_not(tmp_path: Path) -> None:
     first = json.loads(out)
     assert first["baseline"] is True and first["flagged"] == [] and first["previous"] is None
     assert len(first["prompts"]) == 6 and all(p["status"] == "done" for p in first["prompts"])
+    for p in first["prompts"]:  # each prompt's still and clip, to look at
+        with Image.open(root / p["still"]) as img:
+            assert img.width >= 1024
+        assert (root / p["clip"]).read_bytes()[4:8] == b"ftyp"
     assert {p["prompt"] for p in first["prompts"]} >= {"calibration-tokyo-street", "action-cyclist"}
     assert 0 < first["spent_usd"] <= first["estimate_usd"] + 1e-6
     names = {m["metric"] for m in first["metrics"]}

@@ -214,13 +214,20 @@ def _report(led: Ledger, run: CalibrationRun, bands: Any) -> CalibrationReport:
     got = led.calibration_metrics([run.id] + ([prev.id] if prev else []))
     drifts = compare(got[run.id], got[prev.id] if prev else None, bands)
     shots = {s.shot_id: s for s in led.shots(run.ledger_project)}
+    takes = led.takes(run.ledger_project)
     prompts = []
     for x in run.prompts:
         row = shots.get(str(x["shot"]))
         mine = {m: v for pid, m, v, _ in got[run.id] if pid == x["prompt"]}
+        files = {}  # the newest still and clip of the prompt, to look at beside the last calibration's
+        for t in sorted((t for t in takes if t.shot_id == x["shot"]), key=lambda t: t.id):
+            art = led.artifact(t.artifact_sha256) if t.artifact_sha256 else None
+            if art is not None and t.stage in ("still", "clip"):
+                files[t.stage] = art.path
         prompts.append(
             {"prompt": x["prompt"], "shot": x["shot"], "seed": x["seed"],
-             "status": row.status if row else "pending", "metrics": mine}
+             "status": row.status if row else "pending", "metrics": mine,
+             "still": files.get("still"), "clip": files.get("clip")}
         )  # fmt: skip
     return CalibrationReport(run, prev.id if prev else None, tuple(drifts), tuple(prompts))
 
