@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from goldenchain.core.calibration import seed_for
 from goldenchain.emulator.server import Emulator
 from tests.integration.helpers import make_project, run_cli
 
@@ -91,6 +92,11 @@ def test_bad_input_is_exit_2(tmp_path: Path) -> None:
         done = run_cli(["calibrate", str(root), *args], {})
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    plan = run_cli(["calibrate", str(root), "--dry-run", "--json"], {})  # no keys, no emulator: no spend
+    assert plan.returncode == 0, plan.stderr
+    shown = json.loads(plan.stdout)
+    assert [x["seed"] for x in shown["prompts"]] == [seed_for(x["prompt"]) for x in shown["prompts"]]
+    assert len(shown["prompts"]) == 6 and shown["estimate"]["worst_case_usd"] > 0 and not shown["resumed"]
     team = run_cli(["calibrate", str(root)], {"GOLDENCHAIN_DATABASE_URL": "postgresql://127.0.0.1:1/none"})
     assert team.returncode == 2 and "team mode" in team.stderr and "Traceback" not in team.stderr
     cfg = root / "goldenchain.toml"

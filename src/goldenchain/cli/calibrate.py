@@ -154,11 +154,17 @@ def calibrate_cmd(
     from goldenchain.cli.project import _engine_log_to_file
 
     _engine_log_to_file(p)
-    if quiet or as_json:
-        report = api.calibrate(p, max_cost=max_cost, plan=plan)
-    else:
-        with RunProgress(err_console) as on_progress:
-            report = api.calibrate(p, max_cost=max_cost, plan=plan, on_progress=on_progress)
+    try:
+        if quiet or as_json:
+            report = api.calibrate(p, max_cost=max_cost, plan=plan)
+        else:
+            with RunProgress(err_console) as on_progress:
+                report = api.calibrate(p, max_cost=max_cost, plan=plan, on_progress=on_progress)
+    except api.Interrupted:
+        err_console.print(
+            "interrupted: paid tasks in flight are kept; the next `goldenchain calibrate` resumes this calibration"
+        )
+        raise
     out = report.to_json()
     if plot:
         _plot(_reports(p), plot)
