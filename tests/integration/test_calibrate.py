@@ -97,9 +97,14 @@ def test_bad_input_is_exit_2(tmp_path: Path) -> None:
     shown = json.loads(plan.stdout)
     assert [x["seed"] for x in shown["prompts"]] == [seed_for(x["prompt"]) for x in shown["prompts"]]
     assert len(shown["prompts"]) == 6 and shown["estimate"]["worst_case_usd"] > 0 and not shown["resumed"]
+    cfg = root / "goldenchain.toml"
+    text = cfg.read_text()
+    cfg.write_text(text.replace("[budget]", "[budget]\nclient_usd = 1.0", 1))
+    over = run_cli(["calibrate", str(root)], {})  # refused on the estimate, before any key is needed
+    assert over.returncode == 1 and "client budget has $1.00 left; nothing spent" in over.stderr, over.stderr
+    cfg.write_text(text)
     team = run_cli(["calibrate", str(root)], {"GOLDENCHAIN_DATABASE_URL": "postgresql://127.0.0.1:1/none"})
     assert team.returncode == 2 and "team mode" in team.stderr and "Traceback" not in team.stderr
-    cfg = root / "goldenchain.toml"
     cfg.write_text(cfg.read_text() + '\n[calibration]\nprompts = ["no-such-prompt"]\n')
     done = run_cli(["calibrate", str(root), "--dry-run"], {})
     assert done.returncode == 2 and "no-such-prompt" in done.stderr and "Traceback" not in done.stderr

@@ -174,9 +174,9 @@ class CalibrationReport:
     run: CalibrationRun
     previous: str | None  #: the calibration compared with
     metrics: tuple[Drift, ...]
-    prompts: tuple[
-        dict[str, Any], ...
-    ]  #: per prompt: ``prompt``, ``shot``, ``seed``, ``status``, ``metrics``
+    #: per prompt: ``prompt``, ``shot``, ``seed``, ``status``, ``metrics``, and its ``still`` and ``clip`` (file
+    #: paths relative to the project, or None)
+    prompts: tuple[dict[str, Any], ...]
 
     @property
     def flagged(self) -> list[str]:
