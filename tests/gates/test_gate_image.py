@@ -175,13 +175,13 @@ def test_batch_gives_the_single_still_reports_in_one_cambi_run_per_size(save, go
     ]
     single = [check_image(p) for p in paths[:3]]
     runs: list[int] = []
-    real = banding.cambi_frames
+    real = banding.cambi_start
 
     def counting(frames, timeout=60.0):  # type: ignore[no-untyped-def]
         runs.append(len(frames))
         return real(frames, timeout=timeout)
 
-    monkeypatch.setattr(banding, "cambi_frames", counting)
+    monkeypatch.setattr(banding, "cambi_start", counting)
     got = list(check_images(paths))
     assert sorted(runs) == [1, 3]  # the three 1024² stills together, the 1280x720 one alone
     for r, s in zip(got[:3], single, strict=True):

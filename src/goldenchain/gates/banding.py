@@ -32,20 +32,31 @@ def ffmpeg_exe() -> str:
         raise CambiUnavailable(f"ffmpeg binary not available: {exc}") from None
 
 
-def cambi_frames(frames: list[np.ndarray], timeout: float = 60.0) -> list[float]:
-    """CAMBI (max_log_contrast=5) of each 8-bit gray frame; all frames must have the same even size."""
-    if not frames:
-        return []
-    h, w = frames[0].shape
-    raw = b"".join(np.ascontiguousarray(f, dtype=np.uint8).tobytes() for f in frames)
-    with tempfile.TemporaryDirectory(prefix="gc-cambi-") as tmp:
-        log = Path(tmp) / "cambi.json"
+class CambiRun:
+    """One ffmpeg run measuring CAMBI (max_log_contrast=5) of 8-bit gray frames of one even size.
+
+    The run starts at once and works beside the caller (the frames go to ffmpeg through a file, so no thread
+    of ours has to feed it); :meth:`scores` waits for it. Call :meth:`close` when the scores are not wanted.
+    """
+
+    def __init__(self, frames: list[np.ndarray], timeout: float) -> None:
+        exe = ffmpeg_exe()
+        h, w = frames[0].shape
+        self._timeout = timeout
+        self._tmp = tempfile.TemporaryDirectory(prefix="gc-cambi-")
+        self._log = Path(self._tmp.name) / "cambi.json"
+        raw = Path(self._tmp.name) / "frames.gray"
+        with raw.open("wb") as fh:
+            for f in frames:
+                fh.write(np.ascontiguousarray(f, dtype=np.uint8).data)
+        # model= (empty): no VMAF model, so libvmaf computes CAMBI alone; its default model adds the VIF, ADM
+        # and motion features, which cost more than CAMBI itself and mean nothing for one picture
         graph = (
             "[0:v]format=yuv420p,split[d][r];"
-            f"[d][r]libvmaf={_FEATURE}:log_fmt=json:log_path={log}:n_threads=2"
+            f"[d][r]libvmaf=model=:{_FEATURE}:log_fmt=json:log_path={self._log}:n_threads=2"
         )
         cmd = [
-            ffmpeg_exe(),
+            exe,
             "-hide_banner",
             "-loglevel",
             "error",
@@ -59,7 +70,7 @@ def cambi_frames(frames: list[np.ndarray], timeout: float = 60.0) -> list[float]
             "-r",
             "25",
             "-i",
-            "pipe:0",
+            str(raw),
             "-lavfi",
             graph,
             "-f",
@@ -67,14 +78,49 @@ def cambi_frames(frames: list[np.ndarray], timeout: float = 60.0) -> list[float]
             "-",
         ]
         try:
-            proc = subprocess.run(cmd, input=raw, capture_output=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            self._tmp.cleanup()
             raise CambiUnavailable(f"ffmpeg failed to run: {exc}") from None
-        if proc.returncode != 0 or not log.exists():
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise CambiUnavailable(f"ffmpeg libvmaf failed: {err[-1] if err else proc.returncode}")
-        data = json.loads(log.read_text())
-    return [float(fr["metrics"][_KEY]) for fr in data.get("frames", [])]
+
+    def scores(self) -> list[float]:
+        """The score of each frame, in order; raises :class:`CambiUnavailable` when ffmpeg failed."""
+        proc = self._proc
+        if proc is None:
+            raise CambiUnavailable("CAMBI run already closed")
+        try:
+            _, stderr = proc.communicate(timeout=self._timeout)
+            if proc.returncode != 0 or not self._log.exists():
+                err = stderr.decode("utf-8", "replace").strip().splitlines()
+                raise CambiUnavailable(f"ffmpeg libvmaf failed: {err[-1] if err else proc.returncode}")
+            data = json.loads(self._log.read_text())
+        except subprocess.TimeoutExpired as exc:
+            raise CambiUnavailable(f"ffmpeg failed to run: {exc}") from None
+        finally:
+            self.close()
+        return [float(fr["metrics"][_KEY]) for fr in data.get("frames", [])]
+
+    def close(self) -> None:
+        """Stop the run if it is still going and remove its files (idempotent)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        self._tmp.cleanup()
+
+
+def cambi_start(frames: list[np.ndarray], timeout: float = 60.0) -> CambiRun:
+    """Start measuring CAMBI of ``frames`` (non-empty, all the same even size) in the background."""
+    return CambiRun(frames, timeout)
+
+
+def cambi_frames(frames: list[np.ndarray], timeout: float = 60.0) -> list[float]:
+    """CAMBI (max_log_contrast=5) of each 8-bit gray frame; all frames must have the same even size."""
+    if not frames:
+        return []
+    return cambi_start(frames, timeout).scores()
 
 
 def even_gray(y: np.ndarray, max_side: int = 3840) -> np.ndarray:
@@ -115,26 +161,51 @@ def grade_banding(score: float | None, t: dict[str, float], error: str | None = 
     )
 
 
-def cambi_batch(frames: list[np.ndarray | None], timeout: float = 20.0) -> list[float | str | None]:
+class CambiBatch:
     """CAMBI of many stills' frames with one ffmpeg run per frame size (starting ffmpeg costs as much as
-    measuring a 1024² still). Per frame: the score, None for a None frame, or an error message."""
-    out: list[float | str | None] = [None] * len(frames)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i, f in enumerate(frames):
-        if f is not None:
-            groups.setdefault(f.shape, []).append(i)
-    for idx in groups.values():
-        try:
-            scores = cambi_frames([frames[i] for i in idx], timeout=timeout * len(idx))  # type: ignore[misc]
-            if len(scores) != len(idx):
-                raise CambiUnavailable(f"libvmaf returned {len(scores)} scores for {len(idx)} frames")
-        except (CambiUnavailable, ValueError, KeyError) as exc:
-            for i in idx:
-                out[i] = str(exc)
-            continue
-        for i, sc in zip(idx, scores, strict=True):
-            out[i] = sc
-    return out
+    measuring a 1024² still). The runs start at once and work beside the caller; :meth:`results` waits."""
+
+    def __init__(self, frames: list[np.ndarray | None], timeout: float = 20.0) -> None:
+        self._n = len(frames)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, f in enumerate(frames):
+            if f is not None:
+                groups.setdefault(f.shape, []).append(i)
+        self._runs: list[tuple[list[int], CambiRun | str]] = []
+        for idx in groups.values():
+            try:
+                run: CambiRun | str = cambi_start([frames[i] for i in idx], timeout=timeout * len(idx))  # type: ignore[misc]
+            except CambiUnavailable as exc:
+                run = str(exc)
+            self._runs.append((idx, run))
+
+    def results(self) -> list[float | str | None]:
+        """Per frame: the score, None for a None frame, or an error message."""
+        out: list[float | str | None] = [None] * self._n
+        for idx, run in self._runs:
+            try:
+                if isinstance(run, str):
+                    raise CambiUnavailable(run)
+                scores = run.scores()
+                if len(scores) != len(idx):
+                    raise CambiUnavailable(f"libvmaf returned {len(scores)} scores for {len(idx)} frames")
+            except (CambiUnavailable, ValueError, KeyError) as exc:
+                for i in idx:
+                    out[i] = str(exc)
+                continue
+            for i, sc in zip(idx, scores, strict=True):
+                out[i] = sc
+        return out
+
+    def close(self) -> None:
+        for _, run in self._runs:
+            if isinstance(run, CambiRun):
+                run.close()
+
+
+def cambi_batch(frames: list[np.ndarray | None], timeout: float = 20.0) -> list[float | str | None]:
+    """:class:`CambiBatch`'s results for ``frames`` (waits for them)."""
+    return CambiBatch(frames, timeout).results()
 
 
 def check_banding(s: Still, t: dict[str, float]) -> Check:

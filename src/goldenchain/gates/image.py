@@ -69,21 +69,31 @@ def check_images(
 
     Each still is compared for near duplicates with ``recent_hashes`` and with the readable stills before it.
     Stills are decoded one at a time; CAMBI (an ffmpeg run) measures ``chunk`` of them at once, which halves
-    its cost per still. Same errors as :func:`check_image`.
+    its cost per still, and runs while the next chunk is measured here (a chunk's reports come once its CAMBI
+    run is read). Same errors as :func:`check_image`.
     """
     t = resolve(profile, thresholds)
     if aspect is not None:
         image_checks.parse_aspect(aspect)  # validate before any work
     hashes = list(recent_hashes)
     pending: list[_Pending] = []
-    for path in paths:
-        pending.append(_measure(path, t, aspect, hashes))
-        if pending[-1].phash is not None:
-            hashes.append(pending[-1].phash)
-        if len(pending) >= chunk:
-            yield from _finish(pending, t)
-            pending = []
-    yield from _finish(pending, t)
+    running: list[tuple[list[_Pending], _Cambi]] = []  # at most one chunk whose CAMBI run is under way
+    try:
+        for path in paths:
+            pending.append(_measure(path, t, aspect, hashes))
+            if pending[-1].phash is not None:
+                hashes.append(pending[-1].phash)
+            if len(pending) >= chunk:
+                running.append((pending, _Cambi(pending)))
+                pending = []
+                if len(running) > 1:
+                    yield from _finish(*running.pop(0), t)
+        running.append((pending, _Cambi(pending)))
+        while running:
+            yield from _finish(*running.pop(0), t)
+    finally:
+        for _, job in running:  # the caller stopped early: stop the runs nobody will read
+            job.batch.close()
 
 
 @dataclass
@@ -143,16 +153,26 @@ def _measure(path: str | Path, t: dict[str, float], aspect: str | None, hashes: 
     return out
 
 
-def _finish(pending: list[_Pending], t: dict[str, float]) -> Iterator[tuple[CheckReport, str | None]]:
-    todo = [p for p in pending if p.error is None and "banding" not in p.checks]
+class _Cambi:
+    """The CAMBI runs of a chunk's stills that still need banding, started now."""
+
+    def __init__(self, pending: list[_Pending]) -> None:
+        self.todo = [p for p in pending if p.error is None and "banding" not in p.checks]
+        self.batch = banding.CambiBatch([p.frame for p in self.todo])
+
+
+def _finish(
+    pending: list[_Pending], job: _Cambi, t: dict[str, float]
+) -> Iterator[tuple[CheckReport, str | None]]:
     started = time.perf_counter()
-    scores = banding.cambi_batch([p.frame for p in todo])
-    share = (time.perf_counter() - started) / max(1, len(todo))
-    for p, sc in zip(todo, scores, strict=True):
+    scores = job.batch.results()
+    share = (time.perf_counter() - started) / max(1, len(job.todo))  # the wait; the rest ran beside us
+    for p, sc in zip(job.todo, scores, strict=True):
         if isinstance(sc, str):
             p.checks["banding"] = banding.grade_banding(None, t, error=sc)
         else:
             p.checks["banding"] = banding.grade_banding(sc, t)
+        p.frame = None
         p.seconds += share
     for p in pending:
         if p.error is not None:
