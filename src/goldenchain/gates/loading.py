@@ -99,7 +99,8 @@ def load_still(path: str | Path) -> Still:
                 fmt = im.format or "unknown"
                 mode = im.mode
                 im.load()
-                rgb = _to_rgb(ImageOps.exif_transpose(im))
+                ImageOps.exif_transpose(im, in_place=True)  # no copy of the picture when it is upright
+                rgb = _to_rgb(im)
     except ImageLoadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
+import cv2
 import numpy as np
+import scipy.fft
 
 from goldenchain.core.checks import Check
 from goldenchain.gates.grading import graded, make
@@ -19,18 +22,20 @@ _EPS = 1e-6
 def wsb_features(y: np.ndarray) -> tuple[float, float, float]:
     """The (B, A, Z) features of WSB, horizontal and vertical averaged; ``y`` is 8-bit-scale luma."""
 
-    def along_rows(x: np.ndarray) -> tuple[float, float, float]:
-        d = x[:, 1:] - x[:, :-1]
-        n = x.shape[1]
+    def along(axis: int) -> tuple[float, float, float]:
+        # differences along ``axis`` (no transposed copy); a sign change is a negative product of neighbours
+        d = np.diff(y, axis=axis)
+        n = y.shape[axis]
         ad = np.abs(d)
-        b = float(ad[:, 7 : 8 * (n // 8 - 1) : 8].mean()) if n >= 16 else 0.0
+        cut = slice(7, 8 * (n // 8 - 1), 8)
+        b = float(ad[:, cut].mean() if axis == 1 else ad[cut].mean()) if n >= 16 else 0.0
         a = (8.0 * float(ad.mean()) - b) / 7.0
-        sg = np.sign(d)
-        z = float(((sg[:, :-1] * sg[:, 1:]) < 0).mean())
+        prod = d[:, :-1] * d[:, 1:] if axis == 1 else d[:-1] * d[1:]
+        z = float(np.count_nonzero(prod < 0)) / prod.size
         return b, a, z
 
-    bh, ah, zh = along_rows(y)
-    bv, av, zv = along_rows(y.T)
+    bh, ah, zh = along(1)
+    bv, av, zv = along(0)
     return (bh + bv) / 2, (ah + av) / 2, (zh + zv) / 2
 
 
@@ -83,15 +88,20 @@ def fft_hf_share(y: np.ndarray) -> float:
     ch, cw = min(h, 1024), min(w, 1024)
     crop = y[(h - ch) // 2 : (h - ch) // 2 + ch, (w - cw) // 2 : (w - cw) // 2 + cw].astype(np.float32)
     crop = crop - crop.mean()
-    mag = np.abs(np.fft.rfft2(crop))
-    fy = np.fft.fftfreq(ch).astype(np.float32)[:, None]
-    fx = np.fft.rfftfreq(cw).astype(np.float32)[None, :]
-    r2 = fy * fy + fx * fx
+    mag = np.abs(scipy.fft.rfft2(crop))  # single precision throughout (numpy's FFT: 3x the time)
     mag[0, 0] = 0.0
     total = float(mag.sum())
     if total <= 0:
         return 0.0
-    return float(mag[r2 > 0.25 * 0.25].sum()) / total
+    return float(mag[_high_band(ch, cw)].sum()) / total
+
+
+@lru_cache(maxsize=8)
+def _high_band(h: int, w: int) -> np.ndarray:
+    """Mask of the rfft2 bins of an h x w picture above half Nyquist."""
+    fy = np.fft.fftfreq(h).astype(np.float32)[:, None]
+    fx = np.fft.rfftfreq(w).astype(np.float32)[None, :]
+    return np.asarray(fy * fy + fx * fx > 0.25 * 0.25)
 
 
 def laplacian(y: np.ndarray) -> np.ndarray:
@@ -126,19 +136,22 @@ def crisp_edge_ratio(y: np.ndarray, q: float = 99.5) -> float:
     y = y.astype(np.float32, copy=False)
     if min(y.shape) < 8:
         return 1.0
-    # horizontal and vertical steps (along axis 1, then axis 0: no transposed copy)
+    # horizontal and vertical steps (along axis 1, then axis 0: no transposed copy; OpenCV's absdiff is one
+    # pass where numpy's abs of a difference is two)
     steps = [
-        (np.abs(y[:, 2:-1] - y[:, 1:-2]), np.abs(y[:, 3:] - y[:, :-3])),
-        (np.abs(y[2:-1] - y[1:-2]), np.abs(y[3:] - y[:-3])),
+        (cv2.absdiff(y[:, 2:-1], y[:, 1:-2]), cv2.absdiff(y[:, 3:], y[:, :-3])),
+        (cv2.absdiff(y[2:-1], y[1:-2]), cv2.absdiff(y[3:], y[:-3])),
     ]
     thr = EDGE_CONTRAST
-    if sum(int(np.count_nonzero(g3 >= thr)) for _, g3 in steps) < EDGE_MIN_PIXELS:
+    strong = [g3 >= thr for _, g3 in steps]
+    if sum(int(np.count_nonzero(m)) for m in strong) < EDGE_MIN_PIXELS:
         g3_all = np.concatenate([g3.ravel() for _, g3 in steps])
         k = max(0, g3_all.size - EDGE_MIN_PIXELS)
         thr = max(4.0, float(np.partition(g3_all, k)[k]))
         if int(np.count_nonzero(g3_all >= thr)) < 20:
             return 1.0  # no edges at all (flat): nothing to judge, leave it to the other measures
-    r = np.concatenate([g1[g3 >= thr] / g3[g3 >= thr] for g1, g3 in steps])
+        strong = [g3 >= thr for _, g3 in steps]
+    r = np.concatenate([g1[m] / g3[m] for (g1, g3), m in zip(steps, strong, strict=True)])
     k = min(r.size - 1, round(q / 100.0 * (r.size - 1)))
     return float(np.partition(r, k)[k])
 
@@ -180,13 +193,9 @@ def check_blur(s: Still, t: dict[str, float]) -> Check:
 
 
 def _box_mean(a: np.ndarray, k: int) -> np.ndarray:
-    """k x k box mean with edge padding, via summed-area table."""
-    r = k // 2
-    p = np.pad(a, r + 1, mode="edge").astype(np.float64)
-    c = p.cumsum(0).cumsum(1)
-    h, w = a.shape
-    s = c[k : k + h, k : k + w] - c[:h, k : k + w] - c[k : k + h, :w] + c[:h, :w]
-    return (s / (k * k)).astype(np.float32)
+    """k x k box mean with edge padding (OpenCV's box filter with replicated borders)."""
+    src = np.ascontiguousarray(a, dtype=np.float32)
+    return np.asarray(cv2.boxFilter(src, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REPLICATE))
 
 
 def check_subject_cutoff(s: Still, t: dict[str, float]) -> Check:
