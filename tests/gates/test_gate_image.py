@@ -58,6 +58,50 @@ def test_clipped_highlights_warn(save, good_rgb):
     assert c.verdict == "warn" and "highlights" in c.message
 
 
+def test_lamps_with_a_soft_glow_do_not_count_as_blown_highlights(save, good_rgb):
+    """Two clipped lamps (22 % of the frame) whose light falls off smoothly into a plain ceiling: white by
+    nature, nothing lost; the same clipped discs cut hard into the photo's texture are blown highlights."""
+    h = w = 1024
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    ceiling = np.full((h, w), 120.0)
+    hard = np.zeros((h, w), dtype=bool)
+    for cx, cy, r in ((300, 350, 190), (760, 600, 190)):
+        d = np.hypot(xx - cx, yy - cy)
+        ceiling = np.maximum(ceiling, 255.0 - np.clip(d - r, 0, None) * 0.9)  # clipped disc, then a glow
+        hard |= d <= r + 12
+    lamps = np.dstack([np.clip(ceiling, 0, 255).round().astype(np.uint8)] * 3)
+    c = by_name(check_image(save(lamps, "lamps.png")), "exposure")
+    assert c.verdict == "pass" and "soft-edged" in c.message, c.message
+    pasted = good_rgb.copy()
+    pasted[hard] = 255
+    c = by_name(check_image(save(pasted, "pasted.png")), "exposure")
+    assert c.verdict == "warn" and "highlights" in c.message and c.score > 0.16, c.message
+
+
+def _tinted(rgb: np.ndarray, centre_log_rb: float, surround_log_rb: float) -> np.ndarray:
+    """``rgb`` lit by one light colour in the centre half and another around it (log R/B shifts)."""
+    h, w = rgb.shape[:2]
+    shift = np.full((h, w), surround_log_rb)
+    shift[h // 4 : h - h // 4, w // 4 : w - w // 4] = centre_log_rb
+    out = rgb.astype(np.float64)
+    out[..., 0] *= np.exp(shift / 2)
+    out[..., 2] *= np.exp(-shift / 2)
+    return np.clip(out, 0, 255).round().astype(np.uint8)
+
+
+def test_lighting_reads_the_light_not_a_vivid_subject(save, good_rgb):
+    """Warm light on the centre and cool light around it warns; a vivid red object in the centre under one
+    light does not (gray world on every pixel read the object's colour as the light's: Δlog R/B > 1)."""
+    gray = np.repeat(good_rgb.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+    mixed = by_name(check_image(save(_tinted(gray, 0.6, -0.6), "mixed.png")), "lighting")
+    assert mixed.verdict == "warn" and "warmer" in mixed.message and mixed.score > 1.0, mixed.message
+    bowl = gray.copy()
+    bowl[300:724, 300:724] = (gray[300:724, 300:724].astype(np.float64) * [1.8, 0.35, 0.15]).clip(0, 255)
+    assert np.log(bowl[300:724, 300:724, 0].mean() / bowl[300:724, 300:724, 2].mean()) > 1.5
+    one = by_name(check_image(save(bowl, "bowl.png")), "lighting")
+    assert one.verdict == "pass" and one.score < 0.3, one.message
+
+
 def test_wrong_aspect_rejected_and_right_aspect_passes(save, natural):
     square = save(natural(1024, 1024, seed=1), "sq.png")
     c = by_name(check_image(square, aspect="16:9"), "aspect")

@@ -25,7 +25,7 @@ import numpy as np
 
 from goldenchain.gates import quality
 from goldenchain.gates.image import check_image
-from goldenchain.gates.image_checks import _brightness
+from goldenchain.gates.image_checks import _brightness, blown_highlights
 from goldenchain.gates.loading import ImageLoadError, load_still
 from goldenchain.gates.profiles import DEFAULT_PROFILE, resolve
 
@@ -105,7 +105,7 @@ def measure(path: str | Path, profile: str = DEFAULT_PROFILE) -> Measurement:
     p99, p5 = (float(x) for x in np.percentile(bright, [99, 5]))
     f["exposure"], f["exposure.light"] = p99, p5
     y = s.small_luma
-    f["exposure.highlights"] = float(np.mean(y >= 250.0))
+    f["exposure.highlights"] = blown_highlights(y)[0]
     f["exposure.blacks"] = float(np.mean(y <= 5.0))
     f["low_information"] = by_name["low_information"].score
     yb = quality._aligned_crop(s.luma).astype(np.float32)

@@ -126,8 +126,9 @@ def check_exposure(s: Still, t: dict[str, float]) -> Check:
             f"too light / washed out: darkest 5 % of pixels at {p5:.0%} (needs ≤ {light:.0%})",
         )
     y = s.small_luma
-    hi = float(np.mean(y >= 250.0))
+    hi, soft = blown_highlights(y, t["exposure.highlights"])
     lo = float(np.mean(y <= 5.0))
+    also = f" ({soft:.1%} more in soft-edged highlights, not counted)" if soft > 0 else ""
     if hi > t["exposure.highlights"]:
         return make(
             "exposure",
@@ -135,8 +136,9 @@ def check_exposure(s: Still, t: dict[str, float]) -> Check:
             hi,
             t["exposure.highlights"],
             "higher_is_worse",
-            f"blown highlights: {hi:.1%} of pixels are clipped white (limit {t['exposure.highlights']:.0%}); "
-            "look at the brightest areas (sky, lamps, skin, white fabric) for lost detail",
+            f"blown highlights: {hi:.1%} of pixels are clipped white next to detail (limit "
+            f"{t['exposure.highlights']:.0%}){also}; look at the brightest areas (sky, skin, white fabric) "
+            "for lost detail",
         )
     if lo > t["exposure.blacks"]:
         return make(
@@ -154,8 +156,49 @@ def check_exposure(s: Still, t: dict[str, float]) -> Check:
         p99,
         dark,
         "lower_is_worse",
-        f"exposure ok: brightest 1 % at {p99:.0%}, darkest 5 % at {p5:.0%}, {hi:.1%} clipped white",
+        f"exposure ok: brightest 1 % at {p99:.0%}, darkest 5 % at {p5:.0%}, {hi:.1%} clipped white{also}",
     )
+
+
+SOFT_SURROUND = 10.0  # median |Laplacian| (codes, ~512 px luma) around a clipped area below this: soft-edged
+SOFT_MIN_AREA = 0.005  # clipped areas smaller than this share of the frame are counted as they are
+
+
+def blown_highlights(y: np.ndarray, limit: float = 0.0) -> tuple[float, float]:
+    """(share of pixels clipped white (Y >= 250) where detail may be lost, share left out as soft-edged).
+
+    A clipped area whose surroundings are smooth (the median |4-neighbour Laplacian| in a band of 3 % of the
+    short side around it below ``SOFT_SURROUND``) is a light source, its glow, or an out-of-focus highlight or
+    backdrop: white by nature, and the light falls off gently around it. Clipping that cuts into texture (a
+    cloud, skin, fabric, a blown sky over a landscape) is what loses detail. On gate-bench's dev photos the
+    soft-edged areas (the sun, lamps, a bright out-of-focus background) measure 0.9-8.2 and the textured ones
+    23-26. Only the 8 largest areas of at least ``SOFT_MIN_AREA`` are examined, and only when all clipped
+    pixels together exceed ``limit`` (below it the verdict cannot change).
+    """
+    clipped = (y >= 250.0).astype(np.uint8)
+    total = float(clipped.mean())
+    if total <= limit or total == 0.0:
+        return total, 0.0
+    import cv2
+
+    h, w = y.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(clipped, connectivity=8)
+    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= SOFT_MIN_AREA * h * w]
+    big = sorted(big, key=lambda i: -int(stats[i, cv2.CC_STAT_AREA]))[:8]
+    if not big:
+        return total, 0.0
+    lap = np.abs(cv2.Laplacian(np.ascontiguousarray(y, dtype=np.float32), cv2.CV_32F, ksize=1))
+    k = max(3, round(0.03 * min(h, w)) | 1)
+    kernel = np.ones((k, k), np.uint8)
+    soft = 0
+    for i in big:
+        x0, y0, bw, bh = (int(v) for v in stats[i, :4])
+        win = (slice(max(0, y0 - k), min(h, y0 + bh + k)), slice(max(0, x0 - k), min(w, x0 + bw + k)))
+        area = (labels[win] == i).astype(np.uint8)
+        ring = (cv2.dilate(area, kernel) > 0) & (area == 0)
+        if ring.any() and float(np.median(lap[win][ring])) < SOFT_SURROUND:
+            soft += int(stats[i, cv2.CC_STAT_AREA])
+    return total - soft / (h * w), soft / (h * w)
 
 
 def check_low_information(s: Still, t: dict[str, float]) -> Check:
@@ -230,12 +273,26 @@ def check_near_duplicate(s: Still, recent: Sequence[str], t: dict[str, float]) -
     return check, h
 
 
+# (max - min) / max of RGB: above it a pixel shows its surface's colour, not the light's
+NEUTRAL_SATURATION = 0.6
+
+
 def check_lighting(s: Still, t: dict[str, float]) -> Check:
-    """Warn-only heuristic: illuminant colour (gray-world log R/B) of the centre vs the surround."""
+    """Warn-only heuristic: illuminant colour (gray world on the near-neutral pixels, log R/B) of the centre
+    vs the surround.
+
+    Only pixels below ``NEUTRAL_SATURATION`` are read: a red bowl or a yellow flower in the centre says what
+    colour the bowl is, not the light (a light's cast alone leaves a gray surface below about 0.5 even at the
+    warning's Δlog R/B of 1 split between centre and surround). A region with too few such pixels is not
+    judged.
+    """
     rgb = s.small_rgb
     h, w = rgb.shape[:2]
     y = s.small_luma
-    usable = (y > 20) & (y < 245)  # ignore clipped and near-black pixels
+    hi, lo = rgb.max(axis=2), rgb.min(axis=2)
+    usable = (
+        (y > 20) & (y < 245) & (hi - lo < NEUTRAL_SATURATION * hi)
+    )  # no clipped, near-black or vivid pixels
     centre = np.zeros((h, w), dtype=bool)
     centre[h // 4 : h - h // 4, w // 4 : w - w // 4] = True
 
@@ -248,7 +305,18 @@ def check_lighting(s: Still, t: dict[str, float]) -> Check:
         return math.log(r / b)
 
     c_in, c_out = cast(centre), cast(~centre)
-    diff = abs(c_in - c_out) if not (math.isnan(c_in) or math.isnan(c_out)) else 0.0
+    if math.isnan(c_in) or math.isnan(c_out):
+        where = "centre" if math.isnan(c_in) else "surround"
+        return make(
+            "lighting",
+            "pass",
+            0.0,
+            t["lighting"],
+            "higher_is_worse",
+            f"light colour not judged: too few near-neutral pixels in the {where} (vivid colours show the "
+            "surfaces, not the light)",
+        )
+    diff = abs(c_in - c_out)
     warm = "warmer" if c_in > c_out else "cooler"
     return graded(
         "lighting",
@@ -256,9 +324,9 @@ def check_lighting(s: Still, t: dict[str, float]) -> Check:
         "higher_is_worse",
         math.nan,
         t["lighting"],
-        ok=f"light colour consistent between centre and surround (Δlog R/B {diff:.2f})",
+        ok=f"light colour consistent between centre and surround (Δlog R/B {diff:.2f} on near-neutral pixels)",
         bad=(
-            f"light on the centre is {warm} than the surround (Δlog R/B {diff:.2f} > {{thr:.2f}}): "
-            "possible mixed or composited lighting: look at the subject's light against the background's"
+            f"light on the centre is {warm} than the surround (Δlog R/B {diff:.2f} > {{thr:.2f}} on near-neutral "
+            "pixels): possible mixed or composited lighting: look at the subject's light against the background's"
         ),
     )
