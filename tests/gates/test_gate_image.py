@@ -189,6 +189,13 @@ def test_subject_cut_off_warns(save, natural):
     ImageDraw.Draw(centred).ellipse((300, 300, 700, 700), fill=255)
     ok = by_name(check_image(save(Image.composite(fg, bg, centred), "ok.png")), "subject_cutoff")
     assert ok.verdict == "pass"
+    # the same cut disc with fine in-focus detail (thin bright stripes) across the left half: the sharp detail
+    # spans the frame (a close-up that fills it), so the disc at the edge is framing, not a cut-off subject
+    filled = np.asarray(cut).astype(np.int16)
+    for x in range(40, 500, 12):
+        filled[100:924, x : x + 3] += 80
+    c = by_name(check_image(save(np.clip(filled, 0, 255).astype(np.uint8), "filled.png")), "subject_cutoff")
+    assert c.verdict == "pass" and "fills the frame" in c.message and c.score >= 0.07, c.message
 
 
 def test_near_duplicate_rejected(save, good_rgb, natural):

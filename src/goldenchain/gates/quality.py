@@ -198,8 +198,16 @@ def _box_mean(a: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(cv2.boxFilter(src, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REPLICATE))
 
 
+# a subject cut off by an edge leaves the half of the frame away from that edge (nearly) without sharp detail;
+# when this much of the sharp mass lies there, the in-focus detail spans the frame (a close-up or macro that
+# fills it), and its running into an edge is the framing, not a cut-off subject (gate-bench dev: 0.32 on a
+# frame-filling drop close-up; a sharp disc half out of a soft frame 0.01; a landscape's foreground 0.0)
+FRAME_FILLING = 0.25
+
+
 def check_subject_cutoff(s: Still, t: dict[str, float]) -> Check:
-    """Warn when the sharp (in-focus) mass piles up against one or two edges of the frame."""
+    """Warn when the sharp (in-focus) mass piles up against one edge of the frame while the half of the frame
+    away from that edge holds less than ``FRAME_FILLING`` of it (a subject that fills the frame passes)."""
     y = s.small_luma
     if min(y.shape) < 64:
         return make(
@@ -231,6 +239,23 @@ def check_subject_cutoff(s: Still, t: dict[str, float]) -> Check:
     side = max(edges, key=lambda e: edges[e])
     score = edges[side] - float(np.median(list(edges.values())))
     rej, warn = t["subject_cutoff.reject"], t["subject_cutoff"]
+    far = {
+        "top": mass[h // 2 :],
+        "bottom": mass[: h // 2],
+        "left": mass[:, w // 2 :],
+        "right": mass[:, : w // 2],
+    }
+    spread = float(far[side].sum()) / total
+    if spread >= FRAME_FILLING and score >= warn:
+        return make(
+            "subject_cutoff",
+            "pass",
+            score,
+            warn,
+            "higher_is_worse",
+            f"in-focus detail fills the frame ({spread:.0%} of it in the half away from the {side} edge, "
+            f"where {score:.1%} of it runs into the edge): a frame-filling subject, not one cut off",
+        )
     return graded(
         "subject_cutoff",
         score,
