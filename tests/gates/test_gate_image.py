@@ -228,9 +228,9 @@ def test_batch_gives_the_single_still_reports_in_one_cambi_run_per_size(save, go
     runs: list[int] = []
     real = banding.cambi_start
 
-    def counting(frames, timeout=60.0):  # type: ignore[no-untyped-def]
+    def counting(frames, timeout=60.0, threads=2):  # type: ignore[no-untyped-def]
         runs.append(len(frames))
-        return real(frames, timeout=timeout)
+        return real(frames, timeout=timeout, threads=threads)
 
     monkeypatch.setattr(banding, "cambi_start", counting)
     got = list(check_images(paths))
@@ -242,6 +242,43 @@ def test_batch_gives_the_single_still_reports_in_one_cambi_run_per_size(save, go
     assert got[0][1] == image_phash(paths[0]) and got[2][1] == image_phash(paths[2])
     assert by_name(got[3][0], "near_duplicate").verdict == "reject"
     assert got[4][0].verdict == "error" and got[4][1] is None
+
+
+def test_batch_measures_the_next_chunk_while_cambi_runs_and_stops_runs_nobody_reads(
+    save, natural, monkeypatch
+):
+    """With chunks of one still, a chunk's CAMBI run is started before its report is given (the next still is
+    measured meanwhile); reports keep their order and values; closing the iterator early stops the run under
+    way and removes its files."""
+    from goldenchain.gates import banding
+    from goldenchain.gates.image import check_images
+
+    paths = [save(natural(1024, 1024, seed=10 + i), f"s{i}.png") for i in range(3)]
+    single = [check_image(p) for p in paths]
+    started: list[banding.CambiRun] = []
+    real = banding.cambi_start
+
+    def recording(frames, timeout=60.0, threads=2):  # type: ignore[no-untyped-def]
+        started.append(real(frames, timeout=timeout, threads=threads))
+        return started[-1]
+
+    monkeypatch.setattr(banding, "cambi_start", recording)
+    got = list(check_images(paths, chunk=1))
+    assert [r.path for r, _ in got] == [str(p) for p in paths]
+    for (r, _), s in zip(got, single, strict=True):
+        want = [(c.name, c.verdict, c.score) for c in s.checks if c.name != "near_duplicate"]
+        assert [(c.name, c.verdict, c.score) for c in r.checks if c.name != "near_duplicate"] == want
+    started.clear()
+    it = check_images(paths, chunk=1)
+    first, _ = next(it)
+    assert first.path == str(paths[0]) and len(started) == 2  # the second still's run is under way
+    pending = started[1]
+    tmp = Path(pending._tmp.name)
+    assert tmp.exists()
+    it.close()
+    assert pending._proc is None and not tmp.exists()
+    with pytest.raises(banding.CambiUnavailable):
+        pending.scores()
 
 
 def _write(save, data: bytes, name: str) -> Path:  # type: ignore[no-untyped-def]

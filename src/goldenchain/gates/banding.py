@@ -39,7 +39,7 @@ class CambiRun:
     of ours has to feed it); :meth:`scores` waits for it. Call :meth:`close` when the scores are not wanted.
     """
 
-    def __init__(self, frames: list[np.ndarray], timeout: float) -> None:
+    def __init__(self, frames: list[np.ndarray], timeout: float, threads: int = 2) -> None:
         exe = ffmpeg_exe()
         h, w = frames[0].shape
         self._timeout = timeout
@@ -53,7 +53,7 @@ class CambiRun:
         # and motion features, which cost more than CAMBI itself and mean nothing for one picture
         graph = (
             "[0:v]format=yuv420p,split[d][r];"
-            f"[d][r]libvmaf=model=:{_FEATURE}:log_fmt=json:log_path={self._log}:n_threads=2"
+            f"[d][r]libvmaf=model=:{_FEATURE}:log_fmt=json:log_path={self._log}:n_threads={threads}"
         )
         cmd = [
             exe,
@@ -111,9 +111,9 @@ class CambiRun:
         self._tmp.cleanup()
 
 
-def cambi_start(frames: list[np.ndarray], timeout: float = 60.0) -> CambiRun:
+def cambi_start(frames: list[np.ndarray], timeout: float = 60.0, threads: int = 2) -> CambiRun:
     """Start measuring CAMBI of ``frames`` (non-empty, all the same even size) in the background."""
-    return CambiRun(frames, timeout)
+    return CambiRun(frames, timeout, threads)
 
 
 def cambi_frames(frames: list[np.ndarray], timeout: float = 60.0) -> list[float]:
@@ -165,7 +165,7 @@ class CambiBatch:
     """CAMBI of many stills' frames with one ffmpeg run per frame size (starting ffmpeg costs as much as
     measuring a 1024² still). The runs start at once and work beside the caller; :meth:`results` waits."""
 
-    def __init__(self, frames: list[np.ndarray | None], timeout: float = 20.0) -> None:
+    def __init__(self, frames: list[np.ndarray | None], timeout: float = 20.0, threads: int = 2) -> None:
         self._n = len(frames)
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, f in enumerate(frames):
@@ -174,7 +174,8 @@ class CambiBatch:
         self._runs: list[tuple[list[int], CambiRun | str]] = []
         for idx in groups.values():
             try:
-                run: CambiRun | str = cambi_start([frames[i] for i in idx], timeout=timeout * len(idx))  # type: ignore[misc]
+                chosen: list[np.ndarray] = [frames[i] for i in idx]  # type: ignore[misc]
+                run: CambiRun | str = cambi_start(chosen, timeout=timeout * len(idx), threads=threads)
             except CambiUnavailable as exc:
                 run = str(exc)
             self._runs.append((idx, run))

@@ -158,7 +158,8 @@ class _Cambi:
 
     def __init__(self, pending: list[_Pending]) -> None:
         self.todo = [p for p in pending if p.error is None and "banding" not in p.checks]
-        self.batch = banding.CambiBatch([p.frame for p in self.todo])
+        # one ffmpeg thread: the run shares the machine with the measuring of the next chunk
+        self.batch = banding.CambiBatch([p.frame for p in self.todo], threads=1)
 
 
 def _finish(

@@ -202,7 +202,10 @@ def blown_highlights(y: np.ndarray, limit: float = 0.0) -> tuple[float, float]:
 
 
 def check_low_information(s: Still, t: dict[str, float]) -> Check:
-    hist = np.bincount(np.clip(s.luma, 0, 255).astype(np.uint8).ravel(), minlength=256).astype(np.float64)
+    import cv2
+
+    codes = np.clip(s.luma, 0, 255).astype(np.uint8)
+    hist = cv2.calcHist([codes], [0], None, [256], [0, 256]).ravel().astype(np.float64)
     p = hist[hist > 0] / hist.sum()
     entropy = float(-(p * np.log2(p)).sum())
     return graded(
@@ -289,7 +292,11 @@ def check_lighting(s: Still, t: dict[str, float]) -> Check:
     rgb = s.small_rgb
     h, w = rgb.shape[:2]
     y = s.small_luma
-    hi, lo = rgb.max(axis=2), rgb.min(axis=2)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    hi, lo = (
+        np.maximum(np.maximum(r, g), b),
+        np.minimum(np.minimum(r, g), b),
+    )  # (numpy's max over axis 2: 10x)
     usable = (
         (y > 20) & (y < 245) & (hi - lo < NEUTRAL_SATURATION * hi)
     )  # no clipped, near-black or vivid pixels
