@@ -281,6 +281,19 @@ def test_batch_measures_the_next_chunk_while_cambi_runs_and_stops_runs_nobody_re
         pending.scores()
 
 
+def test_no_room_for_cambi_frames_leaves_banding_unmeasured_not_the_gate_broken(save, good_rgb, monkeypatch):
+    from goldenchain.gates import banding
+
+    def full(*a, **k):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(banding.tempfile, "TemporaryDirectory", full)
+    r = check_image(save(good_rgb, "g.png"))
+    c = by_name(r, "banding")
+    assert c.verdict == "warn" and "not measured" in c.message and "No space left" in c.message
+    assert r.verdict == "warn" and by_name(r, "blur").verdict == "pass"
+
+
 def _write(save, data: bytes, name: str) -> Path:  # type: ignore[no-untyped-def]
     p = save(np.zeros((2, 2, 3), np.uint8), name)
     p.write_bytes(data)

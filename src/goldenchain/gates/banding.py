@@ -43,12 +43,19 @@ class CambiRun:
         exe = ffmpeg_exe()
         h, w = frames[0].shape
         self._timeout = timeout
-        self._tmp = tempfile.TemporaryDirectory(prefix="gc-cambi-")
+        try:
+            self._tmp = tempfile.TemporaryDirectory(prefix="gc-cambi-")
+        except OSError as exc:  # no usable temporary folder: the check says so, the gate goes on
+            raise CambiUnavailable(f"cannot write the frames for ffmpeg: {exc}") from None
         self._log = Path(self._tmp.name) / "cambi.json"
         raw = Path(self._tmp.name) / "frames.gray"
-        with raw.open("wb") as fh:
-            for f in frames:
-                fh.write(np.ascontiguousarray(f, dtype=np.uint8).data)
+        try:
+            with raw.open("wb") as fh:
+                for f in frames:
+                    fh.write(np.ascontiguousarray(f, dtype=np.uint8).data)
+        except OSError as exc:  # a full temporary folder
+            self._tmp.cleanup()
+            raise CambiUnavailable(f"cannot write the frames for ffmpeg: {exc}") from None
         # model= (empty): no VMAF model, so libvmaf computes CAMBI alone; its default model adds the VIF, ADM
         # and motion features, which cost more than CAMBI itself and mean nothing for one picture
         graph = (
