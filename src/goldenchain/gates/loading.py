@@ -39,9 +39,14 @@ class Still:
         return int(self.rgb.shape[0])
 
     @cached_property
+    def rgb_f32(self) -> np.ndarray:
+        """``rgb`` as float32 (shared by the luma and the reduced RGB; do not modify)."""
+        return self.rgb.astype(np.float32)
+
+    @cached_property
     def luma(self) -> np.ndarray:
         """Full-resolution BT.601 luma, float32 in 0..255."""
-        rgb = self.rgb.astype(np.float32)
+        rgb = self.rgb_f32
         return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
     @cached_property
@@ -53,7 +58,7 @@ class Still:
     def small_rgb(self) -> np.ndarray:
         """RGB reduced so its long side is at most about SMALL_SIDE (float32, 0..255)."""
         factor = max(1, -(-max(self.width, self.height) // SMALL_SIDE))
-        return box_reduce(self.rgb.astype(np.float32), factor)
+        return box_reduce(self.rgb_f32, factor)
 
     @cached_property
     def small_luma(self) -> np.ndarray:
