@@ -36,7 +36,7 @@ def test_migrations_and_wal(tmp_path: Path) -> None:
     led = _ledger(tmp_path)
     with led.db.engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert c.exec_driver_sql("select version_num from gc_alembic_version").scalar() == "0009"
+        assert c.exec_driver_sql("select version_num from gc_alembic_version").scalar() == "0010"
 
 
 def test_intent_then_task_id_then_commit(tmp_path: Path) -> None:

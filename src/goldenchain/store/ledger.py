@@ -15,6 +15,7 @@ from goldenchain.core.checks import Check
 from goldenchain.core.shotstate import check_move
 from goldenchain.core.takes import Take as TakeRecord
 from goldenchain.errors import LedgerError
+from goldenchain.store.abtests import AbtestLedger
 from goldenchain.store.breakers import BreakerLedger
 from goldenchain.store.calibration import CalibrationLedger
 from goldenchain.store.db import Database, retried
@@ -65,7 +66,7 @@ def _record(t: Take, checks: list[Check], in_cut: bool) -> TakeRecord:
     )  # fmt: skip
 
 
-class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger, CalibrationLedger):
+class Ledger(TakeLedger, BreakerLedger, QuoteLedger, MonthLedger, CalibrationLedger, AbtestLedger):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.unwritten = {}

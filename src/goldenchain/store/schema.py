@@ -264,3 +264,50 @@ class CalibrationMetricRow(Base):
     metric: Mapped[str] = mapped_column(String(80))
     value: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AbtestRow(Base):
+    """An A/B test of prompt or setting variants of one shot over paired seeds (``goldenchain abtest``)."""
+
+    __tablename__ = "gc_abtests"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(60))
+    spec: Mapped[dict] = mapped_column(JSON)  # shot, variants (name, prompt, settings), pairs, seeds
+    report: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the last report (statistics, winner)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AbtestResultRow(Base):
+    """One variant's take of one pair: where the chain ended (accepted, or why not) and what it cost."""
+
+    __tablename__ = "gc_abtest_results"
+    __table_args__ = (UniqueConstraint("abtest_id", "variant", "pair"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    abtest_id: Mapped[int] = mapped_column(ForeignKey("gc_abtests.id"))
+    variant: Mapped[str] = mapped_column(String(40))
+    pair: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    shot_id: Mapped[str] = mapped_column(String(120))  # the pair's shot in the test's own ledger project
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted | rejected | failed | blocked | stopped
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    still_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clip_take_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class AbtestRatingRow(Base):
+    """A person's blind rating (1-5) of one variant's clip of one pair, given without knowing the variant."""
+
+    __tablename__ = "gc_abtest_ratings"
+    __table_args__ = (UniqueConstraint("abtest_id", "pair", "variant", "who"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    abtest_id: Mapped[int] = mapped_column(ForeignKey("gc_abtests.id"))
+    pair: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str] = mapped_column(String(40))
+    rating: Mapped[int] = mapped_column(Integer)
+    who: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
