@@ -25,6 +25,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from goldenchain.api._abtest import (
+    abtest_estimate,
+    abtest_list,
+    abtest_new,
+    abtest_pair,
+    abtest_rate,
+    abtest_report,
+    abtest_run,
+)
 from goldenchain.api._calibrate import (
     CalibrationPlan,
     CalibrationReport,
@@ -94,6 +103,13 @@ __all__ = [
     "Take",
     "TakeInfo",
     "UsageError",
+    "abtest_estimate",
+    "abtest_list",
+    "abtest_new",
+    "abtest_pair",
+    "abtest_rate",
+    "abtest_report",
+    "abtest_run",
     "approve",
     "approve_take",
     "calibrate",

@@ -24,6 +24,7 @@ def cli() -> None:
 
 def _register() -> None:
     from goldenchain.cli import (
+        abtest,
         approvals,
         calibrate,
         checks,
@@ -47,6 +48,7 @@ def _register() -> None:
         doctor,
         approvals,
         prompts,
+        abtest,
         lint,
         costs,
         calibrate,

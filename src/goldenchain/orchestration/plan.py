@@ -13,7 +13,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from goldenchain.config import EngineSection, GateSection, Project, ShotSpec, StillsSection, VideoSection
+from goldenchain.config import (
+    EngineSection,
+    GateSection,
+    Project,
+    ProjectConfig,
+    ShotSpec,
+    StillsSection,
+    VideoSection,
+)
 from goldenchain.core.keys import canonical_hash
 from goldenchain.store.takes import BudgetCaps
 
@@ -131,8 +139,10 @@ def build_plan(
     only: str | None,
     quote_id: str | None = None,
     drafts: bool = False,
+    config: ProjectConfig | None = None,
 ) -> ShotPlan:
-    cfg = project.config
+    """The shot's plan from the project's settings, or from ``config`` (an A/B test's variant of them)."""
+    cfg = config or project.config
     stills = cfg.stills
     if drafts:  # the draft model, resolved once (exit 2 before any spend where the route has none)
         from goldenchain.catalog import require_draft_model

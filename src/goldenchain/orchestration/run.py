@@ -6,13 +6,13 @@ import asyncio
 import logging
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from goldenchain.config import Project
+from goldenchain.config import Project, ProjectConfig
 from goldenchain.errors import DatabaseUnavailable, UsageError
 from goldenchain.orchestration import engine
 from goldenchain.orchestration.hints import start_webhooks
@@ -130,9 +130,11 @@ async def run_project(
     lint_errors: list[dict[str, Any]] | None = None,
     on_waits: WaitsFn | None = None,
     drafts: bool = False,
+    configs: Mapping[str, ProjectConfig] | None = None,
 ) -> RunResult:
     """Run the chain on the wanted shots; ``drafts``: ``run --draft`` (drafts only, for a person to choose; a
-    shot already done is left as it is)."""
+    shot already done is left as it is); ``configs``: a shot's own settings where they differ from the
+    project's (an A/B test's variants; same routes)."""
     if drafts:
         _check_drafts(project, only)
     if only not in (None, "stills", "clips"):
@@ -181,7 +183,14 @@ async def run_project(
         plans: dict[str, tuple[ShotPlan, str]] = {}  # shot -> (plan, its current workflow id)
         for sid in wanted:
             plan = build_plan(
-                project, sid, run_id=run_id, max_cost=max_cost, only=only, quote_id=quote_id, drafts=drafts
+                project,
+                sid,
+                run_id=run_id,
+                max_cost=max_cost,
+                only=only,
+                quote_id=quote_id,
+                drafts=drafts,
+                config=(configs or {}).get(sid),
             )
             plan = plan.with_takes(rows[sid].extra_still_takes, rows[sid].extra_clip_takes)
             plans[sid] = plan, _workflow_id(plan, rows[sid].generation)

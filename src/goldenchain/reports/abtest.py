@@ -1,0 +1,53 @@
+"""An A/B test's plot (matplotlib, no display): each variant's acceptance rate with its Wilson interval, as a PNG
+beside the test's JSON report under ``out/abtests/``, or as an inline SVG for the review app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _figure(rep: dict[str, Any]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    vs = rep["variants"]
+    names = [v["name"] for v in vs]
+    rates = [v["rate"] or 0.0 for v in vs]
+    lows = [max(0.0, r - v["low"]) for r, v in zip(rates, vs, strict=True)]
+    highs = [max(0.0, v["high"] - r) for r, v in zip(rates, vs, strict=True)]
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.4 * len(vs) + 2), 3.6))
+    colours = ["#2ca02c" if n == rep.get("winner") else "#1f77b4" for n in names]
+    ax.bar(names, rates, color=colours, alpha=0.8)
+    ax.errorbar(names, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=6)
+    for i, v in enumerate(vs):
+        ax.annotate(f"{v['accepted']}/{v['takes']}", (i, 0.02), ha="center", fontsize=9)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("acceptance rate")
+    conf = round((1 - float(rep["alpha"])) * 100)
+    ax.set_title(f"A/B test {rep['name']}: accepted clips, {conf} % Wilson interval")
+    fig.tight_layout()
+    return fig
+
+
+def write_report(rep: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """``NAME.png`` (the plot) and ``NAME.json`` (the report) in ``out_dir``."""
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png, path = out_dir / f"{rep['name']}.png", out_dir / f"{rep['name']}.json"
+    fig = _figure(rep)
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+    path.write_text(json.dumps(rep, indent=2) + "\n", encoding="utf-8")
+    return png, path
+
+
+def abtest_svg(rep: dict[str, Any]) -> str:
+    """The plot as an inline ``<svg>`` element for the review app."""
+    from goldenchain.reports.plots import inline_svg
+
+    return inline_svg(lambda: _figure(rep))
