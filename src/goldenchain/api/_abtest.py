@@ -260,12 +260,18 @@ def collect(led: Ledger, plan: AbPlan) -> list[AbResult]:
 
 
 def abtest_report(
-    p: Project, name: str, *, alpha: float = 0.05, plot: bool = True, ledger: Ledger | None = None
+    p: Project,
+    name: str,
+    *,
+    alpha: float = 0.05,
+    plot: bool = True,
+    save: bool = True,
+    ledger: Ledger | None = None,
 ) -> dict[str, Any]:
     """Per variant: takes, acceptance rate with its Wilson interval, cost per accepted clip, mean blind rating;
     each variant against the first (McNemar exact on the verdicts, sign test on the ratings, Holm with more
-    than two); a winner only where a test is significant at ``alpha``. Stored in the ledger; with ``plot``
-    written to ``out/abtests/NAME.png`` and ``NAME.json``."""
+    than two); a winner only where a test is significant at ``alpha``. With ``save`` stored in the ledger as
+    the test's last report; with ``plot`` written to ``out/abtests/NAME.png`` and ``NAME.json``."""
     from goldenchain.core.abstats import analyse
 
     if not 0 < alpha < 1:
@@ -291,7 +297,8 @@ def abtest_report(
             planned_pairs=test.spec["pairs"],
             variants_spec=[_public_variant(v) for v in test.spec["variants"]],
         )
-        led.set_abtest_report(test.id, rep)
+        if save:
+            led.set_abtest_report(test.id, rep)
         return rep
 
     rep = with_ledger(p, go, ledger)

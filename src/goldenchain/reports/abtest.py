@@ -1,8 +1,9 @@
 """An A/B test's plot (matplotlib, no display): each variant's acceptance rate with its Wilson interval, as a PNG
-beside the test's JSON report under ``out/abtests/``, or as an inline SVG for the review app."""
+beside the test's JSON report under ``out/abtests/`` and on the test's page in the review app."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -33,21 +34,21 @@ def _figure(rep: dict[str, Any]) -> Any:
     return fig
 
 
-def write_report(rep: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """``NAME.png`` (the plot) and ``NAME.json`` (the report) in ``out_dir``."""
+def plot_png(rep: dict[str, Any]) -> bytes:
+    """The plot as PNG bytes (for the review app's page)."""
     import matplotlib.pyplot as plt
 
+    fig = _figure(rep)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_report(rep: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """``NAME.png`` (the plot) and ``NAME.json`` (the report) in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     png, path = out_dir / f"{rep['name']}.png", out_dir / f"{rep['name']}.json"
-    fig = _figure(rep)
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
+    png.write_bytes(plot_png(rep))
     path.write_text(json.dumps(rep, indent=2) + "\n", encoding="utf-8")
     return png, path
-
-
-def abtest_svg(rep: dict[str, Any]) -> str:
-    """The plot as an inline ``<svg>`` element for the review app."""
-    from goldenchain.reports.plots import inline_svg
-
-    return inline_svg(lambda: _figure(rep))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,19 +61,13 @@ def plot_spend(summary: dict[str, Any], out: Path, *, budget: float | None = Non
 def spend_svg(per_day: dict[str, dict[str, float]], days: list[str], line: tuple[float, str] | None) -> str:
     """The same two panels over the given days (``YYYY-MM-DD``, labelled by day of the month), as an ``<svg>`` element to put inside an HTML page: no XML
     prolog, no scripts, no external references, every text drawn as paths (no ledger string is copied in)."""
-    # a month of days reads best as day numbers under the bars (the month is in the page's title)
-    short = {d[-2:]: v for d, v in per_day.items()}
-    title = f"Cumulative spend against the {line[1]} (USD)" if line else "Cumulative spend (USD)"
-    return inline_svg(lambda: _figure(short, [d[-2:] for d in days], line, title))
-
-
-def inline_svg(make: Callable[[], Any]) -> str:
-    """The figure ``make`` draws, as an ``<svg>`` element to put inside an HTML page: no XML prolog, no
-    scripts, no external references, every text drawn as paths (no ledger string is copied in as text)."""
     import matplotlib.pyplot as plt
 
+    # a month of days reads best as day numbers under the bars (the month is in the page's title)
+    short = {d[-2:]: v for d, v in per_day.items()}
     with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "goldenchain"}):
-        fig = make()
+        title = f"Cumulative spend against the {line[1]} (USD)" if line else "Cumulative spend (USD)"
+        fig = _figure(short, [d[-2:] for d in days], line, title)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         plt.close(fig)

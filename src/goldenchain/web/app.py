@@ -32,7 +32,7 @@ from goldenchain.config import Project, load_project
 from goldenchain.errors import GoldenchainError, UsageError
 from goldenchain.store.db import Database
 from goldenchain.store.ledger import Ledger
-from goldenchain.web import views
+from goldenchain.web import abtests, views
 from goldenchain.web.security import Guard, GuardMiddleware
 
 # Every template is HTML whatever its file name says: escape always (``select_autoescape`` goes by extension,
@@ -341,6 +341,7 @@ def create_app(project: Project, db: Database | None = None, guard: Guard | None
         Route("/takes/{take_id:int}/choose", choose, methods=["POST"]),
         Route("/shots/{shot}/reroll", reroll, methods=["POST"]),
         Route("/shots/{shot}/prompt", edit_prompt, methods=["POST"]),
+        *abtests.routes(state.get, ledger, page),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
