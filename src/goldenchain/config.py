@@ -123,6 +123,9 @@ class GateSection(_Strict):
     enabled: bool = True
     profile: str = "kling-i2v"  # the gate's threshold set (reference: checks)
     thresholds: dict[str, float] = Field(default_factory=dict)  # per-check overrides, by name
+    #: compare each still with the other shots' accepted stills (near_duplicate); an A/B test turns it off,
+    #: since its variants share seeds on purpose
+    near_duplicates: bool = True
 
 
 class QcSection(_Strict):

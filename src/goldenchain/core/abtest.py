@@ -154,8 +154,17 @@ def variant_config(cfg: Any, variant: Variant, *, ledger_project: str, project_r
     project = cfg.project.model_copy(update={"name": ledger_project})
     budget = cfg.budget.model_copy(update={"project_usd": project_room})
     qc = cfg.qc.model_copy(update={"on_reject": "reroll"})  # one take: a reject is the pair's verdict
+    # a pair's variants share a seed: the same prompt gives the same still, which is no duplicate here
+    gate = cfg.gate.model_copy(update={"near_duplicates": False})
     return cfg.model_copy(
-        update={"project": project, "stills": new_stills, "video": new_video, "budget": budget, "qc": qc}
+        update={
+            "project": project,
+            "stills": new_stills,
+            "video": new_video,
+            "budget": budget,
+            "qc": qc,
+            "gate": gate,
+        }
     )
 
 

@@ -95,7 +95,8 @@ async def _gate_calls(rt: Runtime, plan: ShotPlan, t: Take, art: Artifact) -> li
     if entries:
         from goldenchain.gates.image import image_phash
 
-        recent = rt.ledger.recent_still_hashes(plan.project_id, t.shot_id)
+        if getattr(g, "near_duplicates", True):  # a plan recorded before the setting existed compares
+            recent = rt.ledger.recent_still_hashes(plan.project_id, t.shot_id)
         if "phash" not in art.meta:  # for the near-duplicate check of later stills
             rt.ledger.set_artifact_meta(art.sha256, phash=await asyncio.to_thread(image_phash, path))
     return [

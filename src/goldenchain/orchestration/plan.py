@@ -101,7 +101,7 @@ class ShotPlan(_Frozen):
     def identity(self) -> str:
         """What makes a shot's work the same work: not the run id, the budget caps nor the engine's timing.
         The reject policy counts only when it is not the default, so a plan made before it existed keeps its
-        identity (and its shot its workflow); so does a clip's source. The draft settings count only in a draft
+        identity (and its shot its workflow); so do a clip's source and the near-duplicate comparison. The draft settings count only in a draft
         run (the final still reads the chosen draft from the ledger, not from the plan)."""
         keep = self.model_dump(mode="json", exclude={"run_id", "caps", "engine"})
         if not keep.pop("drafts"):
@@ -112,6 +112,8 @@ class ShotPlan(_Frozen):
             del keep["qc"]["on_reject"]
         if keep["video"]["source"] == "still":
             del keep["video"]["source"]
+        if keep["gate"]["near_duplicates"]:
+            del keep["gate"]["near_duplicates"]
         return canonical_hash(keep)[:10]
 
     def with_takes(self, stills: int, clips: int) -> ShotPlan:
