@@ -5,6 +5,7 @@ between variants that share a seed), paired seeds, and a blind order of a person
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,21 @@ def test_blind_order_is_a_persons_own_and_not_the_variant_order() -> None:
     assert set(orders) == {("a", "b"), ("b", "a")}  # both orders occur over the pairs
     assert orders != [tuple(ab.blind_order("other salt", "alice", i, names)) for i in range(1, 41)]
     assert orders != [tuple(ab.blind_order("salt", "bob", i, names)) for i in range(1, 41)]
+
+
+def test_a_tests_ledger_project_runs_in_its_projects_runtime() -> None:
+    from goldenchain.orchestration.runtime import RUNTIMES, runtime
+
+    assert ab.ledger_project("shoot", "light") == "shoot.ab.light"
+    assert (
+        ab.base_project("shoot.ab.light") == "shoot" and ab.base_project("my.ab.shoot.ab.x") == "my.ab.shoot"
+    )
+    assert ab.base_project("shoot") is None and ab.base_project(".ab.x") is None
+    rt: Any = object()
+    RUNTIMES["shoot"] = rt
+    try:
+        assert runtime("shoot.ab.light") is rt and runtime("shoot") is rt
+        with pytest.raises(RuntimeError, match="not open"):
+            runtime("other.ab.light")
+    finally:
+        del RUNTIMES["shoot"]

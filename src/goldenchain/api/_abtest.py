@@ -32,10 +32,6 @@ class AbPlan:
     configs: dict[str, Any]  #: pair shot id -> the variant's settings
 
 
-def ledger_project(p: Project, name: str) -> str:
-    return f"{p.id}.ab.{name}"
-
-
 def _get(p: Project, name: str, led: Ledger | None) -> Abtest:
     test = led.abtest(p.id, name) if led else None
     if test is None:
@@ -63,7 +59,7 @@ def abtest_new(
 
     if not ab.NAME.match(name):
         raise UsageError(f"test name {name!r}: letters, digits, _ and - only, at most 40")
-    if len(ledger_project(p, name)) > 120:
+    if len(ab.ledger_project(p.id, name)) > 120:
         raise UsageError(f"test name {name!r} is too long for project {p.id}")
     if not 1 <= pairs <= ab.MAX_PAIRS:
         raise UsageError(f"--pairs must be between 1 and {ab.MAX_PAIRS}")
@@ -75,7 +71,7 @@ def abtest_new(
         "pairs": pairs,
         "seeds": ab.pair_seeds(start, pairs),
         "variants": [v.to_json() for v in vs],
-        "ledger_project": ledger_project(p, name),
+        "ledger_project": ab.ledger_project(p.id, name),
         "salt": secrets.token_hex(16),  # the blind order's secret
     }
     draft = Abtest(0, p.id, name, spec, None, None)

@@ -26,6 +26,20 @@ CAMERA_KEYS = ("horizontal", "vertical", "zoom", "rotation")
 FIXED = {"provider", "source", "max_takes", "draft_model", "draft_takes"}
 
 
+#: an A/B test runs in a ledger project of its own: ``<project>.ab.<name>``
+LEDGER_SEP = ".ab."
+
+
+def ledger_project(project_id: str, name: str) -> str:
+    return f"{project_id}{LEDGER_SEP}{name}"
+
+
+def base_project(ledger_id: str) -> str | None:
+    """The project an A/B test's ledger project belongs to (None for any other id)."""
+    base, sep, name = ledger_id.rpartition(LEDGER_SEP)
+    return base if sep and base and NAME.match(name) else None
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str

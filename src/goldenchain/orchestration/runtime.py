@@ -82,7 +82,11 @@ RUNTIMES: dict[str, Runtime] = {}
 
 
 def runtime(project_id: str) -> Runtime:
-    try:
-        return RUNTIMES[project_id]
-    except KeyError:
-        raise RuntimeError(f"project {project_id} is not open in this process") from None
+    """The runtime of an open project; an A/B test's own ledger project (``<project>.ab.<name>``) runs in its
+    project's where it has none of its own (a team worker opens the project, not its tests)."""
+    from goldenchain.core.abtest import base_project
+
+    rt = RUNTIMES.get(project_id) or RUNTIMES.get(base_project(project_id) or "")
+    if rt is None:
+        raise RuntimeError(f"project {project_id} is not open in this process")
+    return rt
