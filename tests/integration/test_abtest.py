@@ -166,6 +166,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (["--variant", "a", "--variant", "b", "--setting", "b:motion=500"], "variant 'b': motion"),
         (["--variant", "a", "--variant", "b", "--setting", "b:stills.model=nope"], "nope"),
         (["--variant", "a b", "--variant", "b"], "variant name"),
+        # the shot pans: Kling moves one axis at a time, and would refuse every clip of this variant
+        (
+            ["--variant", "a", "--variant", "b", "--setting", "b:camera.zoom=6"],
+            "'b' cannot run: camera-one-axis",
+        ),
     ]
     env: dict[str, str] = {}
     for extra, words in cases:
@@ -175,6 +180,29 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
             extra,
             r.stderr,
         )
+    # the studio's policy is a note, not a refusal: a test may try what it warns against
+    r = run_cli(
+        [
+            "abtest",
+            "new",
+            "t",
+            "--project",
+            str(project),
+            "--shot",
+            "s01",
+            "--variant",
+            "a",
+            "--variant",
+            "b",
+            "--setting",
+            "b:camera.horizontal=0",
+            "--setting",
+            "b:camera.rotation=4",
+        ],
+        env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "lint: variant b: error camera-rotation" in r.stdout and "tested as asked" in r.stdout
     r = run_cli(["abtest", "report", "missing", "--project", str(project)], env)
     assert r.returncode == 2 and "no A/B test named 'missing'" in r.stderr
-    assert _json(["abtest", "list", "--project", str(project), "--json"], env) == []
+    assert [t["name"] for t in _json(["abtest", "list", "--project", str(project), "--json"], env)] == ["t"]

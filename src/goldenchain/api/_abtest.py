@@ -75,7 +75,9 @@ def abtest_new(
         "salt": secrets.token_hex(16),  # the blind order's secret
     }
     draft = Abtest(0, p.id, name, spec, None, None)
-    _price(_plan(p, draft, None), {})  # every variant's shot, settings and models are valid before it is kept
+    notes = _lint(
+        p, _plan(p, draft, None)
+    )  # every variant's shot, settings and models valid before it is kept
 
     def add(led: Ledger) -> Abtest:
         led.ensure_project(
@@ -87,7 +89,37 @@ def abtest_new(
             raise UsageError(str(e)) from None
 
     test = with_ledger(p, add)
-    return {"name": name, "spec": _public(test.spec), "estimate": abtest_estimate(p, name)}
+    return {"name": name, "spec": _public(test.spec), "estimate": abtest_estimate(p, name), "lint": notes}
+
+
+#: lint rules that are the studio's policy, not what a model can do: a test may try what they warn against
+POLICY_RULES = frozenset(
+    {
+        "empty-prompt", "checks-disabled", "camera-horizontal", "camera-vertical", "camera-zoom",
+        "camera-rotation", "motion-too-high", "motion-band",
+    }
+)  # fmt: skip
+
+
+def _lint(p: Project, plan: AbPlan) -> list[str]:
+    """Each variant's lint findings, as notes; an error that is not the studio's policy (a model that cannot
+    do what a variant asks: the adapter would refuse it before any spend) refuses the test (exit 2)."""
+    from goldenchain.core.rules import PROMPT_RULES
+    from goldenchain.linting import lint_project
+
+    policy = POLICY_RULES | {r.id for r in PROMPT_RULES} | {r.id for r in p.config.lint.rules}
+    notes = []
+    for v in _variants(plan.test):
+        shot = next(s for s in plan.project.shots.shots if s.id == ab.pair_shot_id(v.name, 1))
+        sub = Project(
+            root=p.root, config=plan.configs[shot.id], shots=ShotList(shots=[shot]), settings=p.settings
+        )
+        for f in lint_project(sub):
+            if f.severity == "error" and f.rule not in policy:
+                raise UsageError(f"variant {v.name!r} cannot run: {f.rule}: {f.message} ({f.hint})")
+            if f.severity != "info":
+                notes.append(f"variant {v.name}: {f.severity} {f.rule}: {f.message}")
+    return notes
 
 
 def _public(spec: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +225,8 @@ def abtest_run(
 
     if not by_person:
         raise UsageError("an A/B test spends money: a person starts it (goldenchain abtest run)")
+    if not 0 < alpha < 1:
+        raise UsageError("--alpha must be between 0 and 1")
     if max_cost is not None and max_cost <= 0:
         raise UsageError("--max-cost must be a positive number of dollars")
     est = abtest_estimate(p, name)
@@ -203,6 +237,7 @@ def abtest_run(
         return _plan(p, test, _room(p, led)[0])
 
     plan = with_ledger(p, prepare)
+    _lint(p, plan)
     if est["pairs_left"]:
         with run_lock(p.state_dir, command=f"goldenchain abtest run {name}"):
             asyncio.run(run_project(plan.project, max_cost=max_cost, configs=plan.configs))

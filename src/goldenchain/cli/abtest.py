@@ -39,7 +39,7 @@ def abtest_group() -> None:
     \b
     goldenchain abtest new light --shot s01 --variant a --variant b="... soft window light ..." --pairs 10
     goldenchain abtest new cam --shot s01 --variant low --variant high \\
-        --setting low:camera.zoom=2 --setting high:camera.zoom=8
+        --setting low:camera.horizontal=2 --setting high:camera.horizontal=8
     goldenchain abtest run light --max-cost 20     # the estimate first; refused above the cap or a budget
     goldenchain abtest report light [--json]       # also out/abtests/light.png and light.json
     goldenchain review                             # blind ratings of each pair's clips: /abtests
@@ -89,6 +89,8 @@ def new_cmd(
         return 0
     click.echo(f"A/B test {name}: shot {shot}, {len(variants)} variants, {pairs} paired seeds")
     click.echo(_estimate_line(out["estimate"]))
+    for note in out["lint"]:
+        click.echo(f"lint: {note} (tested as asked)")
     click.echo(f"next: goldenchain abtest run {name} --max-cost USD")
     return 0
 
