@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,10 +26,16 @@ PROMPT = (
 
 
 @pytest.fixture
-def project(base_project: Path, tmp_path: Path, emulator: Emulator, gc_home: Path) -> Path:
-    """A copy of the run project with an A/B test of two prompts over two pairs, run to the end."""
+def project(base_project: Path, tmp_path: Path, gc_home: Path) -> Iterator[Path]:
+    """A copy of the run project with an A/B test of two prompts over two pairs, run to the end (on an emulator
+    of its own: each copy asks for its takes under the same ids, which one provider would not make twice)."""
     root = Path(shutil.copytree(base_project, tmp_path / "shoot", symlinks=True))
-    env = clean_env(gc_home, emulator.env())
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.1) as emu:
+        _run_test(root, clean_env(gc_home, emu.env()))
+    yield root
+
+
+def _run_test(root: Path, env: dict[str, str]) -> None:
     new = [
         "abtest", "new", "light", "--project", str(root), "--shot", "s01", "--pairs", "2",
         "--variant", f"{WARM}={PROMPT.format('warm ' + WARM)}", "--variant", f"{COOL}={PROMPT.format(COOL)}",
@@ -37,7 +44,6 @@ def project(base_project: Path, tmp_path: Path, emulator: Emulator, gc_home: Pat
     assert r.returncode == 0, r.stdout + r.stderr
     r = goldenchain(["abtest", "run", "light", "--project", str(root)], env, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    return root
 
 
 def _variant_of_slot(project: Path, pair: int, who: str) -> dict[int, str]:
