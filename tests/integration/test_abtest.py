@@ -146,6 +146,7 @@ def test_variants_the_emulator_treats_alike_give_no_winner(tmp_path: Path) -> No
         r = run_cli(["abtest", "run", "colour", "--project", str(project)], env)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "no difference yet" in r.stdout
+        assert "8 of 8 variant takes finished" in r.stderr and "Traceback" not in r.stderr  # the progress
         rep = _json(["abtest", "report", "colour", "--project", str(project), "--json"], env)
         assert rep["winner"] is None
         assert rep["summary"].startswith("no difference yet")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from goldenchain.store.ledger import Ledger
 
 #: where a pair's variant ended: a verdict either way, or no verdict yet (the pair is left out of the tests)
 VERDICTS = ("accepted", "rejected", "failed")
+#: a pair shot's statuses where its run ended
+ENDED = ("done", "failed", "blocked", "stopped", "needs_review")
 
 
 @dataclass(frozen=True)
@@ -215,11 +218,18 @@ def check_budget(est: dict[str, Any], max_cost: float | None) -> None:
 
 
 def abtest_run(
-    p: Project, name: str, *, max_cost: float | None = None, by_person: bool = False, alpha: float = 0.05
+    p: Project,
+    name: str,
+    *,
+    max_cost: float | None = None,
+    by_person: bool = False,
+    alpha: float = 0.05,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run the test's remaining pairs through the chain (still, image gate, clip, clip check; one take per
     stage), within ``max_cost`` and the budgets, then record each variant's outcome per pair and the report.
-    Started by a person (``by_person``, as ``goldenchain abtest run`` is): an A/B test has no quote."""
+    Started by a person (``by_person``, as ``goldenchain abtest run`` is): an A/B test has no quote.
+    ``on_progress(finished, total)``: the variant takes that ended, as they end."""
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.lock import run_lock
 
@@ -240,7 +250,17 @@ def abtest_run(
     _lint(p, plan)
     if est["pairs_left"]:
         with run_lock(p.state_dir, command=f"goldenchain abtest run {name}"):
-            asyncio.run(run_project(plan.project, max_cost=max_cost, configs=plan.configs))
+            seen: list[int] = []
+
+            def progress(rows: list[Any]) -> None:
+                ended = sum(1 for r in rows if r.status in ENDED)
+                if on_progress is not None and (not seen or seen[-1] != ended):
+                    seen.append(ended)
+                    on_progress(ended, len(rows))
+
+            asyncio.run(
+                run_project(plan.project, max_cost=max_cost, configs=plan.configs, on_progress=progress)
+            )
     with_ledger(p, lambda led: led.save_abtest_results(plan.test.id, collect(led, plan)))
     out = abtest_report(p, name, alpha=alpha)
     out["estimate"] = est

@@ -120,7 +120,12 @@ def run_cmd(name: str, max_cost: float | None, alpha: float, project: str, as_js
     est = api.abtest_estimate(p, name)
     if not as_json:
         click.echo(_estimate_line(est))
-    rep = api.abtest_run(p, name, max_cost=max_cost, by_person=True, alpha=alpha)
+
+    def progress(ended: int, total: int) -> None:
+        if not as_json:
+            click.echo(f"{ended} of {total} variant takes finished", err=True)
+
+    rep = api.abtest_run(p, name, max_cost=max_cost, by_person=True, alpha=alpha, on_progress=progress)
     _show(rep, as_json)
     return 0
 

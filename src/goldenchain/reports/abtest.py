@@ -24,8 +24,7 @@ def _figure(rep: dict[str, Any]) -> Any:
     colours = ["#2ca02c" if n == rep.get("winner") else "#1f77b4" for n in names]
     ax.bar(names, rates, color=colours, alpha=0.8)
     ax.errorbar(names, rates, yerr=[lows, highs], fmt="none", ecolor="black", capsize=6)
-    for i, v in enumerate(vs):
-        ax.annotate(f"{v['accepted']}/{v['takes']}", (i, 0.02), ha="center", fontsize=9)
+    ax.set_xticks(range(len(vs)), [f"{v['name']}\n{v['accepted']} of {v['takes']} accepted" for v in vs])
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("acceptance rate")
     conf = round((1 - float(rep["alpha"])) * 100)
