@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -393,28 +393,40 @@ def abtest_pair(
 ) -> dict[str, Any]:
     """A pair's clips for a blind rating, in the order this person sees them (never naming the variants):
     ``clips`` as ``{"slot", "sha256", "rating"}`` (the person's own rating, if any), and how many pairs."""
+    return abtest_pairs(p, name, who=who, only=pair, ledger=ledger)[0]
 
-    def read(led: Ledger | None) -> dict[str, Any]:
+
+def abtest_pairs(
+    p: Project, name: str, *, who: str, only: int | None = None, ledger: Ledger | None = None
+) -> list[dict[str, Any]]:
+    """Every pair of the test (or pair ``only``) as :func:`abtest_pair` gives it, read at once."""
+
+    def read(led: Ledger | None) -> list[dict[str, Any]]:
         test = _get(p, name, led)
         assert led is not None
-        return _blind(led, test, pair, who)
+        return _blind(led, test, who, [only] if only is not None else range(1, test.spec["pairs"] + 1))
 
     return reading(p, read, ledger)
 
 
-def _blind(led: Ledger, test: Abtest, pair: int, who: str) -> dict[str, Any]:
-    res = {r.variant: r for r in led.abtest_results(test.id) if r.pair == pair}
+def _blind(led: Ledger, test: Abtest, who: str, pairs: Iterable[int]) -> list[dict[str, Any]]:
+    res = {(r.pair, r.variant): r for r in led.abtest_results(test.id)}
     names = [v["name"] for v in test.spec["variants"]]
-    order = ab.blind_order(test.spec["salt"], who, pair, names)
-    mine = {r.variant: r.rating for r in led.abtest_ratings(test.id) if r.pair == pair and r.who == who}
-    takes = {t.id: t for t in led.takes(test.spec["ledger_project"])}
-    clips = []
-    for slot, v in enumerate(order, start=1):
-        r = res.get(v)
-        t = takes.get(r.clip_take_id) if r is not None and r.clip_take_id else None
-        clips.append({"slot": slot, "sha256": t.artifact_sha256 if t else None, "rating": mine.get(v)})
-    ready = all(c["sha256"] for c in clips)
-    return {"name": test.name, "pair": pair, "pairs": test.spec["pairs"], "clips": clips, "ready": ready}
+    mine = {(r.pair, r.variant): r.rating for r in led.abtest_ratings(test.id) if r.who == who}
+    clip_ids = {r.clip_take_id for r in res.values() if r.clip_take_id}
+    sha = {t.id: t.artifact_sha256 for t in led.takes(test.spec["ledger_project"]) if t.id in clip_ids}
+    out = []
+    for pair in pairs:
+        clips = []
+        for slot, v in enumerate(ab.blind_order(test.spec["salt"], who, pair, names), start=1):
+            r = res.get((pair, v))
+            clip = sha.get(r.clip_take_id) if r is not None and r.clip_take_id else None
+            clips.append({"slot": slot, "sha256": clip, "rating": mine.get((pair, v))})
+        ready = all(c["sha256"] for c in clips)
+        out.append(
+            {"name": test.name, "pair": pair, "pairs": test.spec["pairs"], "clips": clips, "ready": ready}
+        )
+    return out
 
 
 def abtest_rate(
@@ -427,7 +439,7 @@ def abtest_rate(
         names = [v["name"] for v in test.spec["variants"]]
         if not 1 <= pair <= test.spec["pairs"]:
             raise UsageError(f"pair {pair} is not in test {name} (1-{test.spec['pairs']})")
-        if not _blind(led, test, pair, who)["ready"]:
+        if not _blind(led, test, who, [pair])[0]["ready"]:
             raise UsageError(f"pair {pair} of test {name} has no clip of every variant to rate")
         order = ab.blind_order(test.spec["salt"], who, pair, names)
         if not ratings or any(s not in range(1, len(order) + 1) for s in ratings):
@@ -436,6 +448,6 @@ def abtest_rate(
             raise UsageError("a rating is a whole number from 1 to 5")
         for slot, rating in ratings.items():
             led.rate_abtest(test.id, pair, order[slot - 1], rating, who)
-        return _blind(led, test, pair, who)
+        return _blind(led, test, who, [pair])[0]
 
     return with_ledger(p, go, ledger)

@@ -45,10 +45,7 @@ def routes(project: Callable[[], Project], ledger: Ledger, page: Page) -> list[B
         rep = read(name)
         if rep is None:
             return HTMLResponse("no such A/B test", status_code=404)
-        me = who(request)
-        pairs = [
-            api.abtest_pair(p, name, i, who=me, ledger=ledger) for i in range(1, rep["planned_pairs"] + 1)
-        ]
+        pairs = api.abtest_pairs(p, name, who=who(request), ledger=ledger)
         return page("abtest.html.j2", request, head=head(p), rep=rep, pairs=pairs)
 
     async def plot(request: Request) -> Response:
