@@ -207,3 +207,25 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     r = run_cli(["abtest", "report", "missing", "--project", str(project)], env)
     assert r.returncode == 2 and "no A/B test named 'missing'" in r.stderr
     assert [t["name"] for t in _json(["abtest", "list", "--project", str(project), "--json"], env)] == ["t"]
+
+
+def test_pairs_an_outage_blocks_have_no_verdict_and_the_run_says_so(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "shoot", shots=1)
+    refused = [Fault("kling", "create", n, "auth") for n in range(1, 5)]  # a wrong key: every clip is blocked
+    with Emulator(host="127.0.0.1", port=0, scenario="clean", latency=0.1, faults=refused) as emu:
+        env = emu.env()
+        new = ["abtest", "new", "t", "--project", str(project), "--shot", "s01", "--pairs", "2"]
+        assert (
+            run_cli([*new, "--variant", "a", "--variant", "b", "--setting", "b:motion=30"], env).returncode
+            == 0
+        )
+        r = run_cli(["abtest", "run", "t", "--project", str(project)], env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (
+        "4 variant takes without a verdict" in r.stderr
+        and "blocked" in r.stderr
+        and "Traceback" not in r.stderr
+    )
+    assert "no pair has a verdict for every variant" in r.stdout
+    rep = _json(["abtest", "report", "t", "--project", str(project), "--json"], {})
+    assert [v["takes"] for v in rep["variants"]] == [0, 0] and rep["winner"] is None

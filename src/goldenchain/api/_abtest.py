@@ -229,7 +229,8 @@ def abtest_run(
     """Run the test's remaining pairs through the chain (still, image gate, clip, clip check; one take per
     stage), within ``max_cost`` and the budgets, then record each variant's outcome per pair and the report.
     Started by a person (``by_person``, as ``goldenchain abtest run`` is): an A/B test has no quote.
-    ``on_progress(finished, total)``: the variant takes that ended, as they end."""
+    ``on_progress(finished, total)``: the variant takes that ended, as they end. ``unfinished`` in the answer:
+    the variant takes an outage blocked or a budget stopped (no verdict yet; the next run picks them up)."""
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.lock import run_lock
 
@@ -264,6 +265,8 @@ def abtest_run(
     with_ledger(p, lambda led: led.save_abtest_results(plan.test.id, collect(led, plan)))
     out = abtest_report(p, name, alpha=alpha)
     out["estimate"] = est
+    results = with_ledger(p, lambda led: led.abtest_results(plan.test.id))
+    out["unfinished"] = [r.to_json() for r in results if r.outcome not in VERDICTS]
     return out
 
 

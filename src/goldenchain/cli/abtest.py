@@ -127,6 +127,15 @@ def run_cmd(name: str, max_cost: float | None, alpha: float, project: str, as_js
 
     rep = api.abtest_run(p, name, max_cost=max_cost, by_person=True, alpha=alpha, on_progress=progress)
     _show(rep, as_json)
+    left = rep["unfinished"]
+    if left:  # an outage or a budget: no verdict for these yet, and the run says so (exit 1)
+        first = left[0]
+        click.echo(
+            f"goldenchain: {len(left)} variant takes without a verdict ({first['variant']} pair {first['pair']}: "
+            f"{first['outcome']}: {first['detail']}); goldenchain abtest run {name} picks them up",
+            err=True,
+        )
+        return 1
     return 0
 
 
