@@ -11,7 +11,7 @@ import pytest
 
 from goldenchain.gates import check_clip
 from goldenchain.gates.decode import decode_clip
-from goldenchain.gates.warp import trace_warp
+from goldenchain.gates.warp import WarpTrace, trace_warp
 
 from .test_gate_clip import FPS, SECONDS, H, W, by_name, write_clip
 
@@ -98,3 +98,24 @@ def test_melt_still_growing_at_the_end_counts_near_its_full_size(tmp_path: Path,
     assert worst >= 0.75 * tr.scores[-1]
     half_second_before = max(s for s, t in zip(tr.scores, tr.times, strict=True) if t <= tr.times[-1] - 0.45)
     assert worst > 1.3 * half_second_before
+
+
+def _trace(scores: list[float], refs: list[int] | None = None) -> WarpTrace:
+    n = len(scores)
+    return WarpTrace([0.5 * (k + 1) for k in range(n)], scores, [0.0] * n, [0.0] * n, refs or [0] * n)
+
+
+def test_a_flow_error_that_comes_and_goes_is_not_a_melt() -> None:
+    """Two samples in a row misread (fine repetitive texture resampled by the move), then the picture lines up
+    with the reference again: a melt would have stayed. Measured on a clean push-in over a table's planks."""
+    spikes = [0.6, 0.8, 1.1, 4.4, 1.6, 16.1, 17.1, 0.7, 15.1, 1.2, 0.7]
+    assert _trace(spikes).worst[0] == pytest.approx(1.4)  # twice the 0.7 a later sample shows
+    # against a new reference the later samples say nothing of the earlier ones
+    assert _trace(spikes, [0] * 7 + [1] * 4).worst[0] == pytest.approx(16.1)
+
+
+def test_a_melt_that_stays_counts_in_full() -> None:
+    growing = [0.5, 1.0, 3.0, 6.0, 9.0, 12.0, 14.0, 15.0]
+    assert _trace(growing).worst[0] == pytest.approx(14.0)
+    settled = [0.5, 2.0, 10.0, 11.0, 9.0, 8.5, 9.5]  # grows, then holds its shape
+    assert _trace(settled).worst[0] == pytest.approx(10.0)

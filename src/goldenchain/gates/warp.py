@@ -14,7 +14,7 @@ is still in view, and after black or flat frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -40,16 +40,24 @@ class WarpTrace:
     scores: list[float]
     curl: list[float]
     div: list[float]
+    #: the reference frame each sample was measured against
+    refs: list[int] = field(default_factory=list)
 
     @property
     def worst(self) -> tuple[float, float, float, float]:
         """(score, seconds, curl, divergence) where the deformation is largest *and persists*: a melt stays
-        (and grows) against the reference, so each sample counts with the lower of itself and the next one;
-        a flow error at one sample (repetitive texture, a zoom through it) does not."""
+        (and grows) against the reference, so each sample counts with the lower of itself and the next one,
+        and no more than twice what any later sample against the same reference still shows; a flow error
+        (repetitive texture, a zoom through it) comes and goes."""
         if not self.scores:
             return 0.0, 0.0, 0.0, 0.0
         s = self.scores
+        refs = self.refs if len(self.refs) == len(s) else [0] * len(s)
         held = [min(s[k], s[k + 1]) for k in range(len(s) - 1)] if len(s) > 1 else list(s)
+        for k in range(len(held)):
+            later = [s[j] for j in range(k + 2, len(s)) if refs[j] == refs[k]]
+            if later:
+                held[k] = min(held[k], 2.0 * min(later))
         i = int(np.argmax(held))
         return held[i], self.times[i], self.curl[i], self.div[i]
 
@@ -153,7 +161,7 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
     stuck = np.zeros((h, w), np.int32)  # pairs in which a pixel stayed put although the camera moved it
     moved = 0
     static = np.zeros((h, w), np.uint8)
-    trace = WarpTrace([], [], [], [])
+    trace = WarpTrace([], [], [], [], [])
     ref = idx[0]
     ref_tex = _texture(small[ref]) & (static == 0)
     chain = np.eye(3)  # reference coords -> current sample coords
@@ -215,6 +223,7 @@ def trace_warp(frames: list[np.ndarray], fps: float, overlay: np.ndarray | None 
         curl = np.abs(dv_dx - du_dy)[inner] / block if inner.any() else np.zeros(1)
         div = np.abs(du_dx + dv_dy)[inner] / block if inner.any() else np.zeros(1)
         trace.times.append(i / fps)
+        trace.refs.append(ref)
         trace.scores.append(float(np.percentile(mag, 95)) * scale)
         trace.curl.append(float(np.percentile(curl, 95)))
         trace.div.append(float(np.percentile(div, 95)))
