@@ -7,7 +7,8 @@ runs again between the two: a rigid camera move over a still scene leaves near z
 a smooth displacement field that grows with time. A second homography fit absorbs drift of the chain (and
 re-registers it). The field's median over each 30-px block of textured pixels (flow in flat sky or shadow is
 noise), outside burned-in overlays, gives the score: its 95th percentile, held over two samples in a row, in
-pixels of a 1920-wide frame. Curl and divergence of the block field say whether it swirls or bulges; the
+pixels of a 1920-wide frame,
+and never more than twice what a later sample against the same reference shows (a melt stays). Curl and divergence of the block field say whether it swirls or bulges; the
 message lists the score at each sample time (its growth). The reference moves on when less than half of it
 is still in view, and after black or flat frames.
 """
