@@ -82,6 +82,22 @@ def project(tmp_path: Path) -> Path:
 
 #: command -> (its arguments with {tmp} for a scratch folder, a word the one-line reason must hold)
 BAD_INPUT: dict[str, tuple[list[str], str]] = {
+    "abtest": (
+        [
+            "abtest",
+            "new",
+            "t1",
+            "--shot",
+            "s99",
+            "--variant",
+            "a",
+            "--variant",
+            "b",
+            "--project",
+            "{tmp}/shoot",
+        ],
+        "unknown shot 's99'",
+    ),
     "approve": (["approve", "q-nope", "{tmp}/shoot"], "unknown quote q-nope"),
     "calibrate": (["calibrate", "{tmp}/nowhere"], "not a project directory"),
     "doctor": (["doctor", "{tmp}/nowhere"], "not a project directory"),
