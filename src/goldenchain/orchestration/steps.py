@@ -225,7 +225,12 @@ async def _reconcile(rt: Runtime, t: Take, adapter: Any, why: str) -> StartResul
 async def start_take(plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None) -> StartResult:
     """Find or create the take, then, unless it is past that point already, reserve its estimate and send
     the create call: intent in the ledger first, the provider's task id right after acceptance."""
-    rt = runtime(plan.project_id)
+    return await _start(runtime(plan.project_id), plan, stage, take_no, parent_take_id)
+
+
+async def _start(
+    rt: Runtime, plan: ShotPlan, stage: str, take_no: int, parent_take_id: int | None
+) -> StartResult:
     t = _find_or_create(rt, plan, stage, take_no, parent_take_id)
     if t.state == "downloaded":
         return StartResult("ok", take_id=t.id, sha256=t.artifact_sha256)
@@ -335,7 +340,10 @@ async def poll_take(plan: ShotPlan, take_id: int, task: TaskRef, due: float) -> 
 
     A crash during the download runs the whole step again: the provider answers the same poll with the same
     result."""
-    rt = runtime(plan.project_id)
+    return await _poll(runtime(plan.project_id), plan, take_id, task, due)
+
+
+async def _poll(rt: Runtime, plan: ShotPlan, take_id: int, task: TaskRef, due: float) -> PollResult:
     hook, hub = task.hook, rt.hub
     wait = due - time.time()
     if hook and hub is not None and task.task_id:
