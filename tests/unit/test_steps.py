@@ -91,6 +91,8 @@ class Scripted:
         script = self.scripts[op]
         assert script, f"unexpected {op}"
         out = script.pop(0)
+        if callable(out):  # a function of nothing, run when the call is made (it may assert what holds then)
+            out = out()
         if isinstance(out, BaseException):
             raise out
         return out
@@ -333,6 +335,10 @@ async def test_an_accepted_create_is_recorded_with_its_task_id_and_handle(env: E
     assert (t.state, t.provider_task_id, t.handle) == ("submitted", "T1", {"status_url": "/s/T1"})
     assert [c[:3] for c in env.calls(t.id)] == [("intent", "submitting", None), ("create", "accepted", "T1")]
     assert env.spend(t.id) == [("reserved", t.estimate_usd)]
+    with env.rt.db.read_session() as s:
+        row = s.scalars(select(SpendRow).where(SpendRow.take_id == t.id)).one()
+        assert (row.run_id, row.client, row.provider, row.model) == (plan.run_id, plan.client, "fal", t.model)
+    assert plan.run_id == "matrix"
     again = await start(env, plan)  # a later run: nothing is sent
     assert again.outcome == "submitted" and again.task is not None and again.task.task_id == "T1"
     assert again.task.handle == {"status_url": "/s/T1"} and again.take_id == t.id
@@ -451,7 +457,7 @@ async def test_an_uncertain_create_found_by_our_id_is_submitted_not_resent(env: 
     assert out.outcome == "submitted" and out.task is not None
     assert (out.task.task_id, out.task.handle, out.take_id) == ("T9", {"k": "v"}, t.id)
     assert a.ops("find") == [t.idempotency_key] and len(a.ops("submit")) == 1
-    assert (t.state, t.provider_task_id) == ("submitted", "T9")
+    assert (t.state, t.provider_task_id, t.handle) == ("submitted", "T9", {"k": "v"})
     assert [c[:3] for c in env.calls(t.id)] == [("intent", "submitting", None), ("lookup", "accepted", "T9")]
 
 
@@ -657,6 +663,14 @@ async def test_with_webhooks_the_task_is_expected_and_its_hook_carried(env: Env)
     assert out.task is not None and out.task.hook == "fal"
     assert a.ops("submit")[0].callback_url == "http://127.0.0.1:9/hooks/fal"
     assert hub.knows("fal", "T4")
+    again = await start(env, plan)  # already submitted: the same hook
+    assert again.task is not None and (again.task.task_id, again.task.hook) == ("T4", "fal")
+    plan3 = reseed(plan, 3)  # found by our id after a doubt: the same hook
+    env.use("fal", "t2i", Scripted(submit=[SubmissionUncertain("fal", "dropped")], find=[accepted("T10")],
+                                   webhooks="fal"))  # fmt: skip
+    found = await steps.start_take(plan3, "still", 1, None)
+    assert found.task is not None and (found.task.task_id, found.task.hook) == ("T10", "fal")
+    assert hub.knows("fal", "T10")
     # a route without webhooks: no hook, nothing expected
     plan2 = reseed(plan, 1)
     env.use("fal", "t2i", Scripted(submit=[accepted("T6")]))
@@ -815,3 +829,158 @@ async def test_a_result_gone_before_download_is_held_for_review_with_its_url(env
     assert (t.state, t.result_url) == ("needs_review", "https://x/gone.png")
     assert t.failure_reason == "result paid for but gone: 404 expired"
     assert env.spend(tid) == [("reserved", t.estimate_usd)]
+
+
+# -- more of what the steps carry and record -------------------------------------------------------------------
+
+
+async def test_a_clip_take_sends_its_start_frame(env: Env) -> None:
+    plan = env.plan("kling")
+    parent = _parent_still(env.rt, plan)
+    a = env.use("kling", "i2v", Scripted(submit=[Submitted("kling", "K1", {})]))
+    out = await steps.start_take(plan, "clip", 1, parent)
+    assert out.outcome == "submitted" and out.task is not None
+    assert (out.task.provider, out.task.kind, out.task.stage, out.task.task_id) == (
+        "kling",
+        "i2v",
+        "clip",
+        "K1",
+    )
+    (req,) = a.ops("submit")
+    assert isinstance(req, ClipRequest) and req.image == start_frame() and req.image_mime == "image/png"
+    assert req.motion is None and req.external_id == env.take(out.take_id or 0).idempotency_key
+
+
+async def test_a_breaker_open_without_a_recorded_cause_reads_as_an_outage(env: Env) -> None:
+    from goldenchain.store.schema import BreakerRow
+
+    with env.rt.db.session() as s, s.begin():
+        s.add(BreakerRow(route="fal", failure_class=None, reason=None, trips=1, until=time.time() + 60))
+    a = env.use("fal", "t2i", Scripted())
+    out = await start(env, env.plan("fal"))
+    assert (out.outcome, out.failure_class, out.reason) == ("retry", "outage", "route paused")
+    assert out.retry_after is not None and 50 < out.retry_after <= 60
+    assert a.ops("submit") == []
+
+
+@pytest.mark.parametrize("point", ["before_create", "polling", "downloading"])
+async def test_the_crash_points_are_passed_where_they_are_named(
+    env: Env, point: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the crash matrix's "hold" action and its go-file already there, a named point leaves its mark and
+    goes on: the mark shows the point was passed, under its name and the provider's, and when."""
+    plan = env.plan("fal")
+    marks = {p: tmp_path / f"mark-{p}" for p in ("before_create", "polling", "downloading", "other")}
+    for m in marks.values():
+        m.with_name(m.name + ".go").touch()
+    monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT_ACTION", "hold")
+    monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT", f"{point}@kling")  # another provider: not this take
+    monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT_MARK", str(marks["other"]))
+    tid, task = await submitted_take(env, reseed(plan, 5))
+    data = encode_image(render_still("a result", 4, 256, 256), "png")
+    env.use("fal", "t2i", Scripted(poll=[Pending("running"), Succeeded(urls=["u"])], download=[data]))
+    await steps.poll_take(plan, tid, task, 0.0)
+    await steps.poll_take(plan, tid, task, 0.0)
+    assert not marks["other"].exists()
+
+    mark = marks[point]
+    monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT", f"{point}@fal")
+    monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT_MARK", str(mark))
+
+    def create() -> Submitted:
+        assert mark.exists() == (point == "before_create")  # the point is passed right before the call
+        (t,) = [x for x in env.rt.ledger.takes(env.rt.project.id) if x.seed == plan.seed]
+        assert t.state == "submitting"  # the intent is in the ledger first
+        return accepted("T1")
+
+    env.use("fal", "t2i", Scripted(submit=[create]))
+    out = await start(env, plan)
+    assert out.take_id is not None and out.task is not None
+    assert mark.exists() == (point == "before_create")
+
+    def fetch() -> bytes:
+        assert not mark.exists()  # downloading is passed once the file is stored, not before
+        return data
+
+    env.use("fal", "t2i", Scripted(poll=[Pending("running")], download=[]))
+    await steps.poll_take(plan, out.take_id, out.task, 0.0)
+    assert mark.exists() == (point in ("before_create", "polling"))
+    env.use(
+        "fal",
+        "t2i",
+        Scripted(poll=[Succeeded(urls=["u"])], download=[fetch if point == "downloading" else data]),
+    )
+    st = await steps.poll_take(plan, out.take_id, out.task, 0.0)
+    assert st.state == "downloaded" and mark.exists()
+
+
+async def test_a_hooked_task_without_a_hub_polls_on_time(env: Env) -> None:
+    plan = env.plan("fal")
+    tid, task = await submitted_take(env, plan, hook="fal")
+    assert env.rt.hub is None
+    env.use("fal", "t2i", Scripted(poll=[Pending("running")]))
+    t0 = time.monotonic()
+    st = await steps.poll_take(plan, tid, task, time.time() + 0.3)
+    assert st.state == "pending" and time.monotonic() - t0 >= 0.25
+
+
+async def test_a_hooked_poll_without_a_callback_waits_until_it_is_due(env: Env) -> None:
+    plan = env.plan("fal")
+    hub = WebhookHub()
+    env.rt.hub = hub
+    tid, task = await submitted_take(env, plan, hook="fal")
+    hub.expect("fal", "T1")
+    env.use("fal", "t2i", Scripted(poll=[Pending("running")]))
+    t0 = time.monotonic()
+    st = await steps.poll_take(plan, tid, task, time.time() + 0.3)
+    assert st.state == "pending" and time.monotonic() - t0 >= 0.25 and hub.knows("fal", "T1")
+
+
+async def test_a_task_without_an_id_is_polled_by_its_handle(env: Env) -> None:
+    plan = env.plan("fal")
+    tid, task = await submitted_take(env, plan, task_id=None, handle={"status_url": "/s/x"})
+    a = env.use("fal", "t2i", Scripted(poll=[Pending("queued")]))
+    await steps.poll_take(plan, tid, task, 0.0)
+    assert a.ops("poll") == [Submitted("fal", "", {"status_url": "/s/x"})]
+
+
+async def test_a_result_without_a_bill_costs_its_estimate(env: Env) -> None:
+    plan = env.plan("fal")
+    tid, task = await submitted_take(env, plan, estimate_usd=0.0123)
+    data = encode_image(render_still("a result", 4, 256, 256), "png")
+    env.use("fal", "t2i", Scripted(poll=[Succeeded(urls=["u"])], download=[data]))
+    await steps.poll_take(plan, tid, task, 0.0)
+    t = env.take(tid)
+    assert (t.cost_usd, t.billed_units, t.unit) == (0.0123, None, None)
+
+
+async def test_a_bill_is_read_with_the_projects_own_price(env: Env) -> None:
+    from goldenchain.core.pricing import active_catalog
+
+    plan = env.plan("fal")
+    spec = active_catalog().get("fal", plan.stills.model, "t2i")
+    assert spec is not None
+    plan = plan.model_copy(update={"prices": {**plan.prices, spec.key: 0.5}})
+    tid, task = await submitted_take(env, plan)
+    data = encode_image(render_still("a result", 4, 256, 256), "png")
+    env.use("fal", "t2i", Scripted(poll=[Succeeded(urls=["u"], billed_units=0.25, unit="megapixels")],
+                                   download=[data]))  # fmt: skip
+    await steps.poll_take(plan, tid, task, 0.0)
+    assert env.take(tid).cost_usd == 0.125
+
+
+async def test_a_kling_bill_in_credits_is_recorded_with_its_credits(env: Env) -> None:
+    plan = env.plan("kling")
+    parent = _parent_still(env.rt, plan)
+    env.use("kling", "i2v", Scripted(submit=[Submitted("kling", "K1", {})]))
+    out = await steps.start_take(plan, "clip", 1, parent)
+    assert out.take_id is not None and out.task is not None
+    data = start_frame()
+    env.use("kling", "i2v", Scripted(poll=[Succeeded(urls=["u"], billed_units=2.5, unit="credits")],
+                                     download=[data]))  # fmt: skip
+    await steps.poll_take(plan, out.take_id, out.task, 0.0)
+    cost, credits = actual_usd("kling", 2.5, "credits", out.task.estimate_usd, out.task.model, plan.prices)
+    assert credits == 2.5
+    with env.rt.db.read_session() as s:
+        row = s.scalars(select(SpendRow).where(SpendRow.take_id == out.take_id)).one()
+        assert (row.state, row.usd, row.credits) == ("committed", cost, 2.5)
