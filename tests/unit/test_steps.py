@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from goldenchain.config import CameraSpec, load_project
 from goldenchain.core.failures import blocked_detail
 from goldenchain.core.keys import take_key
-from goldenchain.core.pricing import actual_usd, clip_price, still_price
+from goldenchain.core.pricing import active_catalog, actual_usd, clip_price, still_price
 from goldenchain.emulator.media import encode_image, render_still
 from goldenchain.errors import (
     AuthError,
@@ -671,6 +671,10 @@ async def test_with_webhooks_the_task_is_expected_and_its_hook_carried(env: Env)
     found = await steps.start_take(plan3, "still", 1, None)
     assert found.task is not None and (found.task.task_id, found.task.hook) == ("T10", "fal")
     assert hub.knows("fal", "T10")
+    plan4 = reseed(plan, 4)  # a refused create carries no task: nothing to expect, nothing raised
+    env.use("fal", "t2i", Scripted(submit=[RateLimited("fal", "429")], webhooks="fal"))
+    refused = await steps.start_take(plan4, "still", 1, None)
+    assert (refused.outcome, refused.task) == ("retry", None)
     # a route without webhooks: no hook, nothing expected
     plan2 = reseed(plan, 1)
     env.use("fal", "t2i", Scripted(submit=[accepted("T6")]))
@@ -955,7 +959,6 @@ async def test_a_result_without_a_bill_costs_its_estimate(env: Env) -> None:
 
 
 async def test_a_bill_is_read_with_the_projects_own_price(env: Env) -> None:
-    from goldenchain.core.pricing import active_catalog
 
     plan = env.plan("fal")
     spec = active_catalog().get("fal", plan.stills.model, "t2i")
@@ -984,3 +987,49 @@ async def test_a_kling_bill_in_credits_is_recorded_with_its_credits(env: Env) ->
     with env.rt.db.read_session() as s:
         row = s.scalars(select(SpendRow).where(SpendRow.take_id == out.take_id)).one()
         assert (row.state, row.usd, row.credits) == ("committed", cost, 2.5)
+
+
+async def test_estimates_use_the_projects_own_prices(env: Env) -> None:
+    plan = env.plan("fal")
+    spec = active_catalog().get("fal", plan.stills.model, "t2i")
+    assert spec is not None
+    plan = plan.model_copy(update={"prices": {**plan.prices, spec.key: 0.77}})
+    t = steps._find_or_create(env.rt, plan, "still", 1, None)
+    assert t.estimate_usd == still_price("fal", plan.stills.model, 256, 256, plan.prices).usd
+    assert t.estimate_usd != still_price("fal", plan.stills.model, 256, 256, None).usd
+    kplan = env.plan("kling")
+    v = kplan.video
+    kspec = active_catalog().get("kling", v.model, "i2v")
+    assert kspec is not None
+    kplan = kplan.model_copy(update={"prices": {**kplan.prices, kspec.key: 9.25}})
+    c = steps._find_or_create(env.rt, kplan, "clip", 1, _parent_still(env.rt, kplan))
+    assert c.estimate_usd == clip_price("kling", v.model, v.mode, kplan.shot.duration, kplan.prices).usd
+    assert c.estimate_usd != clip_price("kling", v.model, v.mode, kplan.shot.duration, None).usd
+
+
+async def test_a_text_to_video_take_has_no_parent_and_no_start_frame(env: Env) -> None:
+    plan = env.plan("kling")
+    plan = plan.model_copy(update={"video": plan.video.model_copy(update={"source": "text"})})
+    assert plan.from_text
+    a = env.use("kling", "t2v", Scripted(submit=[Submitted("kling", "K2", {})]))
+    out = await steps.start_take(plan, "clip", 1, None)
+    t = only_take(env, "clip")
+    assert out.outcome == "submitted" and out.task is not None and out.task.kind == "t2v"
+    assert t.parent_take_id is None and "image_sha256" not in t.request
+    (req,) = a.ops("submit")
+    assert isinstance(req, TextClipRequest) and req.external_id == t.idempotency_key
+
+
+async def test_a_final_still_from_a_draft_through_the_start_step(env: Env) -> None:
+    plan = env.plan("fal")
+    plan = plan.model_copy(
+        update={"stills": plan.stills.model_copy(update={"draft_model": "fal-ai/flux/dev"})}
+    )
+    d = steps._find_or_create(env.rt, plan, "draft", 1, None)
+    env.set_take(d.id, request={**d.request, "prompt": "the draft's words"}, seed=77)
+    a = env.use("fal", "t2i", Scripted(submit=[accepted("T1")]))
+    out = await steps.start_take(plan, "still", 1, d.id)
+    t = env.take(out.take_id or 0)
+    assert t.parent_take_id == d.id and t.seed == 77
+    (req,) = a.ops("submit")
+    assert req.prompt == "the draft's words" and req.seed == 77
