@@ -585,7 +585,7 @@ async def test_a_connection_refused_waits_out_the_routes_pause(env: Env) -> None
         and b.until - time.time() - 1 <= out.retry_after <= b.until - out.at + 0.01
     )
     assert out.retry_after >= 1.0
-    assert (t.state, t.failure_class) == ("pending", "network")
+    assert (t.state, t.failure_class, t.failure_reason) == ("pending", "network", "connection refused")
     assert 4.0 <= out.retry_after <= 5.0  # the first trip's pause (5 s)
     assert env.spend(t.id) == [("released", t.estimate_usd)]
 
@@ -621,6 +621,7 @@ async def test_a_server_error_is_reconciled_where_the_provider_can_be_asked(env:
     )
     assert a.ops("find") == [t.idempotency_key]
     assert (t.state, t.failure_class) == ("pending", "ambiguous")
+    assert t.failure_reason == "500 oops; provider has no task with our id"
     plan2 = reseed(plan, 1)
     b = env.use("fal", "t2i", Scripted(submit=[ProviderFailed("fal", "502")], find=[accepted("T3")]))
     out2 = await steps.start_take(plan2, "still", 1, None)
@@ -867,14 +868,17 @@ async def test_a_breaker_open_without_a_recorded_cause_reads_as_an_outage(env: E
     assert a.ops("submit") == []
 
 
-@pytest.mark.parametrize("point", ["before_create", "polling", "downloading"])
+@pytest.mark.parametrize("point", ["before_create", "after_create", "polling", "downloading"])
 async def test_the_crash_points_are_passed_where_they_are_named(
     env: Env, point: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the crash matrix's "hold" action and its go-file already there, a named point leaves its mark and
     goes on: the mark shows the point was passed, under its name and the provider's, and when."""
     plan = env.plan("fal")
-    marks = {p: tmp_path / f"mark-{p}" for p in ("before_create", "polling", "downloading", "other")}
+    marks = {
+        p: tmp_path / f"mark-{p}"
+        for p in ("before_create", "after_create", "polling", "downloading", "other")
+    }
     for m in marks.values():
         m.with_name(m.name + ".go").touch()
     monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT_ACTION", "hold")
@@ -891,6 +895,8 @@ async def test_the_crash_points_are_passed_where_they_are_named(
     monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT", f"{point}@fal")
     monkeypatch.setenv("GOLDENCHAIN_CRASHPOINT_MARK", str(mark))
 
+    created = ("before_create", "after_create")
+
     def create() -> Submitted:
         assert mark.exists() == (point == "before_create")  # the point is passed right before the call
         (t,) = [x for x in env.rt.ledger.takes(env.rt.project.id) if x.seed == plan.seed]
@@ -900,7 +906,7 @@ async def test_the_crash_points_are_passed_where_they_are_named(
     env.use("fal", "t2i", Scripted(submit=[create]))
     out = await start(env, plan)
     assert out.take_id is not None and out.task is not None
-    assert mark.exists() == (point == "before_create")
+    assert mark.exists() == (point in created)  # after_create: passed once the provider accepted
 
     def fetch() -> bytes:
         assert not mark.exists()  # downloading is passed once the file is stored, not before
@@ -908,7 +914,7 @@ async def test_the_crash_points_are_passed_where_they_are_named(
 
     env.use("fal", "t2i", Scripted(poll=[Pending("running")], download=[]))
     await steps.poll_take(plan, out.take_id, out.task, 0.0)
-    assert mark.exists() == (point in ("before_create", "polling"))
+    assert mark.exists() == (point in (*created, "polling"))
     env.use(
         "fal",
         "t2i",
