@@ -231,6 +231,7 @@ def abtest_run(
     Started by a person (``by_person``, as ``goldenchain abtest run`` is): an A/B test has no quote.
     ``on_progress(finished, total)``: the variant takes that ended, as they end. ``unfinished`` in the answer:
     the variant takes an outage blocked or a budget stopped (no verdict yet; the next run picks them up)."""
+    from goldenchain.orchestration.interrupt import until_interrupted
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.lock import run_lock
 
@@ -260,7 +261,9 @@ def abtest_run(
                     on_progress(ended, len(rows))
 
             asyncio.run(
-                run_project(plan.project, max_cost=max_cost, configs=plan.configs, on_progress=progress)
+                until_interrupted(
+                    run_project(plan.project, max_cost=max_cost, configs=plan.configs, on_progress=progress)
+                )
             )
     with_ledger(p, lambda led: led.save_abtest_results(plan.test.id, collect(led, plan)))
     out = abtest_report(p, name, alpha=alpha)

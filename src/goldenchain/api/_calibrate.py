@@ -247,6 +247,7 @@ def calibrate(
     Refused before any spend (:class:`~goldenchain.errors.GoldenchainError`, exit 1) when the estimate is over
     ``max_cost`` or a budget's room. ``plan``: one :func:`calibration_plan` made (and shown) before."""
     from goldenchain.api._runs import Interrupted
+    from goldenchain.orchestration.interrupt import until_interrupted
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.lock import run_lock
 
@@ -266,11 +267,13 @@ def calibrate(
     with run_lock(p.state_dir, command="goldenchain calibrate"):
         try:
             asyncio.run(
-                run_project(
-                    cal,
-                    max_cost=max_cost,
-                    only="stills" if plan.stills_only else None,
-                    on_progress=on_progress,
+                until_interrupted(
+                    run_project(
+                        cal,
+                        max_cost=max_cost,
+                        only="stills" if plan.stills_only else None,
+                        on_progress=on_progress,
+                    )
                 )
             )
         except KeyboardInterrupt:

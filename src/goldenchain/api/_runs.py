@@ -269,6 +269,7 @@ def run_plan(
     """Run a checked plan under the project's run lock, then write the deliverables (clips to the client's
     spec, ``final.mp4``, ``report.json``, ``report.html``) and post the alerts a figure outside its band raises.
     ``on_progress`` gets the shots' rows as they move; ``on_waits`` (team mode) what each waits on."""
+    from goldenchain.orchestration.interrupt import until_interrupted
     from goldenchain.orchestration.run import run_project
     from goldenchain.store.lock import run_lock
 
@@ -280,17 +281,19 @@ def run_plan(
     with run_lock(p.state_dir, command=command):
         try:
             result = asyncio.run(
-                run_project(
-                    p,
-                    max_cost=plan.max_cost,
-                    only=plan.only,
-                    shot_ids=list(plan.shots) if plan.shots is not None else None,
-                    on_progress=on_progress,
-                    on_waits=on_waits,
-                    force_reason=plan.force_reason,
-                    lint_errors=list(plan.lint_errors) or None,
-                    quote_id=plan.quote,
-                    drafts=plan.drafts,
+                until_interrupted(
+                    run_project(
+                        p,
+                        max_cost=plan.max_cost,
+                        only=plan.only,
+                        shot_ids=list(plan.shots) if plan.shots is not None else None,
+                        on_progress=on_progress,
+                        on_waits=on_waits,
+                        force_reason=plan.force_reason,
+                        lint_errors=list(plan.lint_errors) or None,
+                        quote_id=plan.quote,
+                        drafts=plan.drafts,
+                    )
                 )
             )
         except KeyboardInterrupt:

@@ -1,0 +1,55 @@
+"""Ctrl-C that holds. ``asyncio.run`` answers the first SIGINT by cancelling the main task once; a cancellation
+that some await below swallows (Python 3.11's ``asyncio.wait_for`` can, when its inner future ends at the same
+moment) is lost, and the run would go on to the end, paying for every take left. Here the interrupt is
+remembered and the cancellation asked again until the run has stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["until_interrupted"]
+
+T = TypeVar("T")
+
+#: how often a cancellation is asked again while an interrupted run has not stopped (seconds)
+RECANCEL_EVERY = 0.5
+
+
+async def until_interrupted(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro``; on SIGINT cancel it (again every :data:`RECANCEL_EVERY` seconds until it has ended) and
+    raise ``KeyboardInterrupt``. Off the main thread (no signal handler can be set) it is awaited as it is."""
+    loop = asyncio.get_running_loop()
+    inner = asyncio.ensure_future(coro)
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        interrupted = True
+        inner.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+        return await inner
+    try:
+        while not inner.done():
+            try:
+                await asyncio.wait({inner}, timeout=RECANCEL_EVERY)
+            except asyncio.CancelledError:  # cancelled from outside: pass it on
+                inner.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await inner
+                raise
+            if interrupted and not inner.done():
+                inner.cancel()  # the last cancellation was swallowed below: ask again
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    if interrupted:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            inner.result()  # retrieved, so that its end is not reported as never seen
+        raise KeyboardInterrupt
+    return inner.result()
