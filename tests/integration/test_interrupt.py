@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from goldenchain.emulator import Emulator
+from goldenchain.emulator.scenarios import Fault
 from tests.integration.helpers import make_project, report, run_cli
 
 
@@ -83,3 +84,30 @@ def test_ctrl_c_then_run_finishes_without_paying_twice(tmp_path: Path) -> None:
         assert len(takes) == 4 and _creates(emu.requests) == 4, (paid_before, takes)
         keys = [r.get("external_task_id") or r.get("body_sha256") for r in emu.requests if r.get("accepted")]
         assert len(keys) == len(set(keys))
+
+
+def test_ctrl_c_while_a_create_is_answered_late_records_the_task_and_pays_once(tmp_path: Path) -> None:
+    # fal cannot be asked by our id: a create dropped at Ctrl-C would be held for review and its shot would pay
+    # for another still; the run waits for the answer, records the task, then stops
+    project = make_project(tmp_path / "shoot", shots=1)
+    late = Fault("fal", "create", 1, "slow_after_accept")
+    with Emulator(
+        host="127.0.0.1", port=0, scenario="clean", latency=0.5, faults=[late], slow_seconds=4.0
+    ) as emu:
+        first = _start(project, emu.env())
+        _wait_for(lambda: _creates(emu.requests) >= 1)  # made by the provider, its answer not sent yet
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 130, out + err
+        assert "interrupted" in err and "Traceback" not in err
+        made = [r["task_id"] for r in emu.requests if r.get("method") == "POST" and r.get("accepted")]
+        assert len(made) == 1
+
+        r = run_cli(["run", str(project), "--quiet"], emu.env())
+        assert r.returncode == 0, r.stdout + r.stderr
+        rep = report(project)
+        assert rep["shots_done"] == 1
+        takes = [t for s in rep["shots"] for t in s["takes"]]
+        still = [t for t in takes if t["stage"] == "still"]
+        assert [(t["take"], t["state"], t["provider_task_id"]) for t in still] == [(1, "downloaded", made[0])]
+        assert len(takes) == 2 and _creates(emu.requests) == 2, takes  # the still once, then its clip

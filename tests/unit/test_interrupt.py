@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from goldenchain.orchestration.interrupt import RECANCEL_EVERY, until_interrupted
+from goldenchain.orchestration.interrupt import RECANCEL_EVERY, finish_before_cancel, until_interrupted
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -70,3 +70,53 @@ def test_off_the_main_thread_the_run_is_awaited_as_it_is() -> None:
     th.start()
     th.join(30)
     assert out == ["ok"]
+
+
+async def test_a_create_in_flight_gets_its_answer_before_the_cancellation_stops_it() -> None:
+    sent, answer = asyncio.Event(), asyncio.Event()
+    recorded: list[str] = []
+
+    async def create() -> str:
+        sent.set()
+        await answer.wait()  # the provider has the request; its answer is on the way
+        recorded.append("task-7")  # what the step writes to the ledger once the answer is in
+        return "task-7"
+
+    caller = asyncio.ensure_future(finish_before_cancel(create()))
+    await sent.wait()
+    for _ in range(3):  # Ctrl-C, then the repeated asks of until_interrupted
+        caller.cancel()
+        await asyncio.sleep(0)
+    assert not caller.done() and recorded == []
+    answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert recorded == ["task-7"]
+
+
+async def test_an_error_of_a_create_in_flight_is_seen_and_the_cancellation_passed_on() -> None:
+    sent = asyncio.Event()
+
+    async def create() -> str:
+        sent.set()
+        await asyncio.sleep(0.05)
+        raise ValueError("refused")
+
+    caller = asyncio.ensure_future(finish_before_cancel(create()))
+    await sent.wait()
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+
+
+async def test_without_a_cancellation_the_create_answers_as_it_is() -> None:
+    async def create() -> str:
+        await asyncio.sleep(0)
+        return "task-1"
+
+    async def refused() -> str:
+        raise ValueError("bad key")
+
+    assert await finish_before_cancel(create()) == "task-1"
+    with pytest.raises(ValueError, match="bad key"):
+        await finish_before_cancel(refused())

@@ -495,6 +495,40 @@ async def test_an_uncertain_create_on_a_provider_without_lookup_is_held_for_revi
     assert (await start(env, plan)).outcome == "failed" and len(a.ops("submit")) == 1
 
 
+class InFlight(Scripted):
+    """A provider whose create answer comes only when the test lets it."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.sent, self.answer = asyncio.Event(), asyncio.Event()
+
+    async def submit(self, request: Any) -> Submitted:
+        self.asked.append(("submit", request))
+        self.sent.set()
+        await self.answer.wait()
+        return accepted("T-late")
+
+
+async def test_ctrl_c_during_a_create_waits_for_its_answer_and_records_it(env: Env) -> None:
+    # fal cannot be asked by our id: a create dropped at Ctrl-C would be held for review and paid for twice
+    plan = env.plan("fal")
+    a = env.use("fal", "t2i", InFlight(lookup=False))
+    step = asyncio.ensure_future(start(env, plan))
+    await a.sent.wait()
+    for _ in range(3):  # Ctrl-C, and the cancellation asked again
+        step.cancel()
+        await asyncio.sleep(0)
+    assert not step.done() and only_take(env).state == "submitting"
+    a.answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await step
+    t = only_take(env)
+    assert (t.state, t.provider_task_id) == ("submitted", "T-late")
+    again = await start(env, plan)  # the next run polls the task; nothing is sent again
+    assert again.outcome == "submitted" and again.task is not None and again.task.task_id == "T-late"
+    assert len(a.ops("submit")) == 1 and a.ops("find") == []
+
+
 async def test_a_lookup_that_fails_leaves_the_take_in_doubt_for_the_next_run(env: Env) -> None:
     plan = env.plan("fal")
     a = env.use("fal", "t2i", Scripted(submit=[SubmissionUncertain("fal", "dropped")],

@@ -46,7 +46,8 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
-    action: str | None = None  # None: answer; "drop": close without answering; "stall": hold, then close
+    #: None: answer; "drop": close without answering; "stall": hold, then close; "slow": answer late
+    action: str | None = None
     log: dict[str, Any] = field(
         default_factory=dict
     )  # extra request-log fields (task_id, accepted, fault, ...)

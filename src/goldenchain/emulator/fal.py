@@ -6,7 +6,7 @@ import base64
 import io
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image
@@ -188,6 +188,10 @@ class Fal:
             **self._urls(job),
             "queue_position": max(0, position),
         }
+        if kind == "slow_after_accept":  # the queue has the request; its answer is late
+            log["fault"] = kind
+            answer = json_response(200, payload, {"x-fal-request-id": job.request_id}, **log)
+            return replace(answer, action="slow")
         return json_response(200, payload, {"x-fal-request-id": job.request_id}, **log)
 
     def _webhook_body(self, job: _Job) -> dict[str, Any] | None:

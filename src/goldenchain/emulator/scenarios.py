@@ -21,7 +21,8 @@ Request faults (answer instead of / after handling the request): ``rate_limit`` 
 ``runner_scheduling_failure``), ``timeout`` (504/5002; fal 504 ``request_timeout``), ``drop`` (close the
 connection without answering, nothing done), ``stall`` (hold the connection without answering until the client
 gives up, nothing done), ``drop_after_accept`` / ``stall_after_accept`` (``create`` only: the task IS made,
-then no answer), ``invalid`` (Kling 400/1201, fal 422 ``detail`` list, Replicate 422 problem document,
+then no answer), ``slow_after_accept`` (``create`` only, fal: the task is made and its usual answer comes
+``slow_seconds`` late), ``invalid`` (Kling 400/1201, fal 422 ``detail`` list, Replicate 422 problem document,
 Together 400), ``not_found`` (Kling 404/1203, fal/Replicate/Together 404 unknown model),
 ``unavailable_no_retry`` (as ``unavailable``; Together adds ``x-should-retry: false``).
 
@@ -65,7 +66,7 @@ REQUEST_KINDS = frozenset(
     {
         "rate_limit", "concurrency", "billing", "billing_1101", "billing_1102", "auth", "content_policy",
         "server_error", "unavailable", "timeout", "drop", "stall", "drop_after_accept", "stall_after_accept",
-        "invalid", "not_found", "unavailable_no_retry",
+        "slow_after_accept", "invalid", "not_found", "unavailable_no_retry",
     }
 )  # fmt: skip
 TASK_KINDS = frozenset(

@@ -85,6 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if response.action == "slow":  # made, then answered late (a client cancelled meanwhile hangs up)
+            emu._stopping.wait(emu.slow_seconds)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -123,6 +125,7 @@ class Emulator:
         log_path: str | Path | None = None,
         faults: list[Fault] | None = None,
         stall_seconds: float = 120.0,
+        slow_seconds: float = 3.0,
         keys: dict[str, str] | None = None,
         rules: tuple[FailureRule, ...] | None = None,
     ) -> None:
@@ -131,6 +134,7 @@ class Emulator:
         self.latency = float(latency)
         self.log_path = Path(log_path) if log_path else None
         self.stall_seconds = stall_seconds
+        self.slow_seconds = slow_seconds
         plan_faults = scenario_faults(scenario) + list(faults or [])
         self.plan = FaultPlan(plan_faults)
         self.rules = RuleBook(rules_for(scenario) if rules is None else tuple(rules))

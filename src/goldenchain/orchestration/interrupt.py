@@ -11,7 +11,7 @@ import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["until_interrupted"]
+__all__ = ["finish_before_cancel", "until_interrupted"]
 
 T = TypeVar("T")
 
@@ -52,4 +52,31 @@ async def until_interrupted(coro: Coroutine[Any, Any, T]) -> T:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             inner.result()  # retrieved, so that its end is not reported as never seen
         raise KeyboardInterrupt
+    return inner.result()
+
+
+async def finish_before_cancel(
+    coro: Coroutine[Any, Any, T], in_flight: set[asyncio.Future[Any]] | None = None
+) -> T:
+    """Run ``coro`` to its end even when the caller is cancelled meanwhile, then pass the cancellation on.
+
+    For a paid create in flight: Ctrl-C (or any cancellation) waits for the provider's answer, which is
+    recorded, instead of dropping a request the provider may have accepted. The wait is bounded by the
+    request's own timeout; every cancellation asked meanwhile (see :data:`RECANCEL_EVERY`) is folded into one.
+    ``in_flight`` holds the running ``coro`` until it ends, for whoever must wait for it before closing what it
+    uses (the HTTP clients, the database)."""
+    inner = asyncio.ensure_future(coro)
+    if in_flight is not None:
+        in_flight.add(inner)
+        inner.add_done_callback(in_flight.discard)
+    cancelled = False
+    while not inner.done():
+        try:
+            await asyncio.wait({inner})  # a cancelled wait leaves ``inner`` running
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        if not inner.cancelled():
+            inner.exception()  # retrieved, so that its end is not reported as never seen
+        raise asyncio.CancelledError
     return inner.result()

@@ -245,9 +245,12 @@ async def run_project(
         rt.ledger.finish_run(run_id, status, result.stopped)
         return result
     finally:
-        engine.shutdown()
-        await rt.aclose()
-        RUNTIMES.pop(project.id, None)
-        rt.db.dispose()
-        if hooks is not None:
-            hooks.close()
+        try:
+            await rt.settle_creates()  # a create in flight at Ctrl-C gets its answer recorded first
+        finally:
+            engine.shutdown()
+            await rt.aclose()
+            RUNTIMES.pop(project.id, None)
+            rt.db.dispose()
+            if hooks is not None:
+                hooks.close()

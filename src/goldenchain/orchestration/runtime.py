@@ -32,6 +32,10 @@ class Runtime:
     fence: Callable[[], None] | None = None
     #: adapters reused across steps on the same event loop (one HTTP connection pool per provider)
     _adapters: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+    #: paid creates sent and not yet answered and recorded; a stopping run waits for them before it closes
+    creates_in_flight: set[asyncio.Future[Any]] = field(default_factory=set)
+    #: set when the run stops (Ctrl-C): no new create is sent
+    stopping: bool = False
 
     @classmethod
     def open(cls, project: Project, db: Database | None = None) -> Runtime:
@@ -47,6 +51,19 @@ class Runtime:
             adapter = self.registry.provider(name, kind).factory(self.project.settings, None)
             self._adapters[key] = adapter
         yield adapter
+
+    async def settle_creates(self) -> None:
+        """Stop sending creates and wait until every one in flight has its answer recorded (each is bounded
+        by its request's timeout). Cancellations meanwhile (Ctrl-C, asked again) wait too, then pass on."""
+        self.stopping = True
+        cancelled = False
+        while self.creates_in_flight:
+            try:
+                await asyncio.wait(set(self.creates_in_flight))
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
 
     async def aclose(self) -> None:
         loop = id(asyncio.get_running_loop())

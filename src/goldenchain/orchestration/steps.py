@@ -12,7 +12,7 @@ from typing import Any
 from dbos import DBOS
 
 from goldenchain.core.drafts import choose_draft
-from goldenchain.core.failures import blocked_detail
+from goldenchain.core.failures import Breaker, blocked_detail
 from goldenchain.core.keys import take_key
 from goldenchain.core.pricing import actual_usd, clip_price, still_price
 from goldenchain.crashpoints import crashpoint
@@ -31,6 +31,7 @@ from goldenchain.errors import (
     SubmissionUncertain,
 )
 from goldenchain.media import media_meta
+from goldenchain.orchestration.interrupt import finish_before_cancel
 from goldenchain.orchestration.outage import outlasts_database_outage
 from goldenchain.orchestration.plan import ShotPlan
 from goldenchain.orchestration.results import (
@@ -267,6 +268,8 @@ async def _submit(rt: Runtime, plan: ShotPlan, t: Take) -> StartResult:
             if breaker.waits_for_a_person():
                 return _blocked(cls, route, why)
             return _wait_env(cls, why, float(breaker.until or now) - now)
+        if rt.stopping:  # the run is stopping (Ctrl-C): no new create, nothing recorded
+            raise asyncio.CancelledError
         try:
             t = rt.ledger.begin_submit(take_id, plan.run_id, plan.client, plan.caps.budget())
         except BudgetExceeded as e:
@@ -276,42 +279,56 @@ async def _submit(rt: Runtime, plan: ShotPlan, t: Take) -> StartResult:
         except DatabaseUnavailable as e:  # nothing was sent: the intent is released (kept until written)
             rt.ledger.record_not_accepted(take_id, "database", str(e), final=False)
             raise
-        crashpoint("before_create", t.provider)
-        try:
-            sub: Submitted = await adapter.submit(request)
-        except SubmissionUncertain as e:
+        # Ctrl-C while the create is in flight waits for its answer and records it, then stops: a task the
+        # provider accepted is never left unknown (fal, Replicate and Together cannot be asked by our id later)
+        return await finish_before_cancel(_send(rt, t, adapter, request, breaker), rt.creates_in_flight)
+
+
+async def _send(
+    rt: Runtime,
+    t: Take,
+    adapter: Any,
+    request: StillRequest | ClipRequest | TextClipRequest,
+    breaker: Breaker,
+) -> StartResult:
+    """The paid create itself, its intent already recorded: send once, record what the provider answered."""
+    take_id, route = t.id, t.provider
+    crashpoint("before_create", t.provider)
+    try:
+        sub: Submitted = await adapter.submit(request)
+    except SubmissionUncertain as e:
+        res = await _reconcile(rt, t, adapter, e.reason)
+        return res if res is not None else StartResult("retry", retry_after=1.0)
+    except RateLimited as e:
+        rt.ledger.record_not_accepted(take_id, "rate_limit", e.reason, final=False)
+        return _wait_env("rate_limit", e.reason, e.retry_after or 5.0)
+    except STOP_CLASSES as e:  # the key or the account: nothing was made, nothing used up
+        rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=False)
+        rt.ledger.trip(route, e.failure_class, e.reason)
+        return _blocked(e.failure_class, route, e.reason)
+    except ProviderUnreachable as e:  # nothing was sent
+        rt.ledger.record_not_accepted(take_id, "network", e.reason, final=False)
+        b = rt.ledger.trip(route, "network", e.reason)
+        return _wait_env("network", e.reason, max(1.0, float(b.until or 0) - time.time()))
+    except ModerationError as e:
+        rt.ledger.record_not_accepted(take_id, "moderation", e.reason, final=True)
+        return _fail("failed", "moderation", e.reason)
+    except InvalidInput as e:
+        rt.ledger.record_not_accepted(take_id, "invalid_input", e.reason, final=True)
+        return _fail("invalid", "invalid_input", e.reason)
+    except ProviderError as e:  # 5xx before acceptance
+        if adapter.lookup_by_external_id:
             res = await _reconcile(rt, t, adapter, e.reason)
-            return res if res is not None else StartResult("retry", retry_after=1.0)
-        except RateLimited as e:
-            rt.ledger.record_not_accepted(take_id, "rate_limit", e.reason, final=False)
-            return _wait_env("rate_limit", e.reason, e.retry_after or 5.0)
-        except STOP_CLASSES as e:  # the key or the account: nothing was made, nothing used up
-            rt.ledger.record_not_accepted(take_id, e.failure_class, e.reason, final=False)
-            rt.ledger.trip(route, e.failure_class, e.reason)
-            return _blocked(e.failure_class, route, e.reason)
-        except ProviderUnreachable as e:  # nothing was sent
-            rt.ledger.record_not_accepted(take_id, "network", e.reason, final=False)
-            b = rt.ledger.trip(route, "network", e.reason)
-            return _wait_env("network", e.reason, max(1.0, float(b.until or 0) - time.time()))
-        except ModerationError as e:
-            rt.ledger.record_not_accepted(take_id, "moderation", e.reason, final=True)
-            return _fail("failed", "moderation", e.reason)
-        except InvalidInput as e:
-            rt.ledger.record_not_accepted(take_id, "invalid_input", e.reason, final=True)
-            return _fail("invalid", "invalid_input", e.reason)
-        except ProviderError as e:  # 5xx before acceptance
-            if adapter.lookup_by_external_id:
-                res = await _reconcile(rt, t, adapter, e.reason)
-                if res is not None:
-                    return res
-            else:
-                rt.ledger.record_not_accepted(take_id, "outage", e.reason, final=False)
-            return _wait_env("outage", e.reason, 5.0)
-        crashpoint("after_create", t.provider)
-        rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
-        if breaker.trips:  # the route answers again
-            rt.ledger.close_breaker(route)
-        return _submitted(t, sub.task_id, sub.handle, _hook(rt, adapter))
+            if res is not None:
+                return res
+        else:
+            rt.ledger.record_not_accepted(take_id, "outage", e.reason, final=False)
+        return _wait_env("outage", e.reason, 5.0)
+    crashpoint("after_create", t.provider)
+    rt.ledger.record_submitted(take_id, sub.task_id, sub.handle)
+    if breaker.trips:  # the route answers again
+        rt.ledger.close_breaker(route)
+    return _submitted(t, sub.task_id, sub.handle, _hook(rt, adapter))
 
 
 def _submitted(

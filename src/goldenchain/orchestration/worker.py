@@ -82,13 +82,16 @@ async def serve_worker(
             ready.set()
         await stop.wait()
     finally:
-        if keeper is not None:
-            keeper.stop()
-        engine.shutdown()
-        await rt.aclose()
-        if keeper is not None:
-            keeper.release()  # a live worker takes over what this one leaves unfinished
-        RUNTIMES.pop(project.id, None)
-        rt.db.dispose()
-        if hooks is not None:
-            hooks.close()
+        try:
+            await rt.settle_creates()  # a create in flight at SIGTERM gets its answer recorded (lease held)
+        finally:
+            if keeper is not None:
+                keeper.stop()
+            engine.shutdown()
+            await rt.aclose()
+            if keeper is not None:
+                keeper.release()  # a live worker takes over what this one leaves unfinished
+            RUNTIMES.pop(project.id, None)
+            rt.db.dispose()
+            if hooks is not None:
+                hooks.close()
