@@ -515,6 +515,7 @@ async def test_ctrl_c_during_a_create_waits_for_its_answer_and_records_it(env: E
     a = env.use("fal", "t2i", InFlight(lookup=False))
     step = asyncio.ensure_future(start(env, plan))
     await a.sent.wait()
+    assert len(env.rt.creates_in_flight) == 1  # what a stopping run waits for before closing the clients
     for _ in range(3):  # Ctrl-C, and the cancellation asked again
         step.cancel()
         await asyncio.sleep(0)
@@ -527,6 +528,31 @@ async def test_ctrl_c_during_a_create_waits_for_its_answer_and_records_it(env: E
     again = await start(env, plan)  # the next run polls the task; nothing is sent again
     assert again.outcome == "submitted" and again.task is not None and again.task.task_id == "T-late"
     assert len(a.ops("submit")) == 1 and a.ops("find") == []
+    assert env.rt.creates_in_flight == set()
+
+
+async def test_a_stopping_run_waits_for_the_create_in_flight_and_sends_no_new_one(env: Env) -> None:
+    plan = env.plan("fal")
+    a = env.use("fal", "t2i", InFlight())
+    step = asyncio.ensure_future(start(env, plan))
+    await a.sent.wait()
+    settle = asyncio.ensure_future(env.rt.settle_creates())
+    await asyncio.sleep(0.05)
+    settle.cancel()  # Ctrl-C asked again while the run waits: it still waits
+    await asyncio.sleep(0.05)
+    assert env.rt.stopping and not settle.done() and not step.done()
+    a.answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await settle
+    assert (await step).outcome == "submitted" and env.rt.creates_in_flight == set()
+    first = only_take(env)
+    assert first.state == "submitted"
+    with pytest.raises(asyncio.CancelledError):  # another take: no intent, no create
+        await start(env, reseed(plan, 1))
+    other = [t for t in env.rt.ledger.takes(env.rt.project.id) if t.id != first.id]
+    assert [t.state for t in other] == ["pending"] and env.calls(other[0].id) == []
+    assert env.spend(other[0].id) == [] and len(a.ops("submit")) == 1
+    assert await env.rt.settle_creates() is None  # nothing in flight: it returns at once
 
 
 async def test_a_lookup_that_fails_leaves_the_take_in_doubt_for_the_next_run(env: Env) -> None:
