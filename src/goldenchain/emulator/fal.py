@@ -188,11 +188,11 @@ class Fal:
             **self._urls(job),
             "queue_position": max(0, position),
         }
-        if kind == "slow_after_accept":  # the queue has the request; its answer is late
+        late = kind == "slow_after_accept"  # the queue has the request; its answer is late
+        if late:
             log["fault"] = kind
-            answer = json_response(200, payload, {"x-fal-request-id": job.request_id}, **log)
-            return replace(answer, action="slow")
-        return json_response(200, payload, {"x-fal-request-id": job.request_id}, **log)
+        answer = json_response(200, payload, {"x-fal-request-id": job.request_id}, **log)
+        return replace(answer, action="slow") if late else answer
 
     def _webhook_body(self, job: _Job) -> dict[str, Any] | None:
         if job.cancelled:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["finish_before_cancel", "until_interrupted"]
+__all__ = ["finish_before_cancel", "until_interrupted", "wait_out"]
 
 T = TypeVar("T")
 
@@ -69,14 +69,23 @@ async def finish_before_cancel(
     if in_flight is not None:
         in_flight.add(inner)
         inner.add_done_callback(in_flight.discard)
+    try:
+        await wait_out(lambda: set() if inner.done() else {inner})
+    except asyncio.CancelledError:
+        if not inner.cancelled():
+            inner.exception()  # retrieved, so that its end is not reported as never seen
+        raise
+    return inner.result()
+
+
+async def wait_out(pending: Callable[[], set[asyncio.Future[Any]]]) -> None:
+    """Wait until ``pending()`` is empty, cancelled or not (a cancelled wait leaves the futures running); a
+    cancellation asked meanwhile, however often, is raised once they are done."""
     cancelled = False
-    while not inner.done():
+    while todo := pending():
         try:
-            await asyncio.wait({inner})  # a cancelled wait leaves ``inner`` running
+            await asyncio.wait(todo)
         except asyncio.CancelledError:
             cancelled = True
     if cancelled:
-        if not inner.cancelled():
-            inner.exception()  # retrieved, so that its end is not reported as never seen
         raise asyncio.CancelledError
-    return inner.result()

@@ -11,6 +11,7 @@ from typing import Any
 
 from goldenchain.config import Project
 from goldenchain.orchestration.hints import WebhookHub
+from goldenchain.orchestration.interrupt import wait_out
 from goldenchain.plugins.manager import Registry, get_registry
 from goldenchain.store.artifacts import ArtifactStore
 from goldenchain.store.db import Database
@@ -56,14 +57,7 @@ class Runtime:
         """Stop sending creates and wait until every one in flight has its answer recorded (each is bounded
         by its request's timeout). Cancellations meanwhile (Ctrl-C, asked again) wait too, then pass on."""
         self.stopping = True
-        cancelled = False
-        while self.creates_in_flight:
-            try:
-                await asyncio.wait(set(self.creates_in_flight))
-            except asyncio.CancelledError:
-                cancelled = True
-        if cancelled:
-            raise asyncio.CancelledError
+        await wait_out(lambda: set(self.creates_in_flight))
 
     async def aclose(self) -> None:
         loop = id(asyncio.get_running_loop())
